@@ -1,0 +1,48 @@
+"""The Falcon application.
+
+``create_app(livecode)`` takes its collaborators, so tests hand it a service built on a temporary
+store; ``get_app()`` builds one from the environment, which is what gunicorn imports.
+"""
+
+import falcon
+
+from livecode.core.config import Settings
+from livecode.core.service import Livecode
+
+from . import errors
+from .resources import CodeSessions, Executions, Health, Languages, SubmitCode
+
+
+def create_app(livecode: Livecode) -> falcon.App:
+    origins = [o.strip() for o in livecode.settings.cors_origins.split(",") if o.strip()]
+    cors = falcon.CORSMiddleware(allow_origins="*" if origins in ([], ["*"]) else origins,
+                                 expose_headers=["Location"])
+    app = falcon.App(middleware=[cors])
+    # JSON only: a form-encoded body (curl -d without a Content-Type) gets a clear 415.
+    json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
+    app.req_options.media_handlers = json_only
+    errors.register(app)
+
+    sessions = CodeSessions(livecode)
+    app.add_route("/code-sessions", sessions)
+    app.add_route("/code-sessions/{session_id}", sessions, suffix="item")
+    app.add_route("/code-sessions/{session_id}/run", sessions, suffix="run")
+    app.add_route("/sessions/{session_id}/run", sessions, suffix="run")  # seed 001's path
+    app.add_route("/code-sessions/{session_id}/executions", sessions, suffix="executions")
+
+    executions = Executions(livecode)
+    app.add_route("/executions", executions)
+    app.add_route("/executions/{execution_id}", executions, suffix="item")
+    app.add_route("/executions/{execution_id}/cancel", executions, suffix="cancel")
+
+    submit = SubmitCode(livecode)
+    app.add_route("/submit-code", submit)
+    app.add_route("/exec-result", submit, suffix="result")
+
+    app.add_route("/languages", Languages(livecode))
+    app.add_route("/health", Health(livecode))
+    return app
+
+
+def get_app() -> falcon.App:
+    return create_app(Livecode.open(Settings.from_env()))

@@ -1,0 +1,118 @@
+"""HTTP resources, one per noun; each translates between JSON and the service, nothing more."""
+
+import falcon
+
+from livecode.core.errors import InvalidInput
+from livecode.core.service import Livecode
+
+from .validation import query_int, read_body
+
+
+def execution_json(execution) -> dict:
+    data = execution.to_dict()
+    data.pop("extra")
+    return data
+
+
+def session_json(session) -> dict:
+    return session.to_dict()
+
+
+class CodeSessions:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+        self.max_body = livecode.settings.max_source_bytes
+
+    def on_post(self, req, resp):
+        body = read_body(req, {"language": str, "source_code": str}, self.max_body,
+                         aliases={"sourceCode": "source_code"})
+        session = self.livecode.create_session(body.get("language"), body.get("source_code", ""))
+        resp.status = falcon.HTTP_201
+        resp.location = f"/code-sessions/{session.session_id}"
+        resp.media = session_json(session)
+
+    def on_get_item(self, req, resp, session_id):
+        resp.media = session_json(self.livecode.get_session(session_id))
+
+    def on_patch_item(self, req, resp, session_id):
+        body = read_body(req, {"language": str, "source_code": str, "revision": int},
+                         self.max_body, aliases={"sourceCode": "source_code"})
+        session = self.livecode.autosave(session_id, body.get("source_code"),
+                                         body.get("language"), body.get("revision"))
+        resp.media = session_json(session)
+
+    def on_post_run(self, req, resp, session_id):
+        body = read_body(req, {"stdin": str}, self.livecode.settings.max_stdin_bytes)
+        execution = self.livecode.run(session_id, body.get("stdin", ""))
+        resp.status = falcon.HTTP_202
+        resp.location = f"/executions/{execution.execution_id}"
+        resp.media = {"execution_id": execution.execution_id, "status": str(execution.status)}
+
+    def on_get_executions(self, req, resp, session_id):
+        self.livecode.get_session(session_id)
+        resp.media = list_page(self.livecode, req, session_id)
+
+
+def list_page(livecode: Livecode, req, session_id=None) -> dict:
+    limit = query_int(req, "limit", 50)
+    executions = livecode.list_executions(session_id=session_id, status=req.get_param("status"),
+                                          limit=limit, before=req.get_param("before"))
+    return {
+        "executions": [execution_json(e) for e in executions],
+        "next_before": executions[-1].execution_id if len(executions) == limit else None,
+    }
+
+
+class Executions:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp):
+        resp.media = list_page(self.livecode, req, req.get_param("session_id"))
+
+    def on_get_item(self, req, resp, execution_id):
+        resp.media = execution_json(self.livecode.get_execution(execution_id))
+
+    def on_post_cancel(self, req, resp, execution_id):
+        resp.media = execution_json(self.livecode.cancel(execution_id))
+
+
+class SubmitCode:
+    """Seed 000's API: ``POST /submit-code`` then poll ``GET /exec-result?jobId=``."""
+
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_post(self, req, resp):
+        body = read_body(req, {"code": str, "language": str, "stdin": str},
+                         self.livecode.settings.max_source_bytes)
+        if "code" not in body:
+            raise InvalidInput("code is required", field="code")
+        execution = self.livecode.submit_code(body["code"], body.get("language"),
+                                              body.get("stdin", ""))
+        resp.status = falcon.HTTP_202
+        resp.location = f"/exec-result?jobId={execution.execution_id}"
+        resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}
+
+    def on_get_result(self, req, resp):
+        job_id = req.get_param("jobId", required=True)
+        data = execution_json(self.livecode.get_execution(job_id))
+        resp.media = {"jobId": job_id, **data}
+
+
+class Languages:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp):
+        resp.media = {"languages": self.livecode.languages()}
+
+
+class Health:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp):
+        report = self.livecode.health()
+        resp.status = falcon.HTTP_200 if report["ok"] else falcon.HTTP_503
+        resp.media = report

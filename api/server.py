@@ -1,0 +1,71 @@
+"""Serving the API with gunicorn, optionally with the worker in the same process.
+
+``livecode api`` runs several gunicorn processes of threads; the API keeps no state of its own, so
+any number of them may sit behind a load balancer. ``livecode serve`` runs one gunicorn process
+that also hosts the worker pool, which is what lets the in-process ``memory://`` queue connect
+the two: the one-command, nothing-to-install mode.
+"""
+
+import sys
+import threading
+
+from gunicorn.app.base import BaseApplication
+
+from livecode.core.config import Settings
+from livecode.core.service import Livecode
+from livecode.core.worker import Worker
+
+from .app import create_app
+
+
+class LivecodeServer(BaseApplication):
+    def __init__(self, settings: Settings, embed_worker: bool, processes: int, threads: int):
+        self.settings = settings
+        self.embed_worker = embed_worker
+        self.options = {
+            "bind": f"{settings.host}:{settings.port}",
+            "workers": processes,
+            "worker_class": "gthread",
+            "threads": threads,
+            # Long enough for the runs in flight to finish when stopping.
+            "graceful_timeout": int(settings.limits.wall_time_limit) + 10,
+            "timeout": 30,
+            "keepalive": 5,
+            "when_ready": self._when_ready,
+            "worker_exit": self._worker_exit,
+        }
+        self._stop = threading.Event()
+        self._worker_thread = None
+        self._livecode = None
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25 opens a control socket at one fixed path per user by default; several
+            # livecode servers on one host would fight over it, and we do not use it.
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self):
+        # Runs in each gunicorn process after the fork: connections are never shared across it.
+        self._livecode = Livecode.open(self.settings)
+        if self.embed_worker:
+            sandbox = self._livecode.plugins.create_sandbox(self.settings.sandbox)
+            worker = Worker(self._livecode, sandbox, self.settings.concurrency)
+            self._worker_thread = threading.Thread(target=worker.serve, args=(self._stop,),
+                                                   name="livecode-worker", daemon=True)
+            self._worker_thread.start()
+        return create_app(self._livecode)
+
+    def _when_ready(self, server):
+        host, port = server.LISTENERS[0].sock.getsockname()[:2]
+        mode = "API and worker" if self.embed_worker else "API"
+        print(f"livecode {mode} listening on http://{host}:{port}", file=sys.stdout, flush=True)
+
+    def _worker_exit(self, server, worker):
+        self._stop.set()
+        if self._worker_thread is not None:
+            self._worker_thread.join(timeout=self.options["graceful_timeout"])
+        if self._livecode is not None:
+            self._livecode.close()

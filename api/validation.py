@@ -1,0 +1,71 @@
+"""Reading request bodies and query strings into checked Python values.
+
+Each endpoint declares its fields; anything else in the body, a wrong type or a malformed
+document is refused before the service is called, so a rejected request changes nothing.
+"""
+
+import falcon
+
+from livecode.core.errors import InvalidInput, PayloadTooLarge
+
+from .errors import APIError
+
+# Bigger than any valid body (source and stdin caps plus JSON escaping), smaller than a DoS.
+BODY_SLACK = 4
+
+
+def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
+              aliases: dict[str, str] | None = None) -> dict:
+    """The JSON object in the body, with only ``fields`` (by type) and ``aliases`` (another name
+    accepted for a field, e.g. the seeds' ``sourceCode``). An empty body is ``{}``."""
+    length = req.content_length
+    if length is not None and length > max_bytes * BODY_SLACK:
+        raise PayloadTooLarge(f"request body is {length} bytes; the limit is {max_bytes * BODY_SLACK}")
+    try:
+        body = req.get_media(default_when_empty={})
+    except falcon.MediaMalformedError as exc:
+        raise APIError(falcon.HTTP_400, "malformed_json",
+                       f"the request body is not valid JSON: {exc.description}") from None
+    except falcon.HTTPUnsupportedMediaType:
+        raise APIError(falcon.HTTP_415, "unsupported_media_type",
+                       f"the body must be JSON sent with Content-Type: application/json, "
+                       f"not {req.content_type}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput(f"the request body must be a JSON object, not {type(body).__name__}")
+    aliases = aliases or {}
+    unknown = sorted(set(body) - set(fields) - set(aliases))
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; accepted: "
+                           f"{', '.join(sorted([*fields, *aliases]))}", fields=unknown)
+    values = {}
+    for name, value in body.items():
+        target = aliases.get(name, name)
+        if target in values:
+            raise InvalidInput(f"{name} and {target} are the same field; send one of them")
+        expected = fields[target]
+        if value is None:
+            continue
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise InvalidInput(f"{name} must be {_type_name(expected)}, not {_json_type(value)}",
+                               field=name)
+        values[target] = value
+    return values
+
+
+def query_int(req: falcon.Request, name: str, default: int) -> int:
+    raw = req.get_param(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer, not {raw!r}", field=name) from None
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", bool: "true or false"}.get(kind, kind.__name__)
+
+
+def _json_type(value) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)

@@ -1,0 +1,213 @@
+"""The ``livecode`` command: serve, api, worker, run, plugins.
+
+Every flag has an environment variable of the same name (``--store`` / ``LIVECODE_STORE``); a
+flag given on the command line wins.
+"""
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from livecode.core.config import Settings
+from livecode.core.errors import LivecodeError
+from livecode.core.plugins import Plugins
+
+TERMINAL = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"}
+
+
+def _backend_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("backends (also LIVECODE_<NAME> environment variables)")
+    group.add_argument("--store", help="store URL (default sqlite:///<data-dir>/livecode.db)")
+    group.add_argument("--queue", help="queue URL: memory://, redis://host:6379/0, amqp://…")
+    group.add_argument("--queue-name", help="queue name (default livecode.executions)")
+    group.add_argument("--sandbox", help="sandbox name (default subprocess)")
+    group.add_argument("--data-dir", help="where the default SQLite file lives")
+
+
+def _listen_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livecode", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="API and worker in one process, on embedded defaults")
+    _listen_flags(serve)
+    _backend_flags(serve)
+    serve.add_argument("--concurrency", type=int, help="concurrent runs (default: CPU count)")
+
+    api = sub.add_parser("api", help="the API under gunicorn, without a worker")
+    _listen_flags(api)
+    _backend_flags(api)
+    api.add_argument("--processes", type=int, dest="api_processes", help="gunicorn processes")
+    api.add_argument("--threads", type=int, dest="api_threads", help="threads per process")
+
+    worker = sub.add_parser("worker", help="run executions from the queue")
+    _backend_flags(worker)
+    worker.add_argument("--concurrency", type=int, help="concurrent runs (default: CPU count)")
+
+    run = sub.add_parser("run", help="run a file on a livecode server and print its output")
+    run.add_argument("file", help="the program, or - for standard input")
+    run.add_argument("--url", default=os.environ.get("LIVECODE_URL", "http://127.0.0.1:8000"),
+                     help="server URL (LIVECODE_URL; default http://127.0.0.1:8000)")
+    run.add_argument("--language", help="language (default: from the file's extension)")
+    run.add_argument("--stdin", help="a file whose content is the program's standard input")
+    run.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the result")
+
+    plugins = sub.add_parser("plugins", help="list the loaded plugins")
+    plugins.add_argument("--json", action="store_true", help="as JSON")
+    return parser
+
+
+def _settings(args) -> Settings:
+    names = ("store", "queue", "queue_name", "sandbox", "data_dir", "host", "port",
+             "concurrency", "api_processes", "api_threads")
+    return Settings.from_env(**{n: getattr(args, n, None) for n in names})
+
+
+def cmd_serve(args) -> int:
+    from livecode.api.server import LivecodeServer
+
+    settings = _settings(args)
+    settings.ensure_data_dir()
+    _check_backends(settings)
+    LivecodeServer(settings, embed_worker=True, processes=1,
+                   threads=settings.api_threads).run()
+    return 0
+
+
+def cmd_api(args) -> int:
+    from livecode.api.server import LivecodeServer
+
+    settings = _settings(args)
+    _check_backends(settings)
+    LivecodeServer(settings, embed_worker=False, processes=settings.api_processes,
+                   threads=settings.api_threads).run()
+    return 0
+
+
+def _check_backends(settings: Settings) -> None:
+    """Fail before forking anything when a URL is wrong or a backend is down."""
+    from livecode.core.service import Livecode
+
+    livecode = Livecode.open(settings)
+    try:
+        report = livecode.health()
+        if not report["ok"]:
+            failing = {k: v["error"] for k, v in report["checks"].items() if not v["ok"]}
+            raise LivecodeError(f"backends unreachable: {failing}")
+        livecode.plugins.create_sandbox(settings.sandbox).close()
+    finally:
+        livecode.close()
+
+
+def cmd_worker(args) -> int:
+    from livecode.core.service import Livecode
+    from livecode.core.worker import Worker
+
+    settings = _settings(args)
+    livecode = Livecode.open(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker = Worker(livecode, livecode.plugins.create_sandbox(settings.sandbox),
+                    settings.concurrency)
+    print(f"livecode worker {worker.worker_id} consuming {settings.queue}", flush=True)
+    try:
+        worker.serve(stop)
+    finally:
+        livecode.close()
+    return 0
+
+
+def _call(url: str, method: str, path: str, body=None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.load(exc)["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = exc.reason
+        raise LivecodeError(f"{method} {path}: {exc.code} {message}") from None
+    except urllib.error.URLError as exc:
+        raise LivecodeError(f"cannot reach {url}: {exc.reason}") from None
+
+
+def cmd_run(args) -> int:
+    source = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    language = args.language
+    if language is None:
+        ext = os.path.splitext(args.file)[1]
+        known = _call(args.url, "GET", "/languages")["languages"]
+        matches = [lang["name"] for lang in known if ext and lang["file_extension"] == ext]
+        language = matches[0] if matches else "python"
+    stdin = open(args.stdin, encoding="utf-8").read() if args.stdin else ""
+    session = _call(args.url, "POST", "/code-sessions",
+                    {"language": language, "source_code": source})
+    queued = _call(args.url, "POST", f"/code-sessions/{session['session_id']}/run",
+                   {"stdin": stdin})
+    deadline, delay = time.monotonic() + args.wait, 0.005
+    while True:
+        execution = _call(args.url, "GET", f"/executions/{queued['execution_id']}")
+        if execution["status"] in TERMINAL:
+            break
+        if time.monotonic() > deadline:
+            raise LivecodeError(f"execution {queued['execution_id']} still "
+                                f"{execution['status']} after {args.wait}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+    sys.stdout.write(execution["stdout"])
+    sys.stderr.write(execution["stderr"])
+    if execution["status"] != "COMPLETED":
+        reason = f" ({execution['reason']})" if execution.get("reason") else ""
+        print(f"livecode: {execution['status']}{reason}", file=sys.stderr)
+    if execution["status"] == "TIMEOUT":
+        return 124
+    return execution["exit_code"] if execution["exit_code"] is not None else 1
+
+
+def cmd_plugins(args) -> int:
+    rows = Plugins(Settings.from_env()).describe()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']:<20} {row['package'] or '-'} {row['version'] or ''}".rstrip())
+            print(f"{'':<20} hooks: {', '.join(row['hooks'])}")
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "api": cmd_api, "worker": cmd_worker, "run": cmd_run,
+            "plugins": cmd_plugins}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except LivecodeError as exc:
+        print(f"livecode: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"livecode: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

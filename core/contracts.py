@@ -1,0 +1,172 @@
+"""What a plugin must provide: the four kinds of part livecode is assembled from.
+
+Language runners turn source code into a :class:`Program`; sandboxes run a program under
+:class:`~livecode.core.limits.Limits`; stores keep sessions and executions; queues carry execution
+ids from the API to the workers. Hooks in :mod:`livecode.core.hookspecs` register them.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from threading import Event
+
+from .execution_states import Status
+from .limits import Limits
+from .models import CodeSession, Execution
+
+
+@dataclass(frozen=True)
+class Program:
+    """Files to place in a fresh working directory, and the command that runs them there.
+
+    ``argv[0]`` is resolved by the sandbox, so a Docker image and the host may each have their own
+    interpreter at their own path.
+    """
+
+    files: Mapping[str, bytes]
+    argv: Sequence[str]
+
+
+class LanguageRunner(ABC):
+    """Knows how to run one language. ``name`` is what clients send as ``language``."""
+
+    name: str
+    display_name: str = ""
+    file_extension: str = ""
+
+    @abstractmethod
+    def build(self, source_code: str) -> Program: ...
+
+    def version(self) -> str | None:
+        """The toolchain's version, for ``GET /languages``; ``None`` when it cannot be told."""
+        return None
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    exit_code: int | None  # None when the program was killed by a signal
+    stdout: bytes
+    stderr: bytes
+    wall_time_ms: float
+    cpu_time_ms: float | None = None
+    max_rss_kb: int | None = None
+    signal: int | None = None
+    truncated: bool = False
+    # Set when the sandbox ended the run: wall_time_limit, cpu_time_limit, output_limit, memory_limit.
+    limit_hit: str | None = None
+
+
+class Sandbox(ABC):
+    """Runs programs in isolation. One instance lives as long as its worker, so it may keep warm
+    resources (pre-forked interpreters, started containers) between runs; ``close`` releases them.
+
+    ``run`` may be called from several threads at once (one per concurrent run).
+    """
+
+    name: str
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    @abstractmethod
+    def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult: ...
+
+    def protections(self) -> dict[str, bool]:
+        """Which protections are active on this host, by name, for ``/health`` and ``/languages``."""
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+class Store(ABC):
+    """Keeps sessions and executions. Every method must be safe to call from several threads and,
+    for stores shared by several processes, from several processes at once."""
+
+    @abstractmethod
+    def create_session(self, session: CodeSession) -> None: ...
+
+    @abstractmethod
+    def get_session(self, session_id: str) -> CodeSession | None: ...
+
+    @abstractmethod
+    def update_session(
+        self, session_id: str, changes: dict, expected_revision: int | None = None
+    ) -> CodeSession | None:
+        """Apply ``changes`` and bump the revision. Returns the new session, or ``None`` when it
+        does not exist or its revision is not ``expected_revision`` (the caller tells which)."""
+
+    @abstractmethod
+    def create_execution(self, execution: Execution) -> None: ...
+
+    @abstractmethod
+    def get_execution(self, execution_id: str) -> Execution | None: ...
+
+    @abstractmethod
+    def delete_execution(self, execution_id: str) -> None: ...
+
+    @abstractmethod
+    def list_executions(
+        self,
+        session_id: str | None = None,
+        status: Status | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[Execution]:
+        """Newest first. ``before`` is an execution id: only executions created before it."""
+
+    @abstractmethod
+    def transition(
+        self, execution_id: str, expected: frozenset[Status], changes: dict
+    ) -> Execution | None:
+        """Atomically apply ``changes`` (which include the new ``status``) if the execution's
+        status is in ``expected``; return the updated execution, or ``None`` if it was not.
+
+        This compare-and-set is what stops a redelivered message from running code twice: of any
+        number of concurrent callers, exactly one may win.
+        """
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be reached."""
+
+    def close(self) -> None:
+        pass
+
+
+# Called by a queue for each message. It must return quickly; ``done`` is called later, from any
+# thread, once the execution's result is stored (``requeue=True`` gives the message back).
+MessageHandler = Callable[[str, Callable[..., None]], None]
+
+
+class Queue(ABC):
+    """Carries execution ids, nothing else: the worker loads everything from the store."""
+
+    @abstractmethod
+    def publish(self, execution_id: str) -> None: ...
+
+    @abstractmethod
+    def consume(self, handler: MessageHandler, capacity: int, stop: Event) -> None:
+        """Deliver messages to ``handler`` until ``stop`` is set, never more than ``capacity`` that
+        are not yet ``done``. Acknowledge a message only when its ``done`` is called. Blocks."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the broker cannot be reached."""
+
+    def depth(self) -> int | None:
+        """Messages waiting, when the broker can tell."""
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class Registration:
+    """What a plugin registered under one name, and which plugin did."""
+
+    name: str
+    obj: object
+    plugin: str
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,48 @@
+"""The execution state machine, the one place that decides which status may follow which.
+
+    QUEUED ──► RUNNING ──► COMPLETED | FAILED | TIMEOUT
+       └─────► CANCELLED
+
+Stores only compare-and-set; the service asks :func:`check_transition` before every write, so a
+new backend cannot loosen the rules by accident.
+"""
+
+from enum import Enum
+
+from .errors import IllegalTransition
+
+
+class Status(str, Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    TIMEOUT = "TIMEOUT"
+    CANCELLED = "CANCELLED"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.TIMEOUT, Status.CANCELLED})
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.QUEUED: frozenset({Status.RUNNING, Status.CANCELLED}),
+    Status.RUNNING: frozenset({Status.COMPLETED, Status.FAILED, Status.TIMEOUT}),
+    Status.COMPLETED: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.TIMEOUT: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+def check_transition(current: Status, new: Status) -> None:
+    if new not in TRANSITIONS[current]:
+        raise IllegalTransition(
+            f"an execution cannot go from {current} to {new}", current=str(current), new=str(new)
+        )
+

@@ -1,0 +1,102 @@
+"""The two records livecode keeps: a code session (what a user is editing) and an execution
+(one run of a snapshot of that session).
+
+An execution copies the session's language, code and stdin when it is created: autosaves that
+arrive while it waits in the queue never change what runs.
+"""
+
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+
+from .execution_states import Status
+from .limits import Limits
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> str:
+    """Timestamps are ISO 8601 UTC strings with milliseconds: sortable as text in every store."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class CodeSession:
+    session_id: str
+    language: str
+    source_code: str
+    created_at: str
+    updated_at: str
+    revision: int = 1  # bumped by every autosave; a client may send it back to detect lost updates
+    status: str = "ACTIVE"
+
+    @classmethod
+    def new(cls, language: str, source_code: str) -> "CodeSession":
+        now = utcnow()
+        return cls(new_id(), language, source_code, now, now)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Execution:
+    execution_id: str
+    session_id: str
+    language: str
+    source_code: str
+    stdin: str
+    limits: Limits
+    status: Status
+    created_at: str
+    session_revision: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int | None = None
+    execution_time_ms: float | None = None
+    cpu_time_ms: float | None = None
+    max_rss_kb: int | None = None
+    truncated: bool = False
+    reason: str | None = None  # why it ended the way it did: wall_time_limit, output_limit, ...
+    sandbox: str | None = None
+    worker_id: str | None = None
+    attempts: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def snapshot(cls, session: CodeSession, stdin: str, limits: Limits) -> "Execution":
+        return cls(
+            execution_id=new_id(),
+            session_id=session.session_id,
+            language=session.language,
+            source_code=session.source_code,
+            stdin=stdin,
+            limits=limits,
+            status=Status.QUEUED,
+            created_at=utcnow(),
+            session_revision=session.revision,
+        )
+
+    def evolve(self, **changes) -> "Execution":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["status"] = str(self.status)
+        data["limits"] = self.limits.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Execution":
+        data = dict(data)
+        data["status"] = Status(data["status"])
+        data["limits"] = Limits.from_dict(data.get("limits") or {})
+        return cls(**data)

@@ -1,0 +1,125 @@
+"""Loading plugins and collecting what they register.
+
+Built-in backends and third-party packages arrive the same way, through the ``livecode``
+entry-point group. Entry points are loaded one by one: a broken third-party plugin is reported by
+name and skipped (or, with ``LIVECODE_STRICT_PLUGINS=1``, stops start-up) instead of taking the
+whole CLI down. ``LIVECODE_LOAD_PLUGINS`` (only these) and ``LIVECODE_DISABLE_PLUGINS`` (all but
+these) take comma-separated entry-point names.
+"""
+
+import importlib.metadata
+import logging
+import warnings
+from urllib.parse import urlsplit
+
+import pluggy
+
+from . import hookspecs
+from .errors import InvalidInput, PluginError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "livecode"
+
+
+def _names(value: str | None) -> set[str] | None:
+    if value is None:
+        return None
+    return {n.strip() for n in value.split(",") if n.strip()}
+
+
+def make_plugin_manager(environ: dict, extra_plugins=()) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("livecode")
+    pm.add_hookspecs(hookspecs)
+    only = _names(environ.get("LIVECODE_LOAD_PLUGINS"))
+    blocked = _names(environ.get("LIVECODE_DISABLE_PLUGINS")) or set()
+    strict = environ.get("LIVECODE_STRICT_PLUGINS", "") not in ("", "0", "false")
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in blocked or (only is not None and ep.name not in only):
+            pm.set_blocked(ep.name)
+            continue
+        if pm.has_plugin(ep.name):
+            continue  # the same distribution seen twice on sys.path
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as exc:
+            if strict:
+                raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+            warnings.warn(f"livecode: skipping plugin {ep.name!r} ({ep.value}): {exc}", stacklevel=2)
+    for plugin in extra_plugins:
+        pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc)) from exc
+    return pm
+
+
+def _collect(hook, kind: str, key, **kwargs) -> dict:
+    """Call each implementation of a ``register`` hook with a callback that remembers which
+    plugin registered what, and refuses a second registration under the same name."""
+    found: dict = {}
+    owners: dict = {}
+    for impl in hook.get_hookimpls():
+        def register(*args, _plugin=impl.plugin_name):
+            name, value = key(*args)
+            if name in found:
+                raise PluginError(
+                    f"{kind} {name!r} is registered by both {owners[name]!r} and {_plugin!r}"
+                )
+            found[name], owners[name] = value, _plugin
+        impl.function(**{a: (register if a == "register" else kwargs[a]) for a in impl.argnames})
+    return found
+
+
+class Plugins:
+    """What the loaded plugins provide, looked up by name or URL scheme."""
+
+    def __init__(self, settings, extra_plugins=()):
+        self.settings = settings
+        self.pm = make_plugin_manager(settings.environ, extra_plugins)
+        hook = self.pm.hook
+        self.languages = _collect(hook.livecode_register_languages, "language",
+                                  lambda runner: (runner.name, runner), settings=settings)
+        self.sandboxes = _collect(hook.livecode_register_sandboxes, "sandbox",
+                                  lambda cls: (cls.name, cls))
+        self.stores = _collect(hook.livecode_register_stores, "store scheme",
+                               lambda scheme, factory: (scheme, factory))
+        self.queues = _collect(hook.livecode_register_queues, "queue scheme",
+                               lambda scheme, factory: (scheme, factory))
+
+    def open_store(self, url: str):
+        return self._by_scheme(self.stores, "store", url)(url, self.settings)
+
+    def open_queue(self, url: str):
+        return self._by_scheme(self.queues, "queue", url)(url, self.settings)
+
+    def create_sandbox(self, name: str):
+        try:
+            cls = self.sandboxes[name]
+        except KeyError:
+            raise InvalidInput(
+                f"unknown sandbox {name!r}; installed: {', '.join(sorted(self.sandboxes)) or 'none'}"
+            ) from None
+        return cls(self.settings)
+
+    @staticmethod
+    def _by_scheme(factories: dict, kind: str, url: str):
+        scheme = urlsplit(url).scheme
+        try:
+            return factories[scheme]
+        except KeyError:
+            known = ", ".join(f"{s}://" for s in sorted(factories)) or "none"
+            raise InvalidInput(f"no {kind} plugin handles {url!r}; installed: {known}") from None
+
+    def describe(self) -> list[dict]:
+        """Name, version and hooks of every loaded plugin, for ``livecode plugins``."""
+        dists = {}
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dists[ep.name] = (ep.dist.name, ep.dist.version) if ep.dist else (None, None)
+        rows = []
+        for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda item: str(item[0])):
+            dist, version = dists.get(name, (None, None))
+            hooks = sorted(impl_hook.name for impl_hook in self.pm.get_hookcallers(plugin) or [])
+            rows.append({"name": name, "package": dist, "version": version, "hooks": hooks})
+        return rows

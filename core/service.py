@@ -1,0 +1,219 @@
+"""The operations livecode offers, shared by the API, the worker, the CLI and the console.
+
+Every rule about sessions and executions lives here (what is valid, which transition is legal,
+what a rejected request must leave untouched), so no front door can bypass one.
+"""
+
+import logging
+
+from .config import Settings
+from .contracts import Queue, Store
+from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from .execution_states import Status, check_transition
+from .limits import Limits
+from .models import CodeSession, Execution, utcnow
+from .plugins import Plugins
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "python"
+MAX_PAGE = 200
+
+
+class Livecode:
+    def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue):
+        self.settings = settings
+        self.plugins = plugins
+        self.store = store
+        self.queue = queue
+
+    @classmethod
+    def open(cls, settings: Settings, plugins: Plugins | None = None) -> "Livecode":
+        plugins = plugins or Plugins(settings)
+        store = plugins.open_store(settings.store)
+        try:
+            queue = plugins.open_queue(settings.queue)
+        except Exception:
+            store.close()
+            raise
+        return cls(settings, plugins, store, queue)
+
+    def close(self) -> None:
+        self.queue.close()
+        self.store.close()
+
+    # --- Sessions ---------------------------------------------------------------------------
+
+    def create_session(self, language: str | None = None, source_code: str = "") -> CodeSession:
+        language = self._check_language(language or DEFAULT_LANGUAGE)
+        self._check_size("source_code", source_code, self.settings.max_source_bytes)
+        session = CodeSession.new(language, source_code)
+        self.store.create_session(session)
+        return session
+
+    def get_session(self, session_id: str) -> CodeSession:
+        session = self.store.get_session(session_id)
+        if session is None:
+            raise NotFound(f"no code session {session_id!r}", session_id=session_id)
+        return session
+
+    def autosave(
+        self,
+        session_id: str,
+        source_code: str | None = None,
+        language: str | None = None,
+        base_revision: int | None = None,
+    ) -> CodeSession:
+        """Save the editor's state. Never starts a run. With ``base_revision``, refuse (409) to
+        overwrite a newer save made elsewhere (another tab, another device)."""
+        changes = {}
+        if language is not None:
+            changes["language"] = self._check_language(language)
+        if source_code is not None:
+            self._check_size("source_code", source_code, self.settings.max_source_bytes)
+            changes["source_code"] = source_code
+        changes["updated_at"] = utcnow()
+        session = self.store.update_session(session_id, changes, base_revision)
+        if session is None:
+            current = self.get_session(session_id)  # raises NotFound
+            raise Conflict(
+                f"code session {session_id!r} is at revision {current.revision}, "
+                f"not {base_revision}; reload it before saving",
+                revision=current.revision,
+            )
+        return session
+
+    # --- Executions -------------------------------------------------------------------------
+
+    def run(self, session_id: str, stdin: str = "") -> Execution:
+        """Queue a run of the session as it is now."""
+        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
+        session = self.get_session(session_id)
+        execution = Execution.snapshot(session, stdin, self.limits())
+        return self._enqueue(execution)
+
+    def submit_code(self, code: str, language: str | None = None, stdin: str = "") -> Execution:
+        """Seed 000's one-shot flow: a session made for this code alone, run at once."""
+        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
+        session = self.create_session(language, code)
+        return self._enqueue(Execution.snapshot(session, stdin, self.limits()))
+
+    def limits(self) -> Limits:
+        return self.settings.limits
+
+    def _enqueue(self, execution: Execution) -> Execution:
+        self.store.create_execution(execution)
+        try:
+            self.queue.publish(execution.execution_id)
+        except Exception as exc:
+            # Nothing was queued, so nothing may stay behind that claims it was.
+            self.store.delete_execution(execution.execution_id)
+            log.warning("queue unavailable, run refused: %s", exc)
+            raise Unavailable(f"the run queue cannot be reached: {exc}") from exc
+        self._notify(execution, None)
+        return execution
+
+    def get_execution(self, execution_id: str) -> Execution:
+        execution = self.store.get_execution(execution_id)
+        if execution is None:
+            raise NotFound(f"no execution {execution_id!r}", execution_id=execution_id)
+        return execution
+
+    def list_executions(
+        self,
+        session_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[Execution]:
+        if status is not None:
+            try:
+                status = Status(status.upper())
+            except ValueError:
+                raise InvalidInput(
+                    f"unknown status {status!r}; one of {', '.join(s.value for s in Status)}"
+                ) from None
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+        if before is not None:
+            self.get_execution(before)
+        return self.store.list_executions(session_id, status, limit, before)
+
+    def cancel(self, execution_id: str) -> Execution:
+        """Cancel a run that has not started. One that runs or has ended cannot be (409)."""
+        execution = self.get_execution(execution_id)
+        if execution.status is not Status.QUEUED:
+            raise Conflict(
+                f"execution {execution_id!r} is {execution.status}; only a QUEUED run can be cancelled",
+                status=str(execution.status),
+            )
+        cancelled = self.transition(execution, Status.CANCELLED, finished_at=utcnow())
+        if cancelled is None:
+            now = self.get_execution(execution_id)
+            raise Conflict(f"execution {execution_id!r} is {now.status} and can no longer be "
+                           "cancelled", status=str(now.status))
+        return cancelled
+
+    def transition(self, execution: Execution, new: Status, **changes) -> Execution | None:
+        """Move ``execution`` from the status it has to ``new``, if no one else moved it first.
+
+        Returns the stored result, or ``None`` when another process won the race."""
+        check_transition(execution.status, new)
+        updated = self.store.transition(
+            execution.execution_id, frozenset({execution.status}), {"status": new, **changes}
+        )
+        if updated is not None:
+            self._notify(updated, execution.status)
+        return updated
+
+    def _notify(self, execution: Execution, previous: Status | None) -> None:
+        try:
+            self.plugins.pm.hook.livecode_execution_state_changed(
+                execution=execution, previous=previous
+            )
+        except Exception:
+            log.exception("a livecode_execution_state_changed observer failed")
+
+    # --- Introspection ----------------------------------------------------------------------
+
+    def languages(self) -> list[dict]:
+        return [
+            {
+                "name": runner.name,
+                "display_name": runner.display_name or runner.name,
+                "file_extension": runner.file_extension,
+                "version": runner.version(),
+                "sandbox": self.settings.sandbox,
+            }
+            for runner in sorted(self.plugins.languages.values(), key=lambda r: r.name)
+        ]
+
+    def health(self) -> dict:
+        checks = {}
+        for name, part in (("store", self.store), ("queue", self.queue)):
+            try:
+                part.ping()
+                checks[name] = {"ok": True}
+            except Exception as exc:
+                checks[name] = {"ok": False, "error": str(exc)}
+        try:
+            checks["queue"]["depth"] = self.queue.depth()
+        except Exception:
+            pass
+        return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
+
+    # --- Validation -------------------------------------------------------------------------
+
+    def _check_language(self, language: str) -> str:
+        if language not in self.plugins.languages:
+            known = ", ".join(sorted(self.plugins.languages)) or "none"
+            raise InvalidInput(f"unknown language {language!r}; available: {known}",
+                               field="language")
+        return language
+
+    @staticmethod
+    def _check_size(field: str, value: str, cap: int) -> None:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > cap:
+            raise PayloadTooLarge(f"{field} is {size} bytes; the limit is {cap}",
+                                  field=field, limit=cap)

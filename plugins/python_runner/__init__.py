@@ -1,0 +1,53 @@
+"""The ``python`` language.
+
+The program is written to ``main.py`` and run in isolated mode (``-I``: no user site-packages, no
+PYTHON* variables, script directory not on ``sys.path`` implicitly). By default the interpreter is
+the one livecode runs on, outside any virtualenv, so user programs cannot import livecode's own
+dependencies; ``LIVECODE_PYTHON`` names another.
+"""
+
+import os
+import subprocess
+import sys
+
+from livecode.core.contracts import LanguageRunner, Program
+from livecode.core.hookspecs import hookimpl
+
+
+def base_interpreter() -> str:
+    """The interpreter behind the running one, outside any virtualenv (and not a pyenv shim)."""
+    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+class PythonRunner(LanguageRunner):
+    name = "python"
+    display_name = "Python"
+    file_extension = ".py"
+    main_file = "main.py"
+
+    def __init__(self, interpreter: str):
+        self.interpreter = interpreter
+        self._version: str | None = None
+
+    def build(self, source_code: str) -> Program:
+        return Program(
+            files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
+            argv=[self.interpreter, "-I", "-B", self.main_file],
+        )
+
+    def version(self) -> str | None:
+        if self._version is None:
+            try:
+                out = subprocess.run(
+                    [self.interpreter, "-I", "-c", "import platform; print(platform.python_version())"],
+                    capture_output=True, text=True, timeout=10, env={},
+                )
+                self._version = out.stdout.strip() or None
+            except (OSError, subprocess.SubprocessError):
+                return None
+        return self._version
+
+
+@hookimpl
+def livecode_register_languages(register, settings):
+    register(PythonRunner(settings.option("PYTHON") or base_interpreter()))

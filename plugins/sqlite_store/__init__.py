@@ -1,0 +1,183 @@
+"""The ``sqlite://`` store: the default, one file on one host.
+
+``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``. WAL mode lets the API read while
+workers write; each thread has its own connection; writers wait up to ``busy_timeout`` for the lock
+instead of failing. The claim is a single ``UPDATE … WHERE status IN (…) RETURNING``, so of several
+processes racing for one execution exactly one gets a row back.
+"""
+
+import json
+import os
+import sqlite3
+import threading
+from urllib.parse import urlsplit
+
+from livecode.core.contracts import Store
+from livecode.core.execution_states import Status
+from livecode.core.hookspecs import hookimpl
+from livecode.core.limits import Limits
+from livecode.core.models import CodeSession, Execution
+
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 10_000
+SESSION_COLUMNS = ("session_id", "language", "source_code", "status", "revision", "created_at",
+                   "updated_at")
+EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source_code", "stdin",
+                     "limits", "session_revision", "created_at", "started_at", "finished_at",
+                     "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
+                     "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
+                     "extra")
+
+
+def path_from_url(url: str) -> str:
+    # As in SQLAlchemy: sqlite:///relative.db and sqlite:////absolute.db.
+    parts = urlsplit(url)
+    path = (parts.netloc + parts.path).removeprefix("/")
+    if not path:
+        raise ValueError(f"{url!r} names no file; use sqlite:///relative.db or sqlite:////abs.db")
+    return path
+
+
+def _to_row(execution: Execution) -> dict:
+    row = execution.to_dict()
+    row["limits"] = json.dumps(row["limits"])
+    row["extra"] = json.dumps(row["extra"])
+    row["truncated"] = int(row["truncated"])
+    return row
+
+
+def _from_row(row: sqlite3.Row) -> Execution:
+    data = {k: row[k] for k in EXECUTION_COLUMNS}
+    data["status"] = Status(data["status"])
+    data["limits"] = Limits.from_dict(json.loads(data["limits"]))
+    data["extra"] = json.loads(data["extra"])
+    data["truncated"] = bool(data["truncated"])
+    return Execution(**data)
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str):
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # Autocommit mode: every statement is its own transaction unless we BEGIN one.
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _migrate(self) -> None:
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path} has schema version {version}; this livecode "
+                                   f"knows up to {SCHEMA_VERSION}. Upgrade livecode.")
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # --- sessions ---
+
+    def create_session(self, session: CodeSession) -> None:
+        row = session.to_dict()
+        self._connect().execute(
+            f"INSERT INTO code_sessions ({', '.join(SESSION_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in SESSION_COLUMNS)})", row)
+
+    def get_session(self, session_id: str) -> CodeSession | None:
+        row = self._connect().execute(
+            "SELECT * FROM code_sessions WHERE session_id = ?", (session_id,)).fetchone()
+        return CodeSession(**{k: row[k] for k in SESSION_COLUMNS}) if row else None
+
+    def update_session(self, session_id, changes, expected_revision=None):
+        assignments = ", ".join(f"{k} = :{k}" for k in changes)
+        where = "session_id = :_id" + (" AND revision = :_rev" if expected_revision is not None else "")
+        row = self._connect().execute(
+            f"UPDATE code_sessions SET {assignments}, revision = revision + 1 WHERE {where} "
+            "RETURNING *",
+            {**changes, "_id": session_id, "_rev": expected_revision}).fetchone()
+        return CodeSession(**{k: row[k] for k in SESSION_COLUMNS}) if row else None
+
+    # --- executions ---
+
+    def create_execution(self, execution: Execution) -> None:
+        self._connect().execute(
+            f"INSERT INTO executions ({', '.join(EXECUTION_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in EXECUTION_COLUMNS)})", _to_row(execution))
+
+    def get_execution(self, execution_id: str) -> Execution | None:
+        row = self._connect().execute(
+            "SELECT * FROM executions WHERE execution_id = ?", (execution_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def delete_execution(self, execution_id: str) -> None:
+        self._connect().execute("DELETE FROM executions WHERE execution_id = ?", (execution_id,))
+
+    def list_executions(self, session_id=None, status=None, limit=50, before=None):
+        clauses, params = [], []
+        if session_id is not None:
+            clauses.append("session_id = ?")
+            params.append(session_id)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(str(status))
+        if before is not None:
+            clauses.append("seq < (SELECT seq FROM executions WHERE execution_id = ?)")
+            params.append(before)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._connect().execute(
+            f"SELECT * FROM executions {where} ORDER BY seq DESC LIMIT ?", (*params, limit))
+        return [_from_row(r) for r in rows]
+
+    def transition(self, execution_id, expected, changes):
+        changes = dict(changes)
+        changes["status"] = str(changes["status"])
+        if "truncated" in changes:
+            changes["truncated"] = int(changes["truncated"])
+        assignments = ", ".join(f"{k} = :{k}" for k in changes)
+        expected_names = {f"_s{i}": str(s) for i, s in enumerate(sorted(expected))}
+        row = self._connect().execute(
+            f"UPDATE executions SET {assignments} WHERE execution_id = :_id "
+            f"AND status IN ({', '.join(':' + n for n in expected_names)}) RETURNING *",
+            {**changes, **expected_names, "_id": execution_id}).fetchone()
+        return _from_row(row) if row else None
+
+    def ping(self) -> None:
+        self._connect().execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        """Close every thread's connection; a thread that uses the store again reconnects."""
+        with self._lock:
+            connections, self._all = self._all, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+
+@hookimpl
+def livecode_register_stores(register):
+    register("sqlite", lambda url, settings: SQLiteStore(path_from_url(url)))

@@ -1,0 +1,50 @@
+"""The SQLite schema, as numbered migrations recorded in ``PRAGMA user_version``.
+
+A store opening an older file applies the missing steps in one transaction; one opening a newer
+file refuses, rather than guess at columns it does not know.
+"""
+
+MIGRATIONS = [
+    # 1: sessions and executions
+    """
+    CREATE TABLE code_sessions (
+        session_id   TEXT PRIMARY KEY,
+        language     TEXT NOT NULL,
+        source_code  TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        revision     INTEGER NOT NULL,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE executions (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        execution_id      TEXT NOT NULL UNIQUE,
+        session_id        TEXT NOT NULL,
+        language          TEXT NOT NULL,
+        status            TEXT NOT NULL,
+        source_code       TEXT NOT NULL,
+        stdin             TEXT NOT NULL,
+        limits            TEXT NOT NULL,
+        session_revision  INTEGER NOT NULL,
+        created_at        TEXT NOT NULL,
+        started_at        TEXT,
+        finished_at       TEXT,
+        stdout            TEXT NOT NULL DEFAULT '',
+        stderr            TEXT NOT NULL DEFAULT '',
+        exit_code         INTEGER,
+        execution_time_ms REAL,
+        cpu_time_ms       REAL,
+        max_rss_kb        INTEGER,
+        truncated         INTEGER NOT NULL DEFAULT 0,
+        reason            TEXT,
+        sandbox           TEXT,
+        worker_id         TEXT,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        extra             TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX executions_by_session ON executions (session_id, seq);
+    CREATE INDEX executions_by_status ON executions (status, seq);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

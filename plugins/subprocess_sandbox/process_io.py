@@ -1,0 +1,90 @@
+"""Feeding stdin to a process and reading its stdout and stderr, each capped, under a deadline.
+
+One loop over a selector watches the pipes and a pidfd of the process. The program's exit (not
+the pipes' end of file) ends the run: whatever it left behind holding the pipes is killed with its
+process group, so a background child cannot keep the run, or the worker thread, waiting.
+"""
+
+import os
+import selectors
+import time
+from dataclasses import dataclass, field
+
+READ_CHUNK = 64 * 1024
+DRAIN_AFTER_EXIT = 0.5  # seconds to collect output still in the pipes once the program exited
+
+
+@dataclass
+class Captured:
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    truncated: bool = False
+    timed_out: bool = False
+    exited_at: float | None = None
+
+
+def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill) -> Captured:
+    """Run the I/O of ``proc`` until it exits, the deadline passes (``timed_out``) or a stream
+    exceeds ``output_limit`` (``truncated``). ``kill()`` kills the whole process group."""
+    captured = Captured()
+    buffers = {proc.stdout.fileno(): captured.stdout, proc.stderr.fileno(): captured.stderr}
+    pidfd = os.pidfd_open(proc.pid)
+    sel = selectors.DefaultSelector()
+    try:
+        for fd in buffers:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        sel.register(pidfd, selectors.EVENT_READ)
+        pending = memoryview(stdin)
+        if pending:
+            os.set_blocking(proc.stdin.fileno(), False)
+            sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
+        else:
+            proc.stdin.close()
+        killed = False
+        while sel.get_map():
+            now = time.monotonic()
+            if now >= deadline:
+                if captured.exited_at is None:
+                    captured.timed_out = True
+                break
+            for key, _ in sel.select(deadline - now):
+                fd = key.fd
+                if fd == pidfd:
+                    captured.exited_at = time.monotonic()
+                    sel.unregister(pidfd)
+                    kill()
+                    killed = True
+                    deadline = min(deadline, captured.exited_at + DRAIN_AFTER_EXIT)
+                elif fd in buffers:
+                    try:
+                        chunk = os.read(fd, READ_CHUNK)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        sel.unregister(fd)
+                        continue
+                    buffer = buffers[fd]
+                    room = output_limit - len(buffer)
+                    buffer += chunk[:max(room, 0)]
+                    if len(chunk) > room and not killed:
+                        captured.truncated = True
+                        kill()
+                        killed = True
+                else:
+                    try:
+                        written = os.write(fd, pending[:READ_CHUNK])
+                        pending = pending[written:]
+                    except BrokenPipeError:
+                        pending = pending[:0]
+                    except BlockingIOError:
+                        continue
+                    if not pending:
+                        sel.unregister(fd)
+                        proc.stdin.close()
+    finally:
+        sel.close()
+        os.close(pidfd)
+        if not proc.stdin.closed:
+            proc.stdin.close()
+    return captured
