@@ -15,7 +15,8 @@ ENV_PREFIX = "LIVECODE_"
 
 
 def default_data_dir(environ) -> str:
-    base = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    home = environ.get("HOME") or os.path.expanduser("~")
+    base = environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
     return os.path.join(base, "livecode")
 
 

@@ -1,0 +1,133 @@
+"""Fixtures that build livecode from real parts: a SQLite file in a temporary directory, Kombu's
+in-process transport or the real Redis, the real subprocess sandbox, real HTTP servers."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from livecode.core.config import Settings
+from livecode.core.service import Livecode
+from livecode.plugins.kombu_queue.memory_transport import reset as reset_memory_queues
+
+REDIS_URL = os.environ.get("LIVECODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
+
+
+def make_settings(tmp_path: Path, **env) -> Settings:
+    work_root = tmp_path / "runs"
+    work_root.mkdir(exist_ok=True)
+    base = {
+        "LIVECODE_DATA_DIR": str(tmp_path / "data"),
+        "LIVECODE_WORK_ROOT": str(work_root),
+        "LIVECODE_QUEUE": "memory://",
+        "LIVECODE_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
+        "LIVECODE_CONCURRENCY": "2",
+    }
+    base.update(env)
+    return Settings.from_env(base)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def settings_with(tmp_path):
+    """Settings with extra ``LIVECODE_*`` environment variables."""
+    return lambda **env: make_settings(tmp_path, **env)
+
+
+@pytest.fixture
+def livecode(settings):
+    reset_memory_queues()
+    service = Livecode.open(settings)
+    yield service
+    service.close()
+    reset_memory_queues()
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (.ci/run should have started it)")
+        pytest.skip(message)
+    return REDIS_URL
+
+
+def processes_under(root: Path) -> list[int]:
+    """Pids of live processes whose working directory is below ``root``: what a run left behind."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if cwd.startswith(str(root)) and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+class LivecodeProcess:
+    """A ``livecode`` CLI subprocess (serve, api or worker) with its output kept for failures."""
+
+    def __init__(self, args: list[str], env: dict, log_path: Path):
+        self.log_path = log_path
+        self.log = open(log_path, "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "livecode.cli", *args], env={**os.environ, **env},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.log_path.read_text())
+            if match:
+                return match
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} from livecode; its output:\n"
+                             f"{self.log_path.read_text()}")
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def start_livecode(tmp_path):
+    started = []
+
+    def start(*args, **env) -> LivecodeProcess:
+        process = LivecodeProcess(list(args), env, tmp_path / f"livecode-{len(started)}.log")
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -1,0 +1,48 @@
+import pytest
+
+from livecode.core.config import Settings
+from livecode.core.errors import InvalidInput
+
+
+def test_defaults_need_nothing_configured(tmp_path):
+    settings = Settings.from_env({"HOME": str(tmp_path)})
+    assert settings.data_dir == str(tmp_path / ".local" / "share" / "livecode")
+    assert settings.store == f"sqlite:///{tmp_path}/.local/share/livecode/livecode.db"
+    assert settings.queue == "memory://"
+    assert settings.sandbox == "subprocess"
+    assert settings.concurrency >= 1
+    assert settings.max_source_bytes == 64 * 1024
+
+
+def test_environment_sets_fields_and_limits():
+    settings = Settings.from_env({"LIVECODE_QUEUE": "redis://x:6379/0", "LIVECODE_PORT": "9001",
+                                  "LIVECODE_WALL_TIME_LIMIT": "2.5", "LIVECODE_DATA_DIR": "/d"})
+    assert settings.queue == "redis://x:6379/0"
+    assert settings.port == 9001
+    assert settings.limits.wall_time_limit == 2.5
+    assert settings.store == "sqlite:////d/livecode.db"
+
+
+def test_flags_win_over_environment_and_none_means_not_given():
+    settings = Settings.from_env({"LIVECODE_PORT": "9001", "LIVECODE_SANDBOX": "docker"},
+                                 port=9002, sandbox=None)
+    assert settings.port == 9002
+    assert settings.sandbox == "docker"
+
+
+def test_a_malformed_number_is_a_clear_error():
+    with pytest.raises(InvalidInput, match="LIVECODE_PORT='eighty' is not a valid int"):
+        Settings.from_env({"LIVECODE_PORT": "eighty"})
+
+
+def test_plugin_options_come_from_the_environment():
+    settings = Settings.from_env({"LIVECODE_PYTHON": "/opt/py/bin/python3"})
+    assert settings.option("python") == "/opt/py/bin/python3"
+    assert settings.option("missing", "fallback") == "fallback"
+
+
+def test_to_env_round_trips():
+    settings = Settings.from_env({"LIVECODE_QUEUE": "amqp://h//", "LIVECODE_CPU_TIME_LIMIT": "3",
+                                  "LIVECODE_DATA_DIR": "/d"})
+    again = Settings.from_env(settings.to_env())
+    assert again == settings

@@ -1,0 +1,34 @@
+import pytest
+
+from livecode.core.errors import IllegalTransition
+from livecode.core.execution_states import TERMINAL, TRANSITIONS, Status, check_transition
+
+LEGAL = [
+    (Status.QUEUED, Status.RUNNING),
+    (Status.QUEUED, Status.CANCELLED),
+    (Status.RUNNING, Status.COMPLETED),
+    (Status.RUNNING, Status.FAILED),
+    (Status.RUNNING, Status.TIMEOUT),
+]
+
+
+@pytest.mark.parametrize("current,new", LEGAL)
+def test_legal_transitions_are_allowed(current, new):
+    check_transition(current, new)
+
+
+@pytest.mark.parametrize(
+    "current,new",
+    [(c, n) for c in Status for n in Status if (c, n) not in LEGAL],
+)
+def test_every_other_transition_is_refused(current, new):
+    with pytest.raises(IllegalTransition) as info:
+        check_transition(current, new)
+    assert str(current) in info.value.message and str(new) in info.value.message
+
+
+def test_terminal_states_have_no_way_out():
+    assert TERMINAL == {Status.COMPLETED, Status.FAILED, Status.TIMEOUT, Status.CANCELLED}
+    for status in TERMINAL:
+        assert status.is_terminal and not TRANSITIONS[status]
+    assert not Status.QUEUED.is_terminal and not Status.RUNNING.is_terminal

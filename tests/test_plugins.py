@@ -1,0 +1,128 @@
+"""Plugins load through the ``livecode`` entry-point group, built-ins included; a broken or
+conflicting one is named, not silently dropped."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from livecode.core import hookspecs
+from livecode.core.contracts import LanguageRunner, Program
+from livecode.core.errors import InvalidInput, PluginError
+from livecode.core.hookspecs import hookimpl
+from livecode.core.plugins import Plugins
+
+
+class EchoRunner(LanguageRunner):
+    name = "python"
+
+    def build(self, source_code):
+        return Program(files={}, argv=["echo", source_code])
+
+
+class DuplicatePython:
+    @hookimpl
+    def livecode_register_languages(self, register):
+        register(EchoRunner())
+
+
+def test_builtins_arrive_through_entry_points(settings):
+    plugins = Plugins(settings)
+    assert set(plugins.languages) == {"python"}
+    assert set(plugins.sandboxes) == {"subprocess"}
+    assert {"sqlite"} <= set(plugins.stores)
+    assert {"memory", "redis", "amqp"} <= set(plugins.queues)
+    described = {row["name"]: row for row in plugins.describe()}
+    assert described["python"]["package"] == "livecode"
+    assert described["python"]["hooks"] == ["livecode_register_languages"]
+
+
+def test_two_plugins_registering_one_language_stop_startup_naming_both(settings):
+    with pytest.raises(PluginError) as info:
+        Plugins(settings, extra_plugins=[DuplicatePython()])
+    assert "'python'" in info.value.message and "'python' and" in info.value.message
+
+
+def test_a_misspelt_hook_fails_loudly(settings):
+    class Misspelt:
+        @hookimpl
+        def livecode_register_langauges(self, register):
+            pass
+
+    with pytest.raises(PluginError, match="livecode_register_langauges"):
+        Plugins(settings, extra_plugins=[Misspelt()])
+
+
+def test_unknown_backend_url_or_sandbox_names_what_is_installed(settings):
+    plugins = Plugins(settings)
+    with pytest.raises(InvalidInput, match=r"no store plugin handles 'postgres://x'.*sqlite://"):
+        plugins.open_store("postgres://x")
+    with pytest.raises(InvalidInput, match=r"unknown sandbox 'nsjail'; installed: subprocess"):
+        plugins.create_sandbox("nsjail")
+
+
+def test_disable_and_load_lists(settings_with):
+    disabled = Plugins(settings_with(LIVECODE_DISABLE_PLUGINS="python"))
+    assert disabled.languages == {}
+    only = Plugins(settings_with(LIVECODE_LOAD_PLUGINS="python,sqlite_store"))
+    assert set(only.languages) == {"python"} and set(only.stores) == {"sqlite"}
+    assert only.queues == {}
+
+
+@pytest.fixture
+def third_party(tmp_path):
+    """A real installed distribution on sys.path: a dist-info with entry points, and its code."""
+    site = tmp_path / "site"
+    (site / "shout_dist-1.0.dist-info").mkdir(parents=True)
+    (site / "shout_dist-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: shout-dist\nVersion: 1.0\n")
+    (site / "shout_dist-1.0.dist-info" / "entry_points.txt").write_text(
+        "[livecode]\nshout = shout_plugin\nbroken = broken_plugin\n")
+    (site / "shout_plugin.py").write_text(textwrap.dedent("""
+        from livecode.core.contracts import LanguageRunner, Program
+        from livecode.core.hookspecs import hookimpl
+
+        class Shout(LanguageRunner):
+            name = "shout"
+            def build(self, source_code):
+                return Program(files={}, argv=["echo", source_code.upper()])
+
+        @hookimpl
+        def livecode_register_languages(register):
+            register(Shout())
+    """))
+    (site / "broken_plugin.py").write_text("raise ImportError('broken on purpose')\n")
+    return site
+
+
+def _livecode(site, *args, **env):
+    environment = {**os.environ, "PYTHONPATH": str(site), **env}
+    return subprocess.run([sys.executable, "-m", "livecode.cli", *args], env=environment,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_third_party_plugin_is_listed_and_a_broken_one_is_skipped_with_a_warning(third_party):
+    result = _livecode(third_party, "plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["shout"] == {"name": "shout", "package": "shout-dist", "version": "1.0",
+                             "hooks": ["livecode_register_languages"]}
+    assert "broken" not in rows
+    assert "skipping plugin 'broken'" in result.stderr and "broken on purpose" in result.stderr
+
+
+def test_strict_mode_makes_a_broken_plugin_fatal(third_party):
+    result = _livecode(third_party, "plugins", LIVECODE_STRICT_PLUGINS="1")
+    assert result.returncode == 2
+    assert "plugin 'broken'" in result.stderr and "broken on purpose" in result.stderr
+
+
+def test_every_hook_is_documented_for_plugin_authors():
+    specs = [name for name in dir(hookspecs) if name.startswith("livecode_")]
+    assert len(specs) == 5
+    for name in specs:
+        doc = getattr(hookspecs, name).__doc__ or ""
+        assert len(doc.split()) >= 15, f"{name} needs a docstring that tells plugin authors how"

@@ -1,0 +1,139 @@
+"""The SQLite store against a real file: CRUD, the compare-and-set, paging, schema versions, and
+several processes racing for the same executions."""
+
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from livecode.core.execution_states import Status
+from livecode.core.limits import Limits
+from livecode.core.models import CodeSession, Execution
+from livecode.plugins.sqlite_store import SQLiteStore, path_from_url
+from livecode.plugins.sqlite_store.schema import SCHEMA_VERSION
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "store" / "livecode.db")
+
+
+@pytest.fixture
+def store(db_path):
+    store = SQLiteStore(db_path)
+    yield store
+    store.close()
+
+
+def queued(store, source="print(1)") -> Execution:
+    session = CodeSession.new("python", source)
+    store.create_session(session)
+    execution = Execution.snapshot(session, "in", Limits(wall_time_limit=2.0))
+    store.create_execution(execution)
+    return execution
+
+
+def test_url_forms():
+    assert path_from_url("sqlite:///rel/x.db") == "rel/x.db"
+    assert path_from_url("sqlite:////abs/x.db") == "/abs/x.db"
+    with pytest.raises(ValueError):
+        path_from_url("sqlite://")
+
+
+def test_file_is_in_wal_mode_with_a_versioned_schema(store, db_path):
+    store.ping()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused_not_guessed_at(store, db_path):
+    sqlite3.connect(db_path).execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="Upgrade livecode"):
+        SQLiteStore(db_path)
+
+
+def test_reopening_keeps_data(store, db_path):
+    execution = queued(store)
+    store.close()
+    again = SQLiteStore(db_path)
+    assert again.get_execution(execution.execution_id) == execution
+    again.close()
+
+
+def test_session_round_trip_and_revisioned_update(store):
+    session = CodeSession.new("python", "a = 1")
+    store.create_session(session)
+    assert store.get_session(session.session_id) == session
+    updated = store.update_session(session.session_id, {"source_code": "a = 2"}, None)
+    assert (updated.source_code, updated.revision) == ("a = 2", 2)
+    assert store.update_session(session.session_id, {"source_code": "lost"}, 1) is None
+    assert store.get_session(session.session_id).source_code == "a = 2"
+    assert store.update_session(session.session_id, {"source_code": "a = 3"}, 2).revision == 3
+    assert store.update_session("missing", {"source_code": "x"}, None) is None
+    assert store.get_session("missing") is None
+
+
+def test_execution_round_trip_and_transition_compare_and_set(store):
+    execution = queued(store)
+    assert store.get_execution(execution.execution_id) == execution
+    running = store.transition(execution.execution_id, frozenset({Status.QUEUED}),
+                               {"status": Status.RUNNING, "worker_id": "w1", "attempts": 1})
+    assert running.status is Status.RUNNING and running.worker_id == "w1"
+    assert store.transition(execution.execution_id, frozenset({Status.QUEUED}),
+                            {"status": Status.RUNNING, "worker_id": "w2"}) is None
+    done = store.transition(execution.execution_id, frozenset({Status.RUNNING}),
+                            {"status": Status.COMPLETED, "stdout": "1\n", "truncated": True})
+    assert done.stdout == "1\n" and done.truncated is True and done.limits.wall_time_limit == 2.0
+    assert store.transition("missing", frozenset({Status.QUEUED}),
+                            {"status": Status.RUNNING}) is None
+
+
+def test_listing_is_newest_first_filtered_and_paged(store):
+    first = queued(store)
+    ids = [first.execution_id] + [
+        _same_session_run(store, first).execution_id for _ in range(4)]
+    other = queued(store)
+    store.transition(ids[1], frozenset({Status.QUEUED}), {"status": Status.CANCELLED})
+    by_session = [e.execution_id for e in store.list_executions(session_id=first.session_id)]
+    assert by_session == ids[::-1]
+    assert [e.execution_id for e in store.list_executions(limit=2)] == [other.execution_id, ids[4]]
+    page2 = store.list_executions(session_id=first.session_id, limit=2, before=ids[3])
+    assert [e.execution_id for e in page2] == [ids[2], ids[1]]
+    cancelled = store.list_executions(status=Status.CANCELLED)
+    assert [e.execution_id for e in cancelled] == [ids[1]]
+    store.delete_execution(ids[0])
+    assert store.get_execution(ids[0]) is None
+
+
+def _same_session_run(store, execution) -> Execution:
+    session = store.get_session(execution.session_id)
+    new = Execution.snapshot(session, "", Limits())
+    store.create_execution(new)
+    return new
+
+
+def _race(db_path, ids, start, results):
+    store = SQLiteStore(db_path)
+    start.wait()
+    won = [i for i in ids if store.transition(
+        i, frozenset({Status.QUEUED}), {"status": Status.RUNNING}) is not None]
+    results.put(won)
+    store.close()
+
+
+def test_concurrent_claims_from_several_processes_have_exactly_one_winner(store, db_path):
+    ids = [queued(store).execution_id for _ in range(200)]
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    racers = [ctx.Process(target=_race, args=(db_path, ids, start, results)) for _ in range(6)]
+    for p in racers:
+        p.start()
+    start.set()
+    wins = [results.get(timeout=60) for _ in racers]
+    for p in racers:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    claimed = sorted(i for won in wins for i in won)
+    assert claimed == sorted(ids)  # every execution claimed once, none twice
+    assert all(e.status is Status.RUNNING for e in store.list_executions(limit=200))
