@@ -18,19 +18,19 @@ STATUS_BY_ERROR = {
 
 
 class APIError(falcon.HTTPError):
-    def __init__(self, status, code: str, message: str, **details):
+    def __init__(self, status, code: str, message: str, details: dict | None = None):
         super().__init__(status, title=code, description=message)
         self.code = code
-        self.details = details
+        self.details = details or {}
 
     def to_dict(self, obj_type=dict):
-        body = {"status": self.status_code, "code": self.code, "message": self.description}
-        body.update(self.details)
+        body = {**self.details, "status": self.status_code, "code": self.code,
+                "message": self.description}
         return obj_type(error=body)
 
 
 def handle_domain_error(req, resp, exc: errors.LivecodeError, params):
-    raise APIError(STATUS_BY_ERROR[type(exc)], exc.code, exc.message, **exc.details)
+    raise APIError(STATUS_BY_ERROR[type(exc)], exc.code, exc.message, exc.details)
 
 
 def serialize_error(req, resp, exc: falcon.HTTPError):

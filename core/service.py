@@ -145,13 +145,13 @@ class Livecode:
         if execution.status is not Status.QUEUED:
             raise Conflict(
                 f"execution {execution_id!r} is {execution.status}; only a QUEUED run can be cancelled",
-                status=str(execution.status),
+                execution_status=str(execution.status),
             )
         cancelled = self.transition(execution, Status.CANCELLED, finished_at=utcnow())
         if cancelled is None:
             now = self.get_execution(execution_id)
             raise Conflict(f"execution {execution_id!r} is {now.status} and can no longer be "
-                           "cancelled", status=str(now.status))
+                           "cancelled", execution_status=str(now.status))
         return cancelled
 
     def transition(self, execution: Execution, new: Status, **changes) -> Execution | None:

@@ -1,0 +1,288 @@
+"""The REST API through falcon.testing, on a real SQLite file and Kombu's in-process queue.
+
+Every rejected request is checked to leave the store and the queue as they were."""
+
+import json
+
+import falcon.testing
+import pytest
+
+from livecode.api.app import create_app
+from livecode.core.execution_states import Status
+from livecode.core.worker import Worker
+
+
+@pytest.fixture
+def client(livecode):
+    return falcon.testing.TestClient(create_app(livecode))
+
+
+@pytest.fixture
+def worker(livecode):
+    return Worker(livecode, livecode.plugins.create_sandbox("subprocess"), concurrency=1)
+
+
+def new_session(client, **body):
+    result = client.simulate_post("/code-sessions", json=body)
+    assert result.status_code == 201, result.json
+    return result.json
+
+
+def snapshot(livecode):
+    """What a rejected request must not change: every execution, and the queue's depth."""
+    return ([e.to_dict() for e in livecode.store.list_executions(limit=200)],
+            livecode.queue.depth())
+
+
+def assert_error(result, status, code=None, fragment=None):
+    assert result.status_code == status, result.text
+    assert result.headers["content-type"].startswith("application/json")
+    error = result.json["error"]
+    assert error["status"] == status and isinstance(error["message"], str) and error["message"]
+    if code:
+        assert error["code"] == code
+    if fragment:
+        assert fragment in error["message"]
+
+
+# --- the seed 001 flow ------------------------------------------------------------------------
+
+
+def test_seed_001_flow_create_autosave_run_poll(client, livecode, worker):
+    created = new_session(client, language="python")
+    assert created["status"] == "ACTIVE" and created["source_code"] == ""
+    sid = created["session_id"]
+    saved = client.simulate_patch(f"/code-sessions/{sid}",
+                                  json={"language": "python", "sourceCode": 'print("Hello World")'})
+    assert saved.status_code == 200 and saved.json["revision"] == 2
+    assert livecode.queue.depth() == 0  # autosave never runs anything
+    run = client.simulate_post(f"/sessions/{sid}/run")
+    assert run.status_code == 202
+    assert run.json == {"execution_id": run.json["execution_id"], "status": "QUEUED"}
+    assert run.headers["location"] == f"/executions/{run.json['execution_id']}"
+    eid = run.json["execution_id"]
+    assert client.simulate_get(f"/executions/{eid}").json["status"] == "QUEUED"
+    worker.execute(eid)
+    result = client.simulate_get(f"/executions/{eid}").json
+    assert result["status"] == "COMPLETED" and result["stdout"] == "Hello World\n"
+    for key in ("execution_id", "session_id", "language", "status", "stdout", "stderr",
+                "exit_code", "execution_time_ms", "created_at", "started_at", "finished_at"):
+        assert key in result
+    assert result["exit_code"] == 0 and result["session_id"] == sid
+
+
+def test_run_with_stdin_through_the_long_path(client, worker):
+    sid = new_session(client, source_code="print(input().upper())")["session_id"]
+    eid = client.simulate_post(f"/code-sessions/{sid}/run", json={"stdin": "shout\n"}).json[
+        "execution_id"]
+    assert worker.execute(eid).stdout == "SHOUT\n"
+
+
+def test_get_session_and_its_executions(client):
+    sid = new_session(client, source_code="x = 1")["session_id"]
+    assert client.simulate_get(f"/code-sessions/{sid}").json["source_code"] == "x = 1"
+    first = client.simulate_post(f"/code-sessions/{sid}/run").json["execution_id"]
+    second = client.simulate_post(f"/code-sessions/{sid}/run").json["execution_id"]
+    listed = client.simulate_get(f"/code-sessions/{sid}/executions").json
+    assert [e["execution_id"] for e in listed["executions"]] == [second, first]
+
+
+def test_autosave_with_a_stale_revision_is_a_conflict_that_changes_nothing(client):
+    sid = new_session(client, source_code="v1")["session_id"]
+    assert client.simulate_patch(f"/code-sessions/{sid}", json={"source_code": "v2",
+                                                                "revision": 1}).status_code == 200
+    stale = client.simulate_patch(f"/code-sessions/{sid}", json={"source_code": "v3",
+                                                                 "revision": 1})
+    assert_error(stale, 409, "conflict", "revision 2")
+    assert stale.json["error"]["revision"] == 2
+    assert client.simulate_get(f"/code-sessions/{sid}").json["source_code"] == "v2"
+
+
+# --- the seed 000 flow ------------------------------------------------------------------------
+
+
+def test_seed_000_flow_submit_code_and_poll_exec_result(client, worker):
+    submitted = client.simulate_post("/submit-code", json={"code": "raise ValueError('x')"})
+    assert submitted.status_code == 202 and submitted.json["status"] == "QUEUED"
+    job = submitted.json["jobId"]
+    assert client.simulate_get("/exec-result", params={"jobId": job}).json["status"] == "QUEUED"
+    worker.execute(job)
+    result = client.simulate_get("/exec-result", params={"jobId": job}).json
+    assert result["jobId"] == job and result["status"] == "FAILED"
+    assert "ValueError: x" in result["stderr"]
+
+
+def test_exec_result_without_job_id_is_a_400(client):
+    assert_error(client.simulate_get("/exec-result"), 400, fragment="jobId")
+
+
+# --- listing and cancelling -------------------------------------------------------------------
+
+
+def test_list_executions_filters_by_session_and_status_and_pages(client, livecode):
+    sid = new_session(client, source_code="print(1)")["session_id"]
+    ids = [client.simulate_post(f"/code-sessions/{sid}/run").json["execution_id"]
+           for _ in range(3)]
+    client.simulate_post(f"/executions/{ids[0]}/cancel")
+    page = client.simulate_get("/executions", params={"session_id": sid, "limit": 2}).json
+    assert [e["execution_id"] for e in page["executions"]] == [ids[2], ids[1]]
+    rest = client.simulate_get("/executions", params={"session_id": sid, "limit": 2,
+                                                      "before": page["next_before"]}).json
+    assert [e["execution_id"] for e in rest["executions"]] == [ids[0]]
+    assert rest["next_before"] is None
+    cancelled = client.simulate_get("/executions", params={"status": "cancelled"}).json
+    assert [e["execution_id"] for e in cancelled["executions"]] == [ids[0]]
+
+
+@pytest.mark.parametrize("params,fragment", [
+    ({"status": "DONE"}, "unknown status 'DONE'"),
+    ({"limit": "0"}, "limit must be between 1 and 200"),
+    ({"limit": "ten"}, "limit must be an integer"),
+])
+def test_list_executions_rejects_bad_parameters(client, params, fragment):
+    assert_error(client.simulate_get("/executions", params=params), 422, fragment=fragment)
+
+
+def test_list_executions_with_an_unknown_cursor_is_a_404(client):
+    assert_error(client.simulate_get("/executions", params={"before": "nope"}), 404)
+
+
+def test_cancel_a_queued_run_then_409_once_it_has_ended(client, livecode, worker):
+    sid = new_session(client, source_code="print(1)")["session_id"]
+    eid = client.simulate_post(f"/code-sessions/{sid}/run").json["execution_id"]
+    cancelled = client.simulate_post(f"/executions/{eid}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "CANCELLED"
+    assert cancelled.json["finished_at"]
+    assert_error(client.simulate_post(f"/executions/{eid}/cancel"), 409, "conflict", "CANCELLED")
+    other = client.simulate_post(f"/code-sessions/{sid}/run").json["execution_id"]
+    worker.execute(other)
+    assert_error(client.simulate_post(f"/executions/{other}/cancel"), 409, fragment="COMPLETED")
+
+
+def test_cancel_a_running_run_is_a_409(client, livecode):
+    sid = new_session(client, source_code="print(1)")["session_id"]
+    eid = client.simulate_post(f"/code-sessions/{sid}/run").json["execution_id"]
+    livecode.transition(livecode.get_execution(eid), Status.RUNNING)
+    assert_error(client.simulate_post(f"/executions/{eid}/cancel"), 409, fragment="RUNNING")
+    assert livecode.get_execution(eid).status is Status.RUNNING
+
+
+# --- introspection ----------------------------------------------------------------------------
+
+
+def test_languages_lists_python_with_its_version_and_sandbox(client):
+    languages = client.simulate_get("/languages").json["languages"]
+    assert [lang["name"] for lang in languages] == ["python"]
+    assert languages[0]["version"].startswith("3.") and languages[0]["sandbox"] == "subprocess"
+
+
+def test_health_reports_store_and_queue(client):
+    result = client.simulate_get("/health")
+    assert result.status_code == 200
+    assert result.json["ok"] is True
+    assert result.json["checks"]["store"] == {"ok": True}
+    assert result.json["checks"]["queue"]["ok"] is True
+
+
+def test_health_is_503_when_the_queue_is_unreachable(settings_with):
+    from livecode.core.service import Livecode
+
+    # A port nothing listens on: a real connection attempt that really fails.
+    livecode = Livecode.open(settings_with(LIVECODE_QUEUE="redis://127.0.0.1:1/0"))
+    try:
+        client = falcon.testing.TestClient(create_app(livecode))
+        result = client.simulate_get("/health")
+        assert result.status_code == 503
+        assert result.json["ok"] is False and result.json["checks"]["queue"]["ok"] is False
+        assert result.json["checks"]["store"]["ok"] is True
+        # And a run cannot be queued: 503, and nothing is left behind claiming it was.
+        sid = new_session(client, source_code="print(1)")["session_id"]
+        assert_error(client.simulate_post(f"/code-sessions/{sid}/run"), 503, "unavailable")
+        assert livecode.store.list_executions() == []
+    finally:
+        livecode.close()
+
+
+def test_cors_headers_for_browser_frontends(client):
+    result = client.simulate_get("/languages", headers={"Origin": "https://editor.example"})
+    assert result.headers["access-control-allow-origin"] == "*"
+    preflight = client.simulate_options("/code-sessions", headers={
+        "Origin": "https://editor.example", "Access-Control-Request-Method": "POST"})
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+
+
+def test_cors_origins_are_configurable(settings_with):
+    from livecode.core.service import Livecode
+
+    livecode = Livecode.open(settings_with(LIVECODE_CORS_ORIGINS="https://a.example"))
+    try:
+        client = falcon.testing.TestClient(create_app(livecode))
+        allowed = client.simulate_get("/languages", headers={"Origin": "https://a.example"})
+        assert allowed.headers["access-control-allow-origin"] == "https://a.example"
+        refused = client.simulate_get("/languages", headers={"Origin": "https://b.example"})
+        assert "access-control-allow-origin" not in refused.headers
+    finally:
+        livecode.close()
+
+
+# --- bad input: a clear error and nothing changed ---------------------------------------------
+
+BIG = "x" * (64 * 1024 + 1)
+
+
+def bad_requests(sid):
+    raw = {"headers": {"Content-Type": "application/json"}}
+    return [
+        ("POST", "/code-sessions", {"body": "{not json", **raw}, 400, "malformed_json"),
+        ("POST", "/code-sessions", {"json": [1, 2]}, 422, "invalid_input"),
+        ("POST", "/code-sessions", {"json": {"language": "cobol"}}, 422, "invalid_input"),
+        ("POST", "/code-sessions", {"json": {"language": 3}}, 422, "invalid_input"),
+        ("POST", "/code-sessions", {"json": {"source_code": ["x"]}}, 422, "invalid_input"),
+        ("POST", "/code-sessions", {"json": {"sourcecode": "typo"}}, 422, "invalid_input"),
+        ("POST", "/code-sessions", {"json": {"source_code": BIG}}, 413, "payload_too_large"),
+        ("POST", "/code-sessions", {"body": "language=python", "headers": {
+            "Content-Type": "application/x-www-form-urlencoded"}}, 415, "unsupported_media_type"),
+        ("PATCH", f"/code-sessions/{sid}", {"json": {"sourceCode": BIG}}, 413, None),
+        ("PATCH", f"/code-sessions/{sid}", {"json": {"language": "cobol"}}, 422, None),
+        ("PATCH", f"/code-sessions/{sid}", {"json": {"revision": "1"}}, 422, None),
+        ("PATCH", f"/code-sessions/{sid}", {"json": {"revision": True}}, 422, None),
+        ("PATCH", f"/code-sessions/{sid}", {"json": {"sourceCode": "a", "source_code": "b"}},
+         422, None),
+        ("PATCH", "/code-sessions/missing", {"json": {"sourceCode": "a"}}, 404, "not_found"),
+        ("GET", "/code-sessions/missing", {}, 404, "not_found"),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"stdin": 5}}, 422, None),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"stdin": BIG}}, 413, None),
+        ("POST", f"/code-sessions/{sid}/run", {"body": "{", **raw}, 400, None),
+        ("POST", "/sessions/missing/run", {}, 404, "not_found"),
+        ("POST", "/submit-code", {"json": {}}, 422, None),
+        ("POST", "/submit-code", {"json": {"code": "x", "language": "cobol"}}, 422, None),
+        ("POST", "/submit-code", {"json": {"code": BIG}}, 413, None),
+        ("POST", "/submit-code", {"json": {"code": 1}}, 422, None),
+        ("GET", "/executions/missing", {}, 404, "not_found"),
+        ("POST", "/executions/missing/cancel", {}, 404, "not_found"),
+        ("GET", "/exec-result", {"params": {"jobId": "missing"}}, 404, None),
+        ("GET", "/no-such-route", {}, 404, None),
+        ("DELETE", "/languages", {}, 405, None),
+    ]
+
+
+def test_every_bad_request_gets_a_json_error_and_changes_nothing(client, livecode):
+    sid = new_session(client, source_code="print('original')")["session_id"]
+    for method, path, kwargs, status, code in bad_requests(sid):
+        before = snapshot(livecode), client.simulate_get(f"/code-sessions/{sid}").json
+        result = client.simulate_request(method, path, **kwargs)
+        assert result.status_code == status, (method, path, kwargs.get("json"), result.text)
+        assert_error(result, status, code)
+        after = snapshot(livecode), client.simulate_get(f"/code-sessions/{sid}").json
+        assert after == before, (method, path)
+
+
+def test_a_body_far_over_the_cap_is_refused_before_it_is_read(client, livecode):
+    body = json.dumps({"source_code": "x" * (1024 * 1024)})
+    result = client.simulate_post("/code-sessions", body=body,
+                                  headers={"Content-Type": "application/json"})
+    assert_error(result, 413, "payload_too_large")
+
+
+def test_source_at_the_cap_is_accepted(client):
+    assert new_session(client, source_code="x" * (64 * 1024))["source_code"] == "x" * 65536

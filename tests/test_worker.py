@@ -1,0 +1,148 @@
+"""The worker against a real store, real queues and the real sandbox: claim once, run, store,
+acknowledge."""
+
+import threading
+import time
+
+import pytest
+
+from livecode.core.contracts import Sandbox
+from livecode.core.execution_states import Status
+from livecode.core.hookspecs import hookimpl
+from livecode.core.plugins import Plugins
+from livecode.core.service import Livecode
+from livecode.core.worker import Worker
+
+
+class StateRecorder:
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def livecode_execution_state_changed(self, execution, previous):
+        self.seen.append((execution.execution_id, previous, execution.status))
+
+
+def open_livecode(settings, *plugins) -> Livecode:
+    return Livecode.open(settings, Plugins(settings, extra_plugins=plugins))
+
+
+def wait_terminal(livecode, execution_id, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        execution = livecode.get_execution(execution_id)
+        if execution.status.is_terminal:
+            return execution
+        time.sleep(0.01)
+    raise AssertionError(f"{execution_id} still {execution.status}")
+
+
+@pytest.fixture
+def worker(livecode):
+    return Worker(livecode, livecode.plugins.create_sandbox("subprocess"), concurrency=2)
+
+
+def test_execute_runs_a_queued_execution_and_observers_see_each_state(settings):
+    recorder = StateRecorder()
+    livecode = open_livecode(settings, recorder)
+    session = livecode.create_session("python", 'print("Hello World")')
+    queued = livecode.run(session.session_id)
+    worker = Worker(livecode, livecode.plugins.create_sandbox("subprocess"), 1, worker_id="w-1")
+    done = worker.execute(queued.execution_id)
+    assert done.status is Status.COMPLETED and done.stdout == "Hello World\n"
+    assert done.worker_id == "w-1" and done.attempts == 1 and done.sandbox == "subprocess"
+    assert done.started_at >= done.created_at and done.finished_at >= done.started_at
+    assert recorder.seen == [
+        (queued.execution_id, None, Status.QUEUED),
+        (queued.execution_id, Status.QUEUED, Status.RUNNING),
+        (queued.execution_id, Status.RUNNING, Status.COMPLETED),
+    ]
+    livecode.close()
+
+
+def test_a_duplicate_delivery_never_runs_code_twice(livecode, worker, tmp_path):
+    marker = tmp_path / "ran"
+    session = livecode.create_session(
+        "python", f"import time; open({str(marker)!r}, 'a').write('x'); time.sleep(0.3)")
+    queued = livecode.run(session.session_id)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(worker.execute(queued.execution_id)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r is not None for r in results) == 1
+    assert marker.read_text() == "x"
+
+
+def test_a_cancelled_execution_is_not_run(livecode, worker):
+    session = livecode.create_session("python", "print('never')")
+    queued = livecode.run(session.session_id)
+    livecode.cancel(queued.execution_id)
+    assert worker.execute(queued.execution_id) is None
+    assert livecode.get_execution(queued.execution_id).status is Status.CANCELLED
+
+
+def test_autosave_after_queueing_does_not_change_the_run(livecode, worker):
+    session = livecode.create_session("python", "print('v1')")
+    queued = livecode.run(session.session_id, stdin="")
+    livecode.autosave(session.session_id, source_code="print('v2')")
+    done = worker.execute(queued.execution_id)
+    assert done.stdout == "v1\n" and done.session_revision == 1
+
+
+class ExplodingSandbox(Sandbox):
+    """A deliberately broken third-party sandbox plugin: the worker must survive it."""
+
+    name = "exploding"
+
+    def run(self, program, stdin, limits):
+        raise OSError("no such runtime")
+
+
+class ExplodingSandboxPlugin:
+    @hookimpl
+    def livecode_register_sandboxes(self, register):
+        register(ExplodingSandbox)
+
+
+def test_a_sandbox_that_fails_marks_the_run_failed_not_the_worker_dead(settings):
+    livecode = open_livecode(settings, ExplodingSandboxPlugin())
+    worker = Worker(livecode, livecode.plugins.create_sandbox("exploding"), 1)
+    queued = livecode.submit_code("print(1)")
+    done = worker.execute(queued.execution_id)
+    assert done.status is Status.FAILED and done.reason == "sandbox_error"
+    assert "no such runtime" in done.stderr
+    livecode.close()
+
+
+def _serve_and_run(livecode, programs):
+    stop = threading.Event()
+    worker = Worker(livecode, livecode.plugins.create_sandbox("subprocess"), concurrency=2)
+    thread = threading.Thread(target=worker.serve, args=(stop,))
+    thread.start()
+    try:
+        ids = [livecode.submit_code(p).execution_id for p in programs]
+        return [wait_terminal(livecode, i) for i in ids]
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+
+
+def test_worker_consumes_the_in_process_queue(livecode):
+    results = _serve_and_run(livecode, [f"print({i})" for i in range(6)])
+    assert [r.stdout for r in results] == [f"{i}\n" for i in range(6)]
+    assert livecode.queue.depth() == 0
+
+
+@pytest.mark.redis
+def test_worker_consumes_the_real_redis_queue(settings_with, redis_url):
+    livecode = Livecode.open(settings_with(LIVECODE_QUEUE=redis_url))
+    try:
+        results = _serve_and_run(livecode, ["print('a')", "raise SystemExit(2)", "print('c')"])
+        assert [r.status for r in results] == [Status.COMPLETED, Status.FAILED, Status.COMPLETED]
+        assert livecode.queue.depth() == 0
+    finally:
+        livecode.close()
