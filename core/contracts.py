@@ -97,6 +97,9 @@ class Store(ABC):
         does not exist or its revision is not ``expected_revision`` (the caller tells which)."""
 
     @abstractmethod
+    def delete_session(self, session_id: str) -> None: ...
+
+    @abstractmethod
     def create_execution(self, execution: Execution) -> None: ...
 
     @abstractmethod

@@ -96,7 +96,11 @@ class Livecode:
         """Seed 000's one-shot flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         session = self.create_session(language, code)
-        return self._enqueue(Execution.snapshot(session, stdin, self.limits()))
+        try:
+            return self._enqueue(Execution.snapshot(session, stdin, self.limits()))
+        except Unavailable:
+            self.store.delete_session(session.session_id)  # the session existed only for this run
+            raise
 
     def limits(self) -> Limits:
         return self.settings.limits

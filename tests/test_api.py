@@ -3,6 +3,7 @@
 Every rejected request is checked to leave the store and the queue as they were."""
 
 import json
+import sqlite3
 
 import falcon.testing
 import pytest
@@ -199,6 +200,11 @@ def test_health_is_503_when_the_queue_is_unreachable(settings_with):
         sid = new_session(client, source_code="print(1)")["session_id"]
         assert_error(client.simulate_post(f"/code-sessions/{sid}/run"), 503, "unavailable")
         assert livecode.store.list_executions() == []
+        # Seed 000's one-shot call leaves not even its session behind.
+        assert_error(client.simulate_post("/submit-code", json={"code": "print(1)"}), 503)
+        db = sqlite3.connect(livecode.store.path)
+        assert db.execute("SELECT session_id FROM code_sessions").fetchall() == [(sid,)]
+        assert db.execute("SELECT count(*) FROM executions").fetchone() == (0,)
     finally:
         livecode.close()
 

@@ -72,6 +72,8 @@ def test_session_round_trip_and_revisioned_update(store):
     assert store.update_session(session.session_id, {"source_code": "a = 3"}, 2).revision == 3
     assert store.update_session("missing", {"source_code": "x"}, None) is None
     assert store.get_session("missing") is None
+    store.delete_session(session.session_id)
+    assert store.get_session(session.session_id) is None
 
 
 def test_execution_round_trip_and_transition_compare_and_set(store):

@@ -122,6 +122,9 @@ class SQLiteStore(Store):
             {**changes, "_id": session_id, "_rev": expected_revision}).fetchone()
         return CodeSession(**{k: row[k] for k in SESSION_COLUMNS}) if row else None
 
+    def delete_session(self, session_id: str) -> None:
+        self._connect().execute("DELETE FROM code_sessions WHERE session_id = ?", (session_id,))
+
     # --- executions ---
 
     def create_execution(self, execution: Execution) -> None:
