@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import InvalidInput
-from .limits import Limits
+from .limits import DEFAULT_CAPS, Limits
 
 ENV_PREFIX = "LIVECODE_"
 
@@ -36,33 +36,41 @@ class Settings:
     max_stdin_bytes: int = 64 * 1024
     cors_origins: str = "*"  # comma-separated, or *
     limits: Limits = field(default_factory=Limits)
+    limit_caps: Limits = DEFAULT_CAPS
     environ: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
-        """Read ``LIVECODE_<FIELD>`` for every field (and every limit), then apply ``overrides``
-        whose value is not None (CLI flags that were given)."""
+        """Read ``LIVECODE_<FIELD>`` for every field, ``LIVECODE_<LIMIT>`` for every default limit
+        and ``LIVECODE_CAP_<LIMIT>`` for every cap, then apply ``overrides`` whose value is not
+        None (CLI flags that were given)."""
         environ = dict(os.environ if environ is None else environ)
         values = {}
         for f in fields(cls):
-            if f.name in ("limits", "environ"):
+            if f.name in STRUCTURED:
                 continue
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is not None:
-                values[f.name] = _coerce(f.name, raw, type(getattr(cls, f.name, "")))
-        limit_values = {}
-        for f in fields(Limits):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
-            if raw is not None:
-                limit_values[f.name] = _coerce(f.name, raw, type(getattr(Limits, f.name)))
+                values[f.name] = _coerce(f.name.upper(), raw, type(getattr(cls, f.name, "")))
+        limit_values, cap_values = {}, {}
+        for name, kind in Limits.names().items():
+            for prefix, found in (("", limit_values), ("CAP_", cap_values)):
+                raw = environ.get(ENV_PREFIX + prefix + name.upper())
+                if raw is not None:
+                    found[name] = _coerce(prefix + name.upper(), raw, kind)
+                    if found[name] <= 0:
+                        raise InvalidInput(f"{ENV_PREFIX}{prefix}{name.upper()}={raw!r} must be "
+                                           "greater than 0")
         for name, value in overrides.items():
             if value is None:
                 continue
-            if name in {f.name for f in fields(Limits)}:
-                limit_values[name] = value
-            else:
-                values[name] = value
-        settings = cls(limits=Limits(**limit_values), environ=environ, **values)
+            (limit_values if name in Limits.names() else values)[name] = value
+        caps = replace(DEFAULT_CAPS, **cap_values)
+        limits = replace(Limits(), **limit_values)
+        for name, value in limits.to_dict().items():
+            if value > getattr(caps, name):  # raise a cap that a default exceeds
+                caps = replace(caps, **{name: value})
+        settings = cls(limits=limits, limit_caps=caps, environ=environ, **values)
         data_dir = settings.data_dir or default_data_dir(environ)
         store = settings.store or "sqlite:///" + os.path.join(data_dir, "livecode.db")
         concurrency = settings.concurrency or os.cpu_count() or 1
@@ -80,9 +88,14 @@ class Settings:
     def to_env(self) -> dict:
         """The environment that reproduces these settings in a child process."""
         env = {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)
-               if f.name not in ("limits", "environ")}
+               if f.name not in STRUCTURED}
         env.update({ENV_PREFIX + k.upper(): str(v) for k, v in self.limits.to_dict().items()})
+        env.update({ENV_PREFIX + "CAP_" + k.upper(): str(v)
+                    for k, v in self.limit_caps.to_dict().items()})
         return env
+
+
+STRUCTURED = ("limits", "limit_caps", "environ")
 
 
 def _coerce(name: str, raw: str, kind: type):
@@ -91,4 +104,4 @@ def _coerce(name: str, raw: str, kind: type):
     try:
         return kind(raw)
     except ValueError:
-        raise InvalidInput(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}")
+        raise InvalidInput(f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind.__name__}") from None

@@ -19,12 +19,14 @@ from .models import CodeSession, Execution
 class Program:
     """Files to place in a fresh working directory, and the command that runs them there.
 
-    ``argv[0]`` is resolved by the sandbox, so a Docker image and the host may each have their own
-    interpreter at their own path.
+    A sandbox that runs programs on the host resolves ``argv[0]`` there; one that runs them in
+    another filesystem (a container image) runs ``argv[0]``'s base name from that filesystem's
+    PATH, so each may have its own interpreter at its own path.
     """
 
     files: Mapping[str, bytes]
     argv: Sequence[str]
+    language: str = ""
 
 
 class LanguageRunner(ABC):
@@ -41,6 +43,11 @@ class LanguageRunner(ABC):
         """The toolchain's version, for ``GET /languages``; ``None`` when it cannot be told."""
         return None
 
+    def failure_reason(self, result: "SandboxResult") -> str | None:
+        """The language's own reading of a failed run (Python's ``MemoryError`` is
+        ``memory_limit``), or ``None``."""
+        return None
+
 
 @dataclass(frozen=True)
 class SandboxResult:
@@ -54,6 +61,10 @@ class SandboxResult:
     truncated: bool = False
     # Set when the sandbox ended the run: wall_time_limit, cpu_time_limit, output_limit, memory_limit.
     limit_hit: str | None = None
+
+
+class SandboxError(Exception):
+    """The sandbox could not run the program at all (not: the program failed)."""
 
 
 class Sandbox(ABC):

@@ -25,7 +25,7 @@ TIMEOUT_LIMITS = frozenset({"wall_time_limit", "cpu_time_limit"})
 INFRASTRUCTURE_RETRY_DELAY = 1.0  # seconds before a message whose run hit a store error goes back
 
 
-def outcome(result: SandboxResult) -> tuple[Status, str | None]:
+def outcome(result: SandboxResult, runner=None) -> tuple[Status, str | None]:
     """The status and reason a sandbox result maps to: the one place that decides it."""
     if result.limit_hit in TIMEOUT_LIMITS:
         return Status.TIMEOUT, result.limit_hit
@@ -33,6 +33,9 @@ def outcome(result: SandboxResult) -> tuple[Status, str | None]:
         return Status.FAILED, result.limit_hit
     if result.exit_code == 0:
         return Status.COMPLETED, None
+    language_reason = runner.failure_reason(result) if runner is not None else None
+    if language_reason:
+        return Status.FAILED, language_reason
     if result.signal is not None:
         return Status.FAILED, f"signal_{result.signal}"
     return Status.FAILED, "nonzero_exit"
@@ -96,7 +99,7 @@ class Worker:
                 running, Status.FAILED, finished_at=utcnow(), reason="sandbox_error",
                 stderr=f"livecode: the sandbox could not run this program: {exc}\n",
             )
-        status, reason = outcome(result)
+        status, reason = outcome(result, runner)
         return self.livecode.transition(
             running,
             status,

@@ -12,6 +12,7 @@ from livecode.core.hookspecs import hookimpl
 from livecode.core.plugins import Plugins
 from livecode.core.service import Livecode
 from livecode.core.worker import Worker
+from livecode.plugins.subprocess_sandbox import SubprocessSandbox
 
 
 class StateRecorder:
@@ -60,11 +61,32 @@ def test_execute_runs_a_queued_execution_and_observers_see_each_state(settings):
     livecode.close()
 
 
-def test_a_duplicate_delivery_never_runs_code_twice(livecode, worker, tmp_path):
-    marker = tmp_path / "ran"
-    session = livecode.create_session(
-        "python", f"import time; open({str(marker)!r}, 'a').write('x'); time.sleep(0.3)")
-    queued = livecode.run(session.session_id)
+class CountingSandbox(SubprocessSandbox):
+    """The real subprocess sandbox, counting the programs it starts."""
+
+    name = "counting"
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.started = 0
+
+    def run(self, program, stdin, limits):
+        self.started += 1
+        return super().run(program, stdin, limits)
+
+
+class CountingSandboxPlugin:
+    @hookimpl
+    def livecode_register_sandboxes(self, register):
+        register(CountingSandbox)
+
+
+def test_a_duplicate_delivery_never_runs_code_twice(settings):
+    recorder = StateRecorder()
+    livecode = open_livecode(settings, recorder, CountingSandboxPlugin())
+    sandbox = livecode.plugins.create_sandbox("counting")
+    worker = Worker(livecode, sandbox, concurrency=4)
+    queued = livecode.submit_code("import time; time.sleep(0.3); print('once')")
     results = []
     threads = [threading.Thread(target=lambda: results.append(worker.execute(queued.execution_id)))
                for _ in range(4)]
@@ -72,8 +94,10 @@ def test_a_duplicate_delivery_never_runs_code_twice(livecode, worker, tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert sum(r is not None for r in results) == 1
-    assert marker.read_text() == "x"
+    assert [r.stdout for r in results if r is not None] == ["once\n"]
+    assert sandbox.started == 1
+    assert [s for _, _, s in recorder.seen].count(Status.RUNNING) == 1
+    livecode.close()
 
 
 def test_a_cancelled_execution_is_not_run(livecode, worker):

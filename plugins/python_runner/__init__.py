@@ -1,9 +1,10 @@
 """The ``python`` language.
 
 The program is written to ``main.py`` and run in isolated mode (``-I``: no user site-packages, no
-PYTHON* variables). By default the interpreter is the one livecode runs on, outside any
-virtualenv, so user programs cannot import livecode's own dependencies; ``LIVECODE_PYTHON`` names
-another.
+PYTHON* variables). By default the interpreter is the system's ``/usr/bin/python3`` where there is
+one, since programs run as an unprivileged user who may not reach livecode's own interpreter (a
+pyenv build under /root, say), else the one livecode runs on, outside any virtualenv. Either way
+user programs cannot import livecode's dependencies. ``LIVECODE_PYTHON`` names another.
 
 Programs see the standard library only (``-S``), unless ``LIVECODE_PYTHON_SITE_PACKAGES=1``: the
 host interpreter's site-packages belong to the host, and their ``.pth`` start-up hooks cost more
@@ -20,9 +21,16 @@ from livecode.core.contracts import LanguageRunner, Program
 from livecode.core.hookspecs import hookimpl
 
 
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
 def base_interpreter() -> str:
     """The interpreter behind the running one, outside any virtualenv (and not a pyenv shim)."""
     return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+def default_interpreter() -> str:
+    return SYSTEM_PYTHON if os.access(SYSTEM_PYTHON, os.X_OK) else base_interpreter()
 
 
 class PythonRunner(LanguageRunner):
@@ -40,7 +48,14 @@ class PythonRunner(LanguageRunner):
         return Program(
             files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
             argv=[self.interpreter, *self.flags, self.main_file],
+            language=self.name,
         )
+
+    def failure_reason(self, result) -> str | None:
+        last_line = result.stderr.rstrip().rsplit(b"\n", 1)[-1]
+        if last_line.startswith(b"MemoryError"):
+            return "memory_limit"
+        return None
 
     def version(self) -> str | None:
         if self._version is None:
@@ -58,4 +73,4 @@ class PythonRunner(LanguageRunner):
 @hookimpl
 def livecode_register_languages(register, settings):
     site_packages = settings.option("PYTHON_SITE_PACKAGES", "0") not in ("0", "", "false")
-    register(PythonRunner(settings.option("PYTHON") or base_interpreter(), site_packages))
+    register(PythonRunner(settings.option("PYTHON") or default_interpreter(), site_packages))

@@ -1,43 +1,72 @@
-"""The ``subprocess`` sandbox: each run is a child process under setrlimit limits.
+"""The ``subprocess`` sandbox: each run is a child process in its own namespaces, under its own
+uid, under setrlimit limits, with nothing of it left when it ends.
 
-Limits are applied by ``prlimit`` (util-linux) exec'ing into the program, so nothing Python runs
-between fork and exec (``preexec_fn`` is unsafe in a threaded worker) and no limit can be missed
-by a process the program starts first. The run has a fresh private working directory, a cleared
-environment and its own process group, which is killed as a whole when the run ends.
+The worker starts :mod:`.jail` for every run (see its docstring for what it sets up). At start-up
+the sandbox tries the full jail once; where the host refuses a protection (no root, namespaces
+disabled) it says which at start-up and in ``protections()`` and runs without it, or, with
+``LIVECODE_SANDBOX_STRICT=1``, refuses to start.
 
-What it does not do yet (see the sandbox issue): network, PID and mount namespaces, dropping to an
-unprivileged uid. ``protections()`` says so, and ``RLIMIT_NPROC`` does not bind a root worker.
+Options (environment): ``LIVECODE_SANDBOX_UID_BASE`` and ``LIVECODE_SANDBOX_UID_COUNT``, the range
+of uids runs take one each of (default 2000000000 and 1024); ``LIVECODE_SANDBOX_HIDE``,
+colon-separated paths that runs must not see besides livecode's own data directory;
+``LIVECODE_JAIL_PYTHON``, the interpreter that runs the jail (default: the one livecode runs on).
 """
 
-import math
+import logging
+import marshal
 import os
-import shutil
+import resource
 import signal
 import subprocess
+import tempfile
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
-from livecode.core.contracts import Program, Sandbox, SandboxResult
+from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResult
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
 
 from .process_io import pump
+from .uid_slots import UidSlots
 from .workdir import private_workdir
 
+log = logging.getLogger(__name__)
+
+JAIL = str(Path(__file__).with_name("jail.py"))
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+NAMESPACES = {  # clone flag of each namespace the jail asks for, by protection name
+    "mount_namespace": 0x00020000,
+    "pid_namespace": 0x20000000,
+    "network_isolation": 0x40000000,
+    "ipc_namespace": 0x08000000,
+    "uts_namespace": 0x04000000,
+}
+ALL_NAMESPACES = sum(NAMESPACES.values())
+STOP_GRACE = 2.0  # seconds the jail gets to take its namespace down before it is killed
 
 
-def prlimit_argv(limits: Limits) -> list[str]:
-    cpu = max(1, math.ceil(limits.cpu_time_limit))
+def hidden_paths(paths: list[str]) -> list[str]:
+    """The mounts that hide ``paths`` from runs. Whatever lies under /tmp needs none (runs get a
+    fresh /tmp), and / or /tmp itself cannot be hidden from a program that must run."""
+    found = set()
+    for path in map(os.path.realpath, paths):
+        if path in ("/", "/tmp") or path.startswith("/tmp/") or "/tmp".startswith(path + "/"):
+            continue
+        found.add(path)
+    return sorted(found)
+
+
+def rlimits(limits: Limits) -> list[tuple[int, int, int]]:
+    cpu = max(1, int(limits.cpu_time_limit + 0.999))
     memory = limits.memory_limit * 1024
     return [
-        shutil.which("prlimit") or "/usr/bin/prlimit",
-        f"--cpu={cpu}:{cpu + 1}",  # SIGXCPU at the soft limit, SIGKILL a second later
-        f"--as={memory}:{memory}",
-        f"--nproc={limits.max_processes}:{limits.max_processes}",
-        f"--fsize={limits.max_file_size}:{limits.max_file_size}",
-        f"--nofile={limits.max_open_files}:{limits.max_open_files}",
-        "--core=0:0",
-        "--",
+        (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL a second later
+        (resource.RLIMIT_AS, memory, memory),
+        (resource.RLIMIT_NPROC, limits.max_processes, limits.max_processes),
+        (resource.RLIMIT_FSIZE, limits.max_file_size, limits.max_file_size),
+        (resource.RLIMIT_NOFILE, limits.max_open_files, limits.max_open_files),
+        (resource.RLIMIT_CORE, 0, 0),
     ]
 
 
@@ -46,53 +75,141 @@ class SubprocessSandbox(Sandbox):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.work_root = settings.option("WORK_ROOT")
-        if shutil.which("prlimit") is None:
-            raise RuntimeError("the subprocess sandbox needs prlimit (Debian package util-linux)")
+        from livecode.plugins.python_runner import base_interpreter
+
+        self.jail_python = settings.option("JAIL_PYTHON") or base_interpreter()
+        self.work_root = settings.option("WORK_ROOT") or tempfile.gettempdir()
+        self.root = os.geteuid() == 0
+        lock_dir = ("/run/livecode-sandbox" if self.root
+                    else os.path.join(settings.data_dir, "sandbox-locks"))
+        self.uids = UidSlots(lock_dir, int(settings.option("SANDBOX_UID_BASE", 2_000_000_000)),
+                             int(settings.option("SANDBOX_UID_COUNT", 1024)))
+        extra = [p for p in settings.option("SANDBOX_HIDE", "").split(":") if p]
+        self.hide = hidden_paths([settings.data_dir, lock_dir, self.work_root, *extra])
+        self.namespaces, self.drop_uid, problem = self._probe()
+        missing = [name for name, on in self.protections().items() if not on]
+        if missing:
+            message = (f"subprocess sandbox: running WITHOUT {', '.join(missing)}"
+                       + (f" ({problem})" if problem else ""))
+            if settings.option("SANDBOX_STRICT", "0") not in ("0", "", "false"):
+                raise SandboxError(message + "; LIVECODE_SANDBOX_STRICT=1 forbids that")
+            log.warning(message)
+
+    def _probe(self) -> tuple[int, bool, str | None]:
+        """Try the full jail once on ``/bin/true``; step down only as far as the host requires."""
+        problem = None
+        attempts = [(ALL_NAMESPACES, self.root), (0, self.root), (0, False)]
+        for namespaces, drop_uid in attempts:
+            try:
+                result = self._run(Program({}, ["/bin/true"]), b"", Limits(), namespaces, drop_uid)
+                if result.exit_code == 0:
+                    return namespaces, drop_uid, problem
+                problem = f"probe exited {result.exit_code}: {result.stderr[-200:]!r}"
+            except SandboxError as exc:
+                problem = str(exc)
+        raise SandboxError(f"the subprocess sandbox cannot run anything here: {problem}")
 
     def protections(self) -> dict[str, bool]:
-        root = os.geteuid() == 0
+        found = {name: bool(self.namespaces & flag) for name, flag in NAMESPACES.items()}
         return {
             "rlimits": True,
-            "process_limit": not root,  # RLIMIT_NPROC does not bind root
-            "process_group_kill": True,
-            "private_workdir": True,
+            "unprivileged_user": self.drop_uid,
+            "no_new_privs": True,
+            "process_limit": self.drop_uid,  # RLIMIT_NPROC binds no root process
+            **found,
+            "private_tmp": found["mount_namespace"],
+            "kills_every_descendant": found["pid_namespace"],
             "clean_environment": True,
-            "network_isolation": False,
-            "pid_namespace": False,
-            "unprivileged_user": not root,
         }
 
     def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
-        with private_workdir(self.work_root, dict(program.files)) as workdir:
-            env = {"PATH": SAFE_PATH, "LANG": "C.UTF-8", "HOME": workdir}
-            command = list(program.argv)
-            command[0] = shutil.which(command[0], path=SAFE_PATH) or command[0]
-            started = time.monotonic()
+        return self._run(program, stdin, limits, self.namespaces, self.drop_uid)
+
+    def _run(self, program, stdin, limits, namespaces, drop_uid) -> SandboxResult:
+        with ExitStack() as stack:
+            uid = stack.enter_context(self.uids.acquire()) if drop_uid else -1
+            if namespaces & NAMESPACES["mount_namespace"]:
+                workdir = None  # the jail makes a private tmpfs; the host never touches its files
+            else:
+                workdir = stack.enter_context(private_workdir(self.work_root))
+            spec = {
+                "worker_pid": os.getpid(),
+                "argv": self._argv(program),
+                "env": {"PATH": SAFE_PATH, "LANG": "C.UTF-8"},
+                "files": dict(program.files),
+                "workdir": workdir,
+                "namespaces": namespaces,
+                "loopback": bool(namespaces & NAMESPACES["network_isolation"]),
+                "hide": self.hide,
+                "disk_limit": limits.disk_limit,
+                "uid": uid,
+                "gid": uid,
+                "rlimits": rlimits(limits),
+            }
+            return self._spawn(spec, stdin, limits, own_pid_namespace=bool(
+                namespaces & NAMESPACES["pid_namespace"]))
+
+    @staticmethod
+    def _argv(program: Program) -> list[str]:
+        argv = list(program.argv)
+        if not os.path.isabs(argv[0]):
+            for directory in SAFE_PATH.split(":"):
+                candidate = os.path.join(directory, argv[0])
+                if os.access(candidate, os.X_OK):
+                    argv[0] = candidate
+                    break
+        return argv
+
+    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, own_pid_namespace: bool):
+        spec_r, spec_w = os.pipe()
+        status_r, status_w = os.pipe()
+        started = time.monotonic()
+        try:
             proc = subprocess.Popen(
-                prlimit_argv(limits) + command,
-                cwd=workdir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
+                [self.jail_python, "-I", "-S", JAIL, str(spec_r), str(status_w)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(spec_r, status_w), start_new_session=True, cwd="/", env={},
             )
+        finally:
+            os.close(spec_r)
+            os.close(status_w)
+        try:
+            with os.fdopen(spec_w, "wb") as spec_file:
+                marshal.dump(spec, spec_file)
+        except BrokenPipeError:
+            pass  # the jail died first; its status says why
 
-            def kill_group():
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
+        def stop():
+            # With a PID namespace, the jail kills the program and exits once the namespace is
+            # empty; without one, the process group is all there is to kill.
             try:
-                captured = pump(proc, stdin, limits.output_limit,
-                                started + limits.wall_time_limit, kill_group)
-            finally:
-                kill_group()
-                _, status, usage = os.wait4(proc.pid, 0)
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                proc.stdout.close()
-                proc.stderr.close()
+                if own_pid_namespace:
+                    os.kill(proc.pid, signal.SIGTERM)
+                else:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        try:
+            captured = pump(proc, stdin, limits.output_limit,
+                            started + limits.wall_time_limit, stop)
+        finally:
+            stop()
+            status, usage = _reap(proc, STOP_GRACE)
+            proc.stdout.close()
+            proc.stderr.close()
+            with os.fdopen(status_r, "rb") as status_file:
+                report = status_file.read().decode("utf-8", "replace")
+        exec_line, _, failure = report.partition("\n")
+        if not exec_line.startswith("exec "):
+            raise SandboxError(f"the jail could not start the program: {report or 'no report'}")
+        if failure:
+            raise SandboxError(f"the jail could not start the program: {failure}")
+        exec_at = int(exec_line.split()[1]) / 1e9
         ended = captured.exited_at or time.monotonic()
         cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
-        sig = -proc.returncode if proc.returncode < 0 else None
+        code = os.waitstatus_to_exitcode(status)
+        sig = -code if code < 0 else None
         limit_hit = None
         if captured.timed_out:
             limit_hit = "wall_time_limit"
@@ -101,16 +218,32 @@ class SubprocessSandbox(Sandbox):
         elif sig in (signal.SIGXCPU, signal.SIGKILL) and cpu_ms >= limits.cpu_time_limit * 1000:
             limit_hit = "cpu_time_limit"
         return SandboxResult(
-            exit_code=None if sig else proc.returncode,
+            exit_code=None if sig else code,
             stdout=bytes(captured.stdout),
             stderr=bytes(captured.stderr),
-            wall_time_ms=(ended - started) * 1000,
+            wall_time_ms=max(0.0, (ended - exec_at) * 1000),
             cpu_time_ms=round(cpu_ms, 3),
             max_rss_kb=usage.ru_maxrss,
             signal=sig,
             truncated=captured.truncated,
             limit_hit=limit_hit,
         )
+
+
+def _reap(proc, grace: float):
+    """Wait for the jail; if it does not end within ``grace`` seconds, kill it."""
+    deadline = time.monotonic() + grace
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return status, usage
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return status, usage
+        time.sleep(0.001)
 
 
 @hookimpl
