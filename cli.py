@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 
 from livecode.core.config import Settings
+from livecode.core.contracts import SandboxError
 from livecode.core.errors import LivecodeError
 from livecode.core.plugins import Plugins
 
@@ -103,10 +104,10 @@ def _check_backends(settings: Settings) -> None:
     livecode = Livecode.open(settings)
     try:
         report = livecode.health()
-        if not report["ok"]:
-            failing = {k: v["error"] for k, v in report["checks"].items() if not v["ok"]}
-            raise LivecodeError(f"backends unreachable: {failing}")
-        livecode.plugins.create_sandbox(settings.sandbox).close()
+        failing = {k: v["error"] for k, v in {**report["checks"], **report["sandboxes"]}.items()
+                   if not v["ok"]}
+        if failing:
+            raise LivecodeError(f"cannot start: {failing}")
     finally:
         livecode.close()
 
@@ -120,8 +121,11 @@ def cmd_worker(args) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker = Worker(livecode, livecode.plugins.create_sandbox(settings.sandbox),
-                    settings.concurrency)
+    try:
+        worker = Worker(livecode, settings.concurrency)
+    except SandboxError as exc:
+        livecode.close()
+        raise LivecodeError(str(exc)) from None
     print(f"livecode worker {worker.worker_id} consuming {settings.queue}", flush=True)
     try:
         worker.serve(stop)

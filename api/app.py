@@ -10,7 +10,7 @@ from livecode.core.config import Settings
 from livecode.core.service import Livecode
 
 from . import errors
-from .resources import CodeSessions, Executions, Health, Languages, SubmitCode
+from .resources import CodeSessions, Executions, Health, Languages, LimitsResource, SubmitCode
 
 
 def create_app(livecode: Livecode) -> falcon.App:
@@ -40,6 +40,7 @@ def create_app(livecode: Livecode) -> falcon.App:
     app.add_route("/exec-result", submit, suffix="result")
 
     app.add_route("/languages", Languages(livecode))
+    app.add_route("/limits", LimitsResource(livecode))
     app.add_route("/health", Health(livecode))
     return app
 

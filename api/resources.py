@@ -3,9 +3,19 @@
 import falcon
 
 from livecode.core.errors import InvalidInput
+from livecode.core.limits import Limits
 from livecode.core.service import Livecode
 
 from .validation import query_int, read_body
+
+
+# Per-run limits a request may set (Judge0's names), each a number within the server's caps.
+LIMIT_FIELDS = {name: (int, float) if kind is float else int
+                for name, kind in Limits.names().items()}
+
+
+def split_limits(body: dict) -> dict:
+    return {name: body.pop(name) for name in list(body) if name in LIMIT_FIELDS}
 
 
 def execution_json(execution) -> dict:
@@ -42,8 +52,10 @@ class CodeSessions:
         resp.media = session_json(session)
 
     def on_post_run(self, req, resp, session_id):
-        body = read_body(req, {"stdin": str}, self.livecode.settings.max_stdin_bytes)
-        execution = self.livecode.run(session_id, body.get("stdin", ""))
+        body = read_body(req, {"stdin": str, **LIMIT_FIELDS},
+                         self.livecode.settings.max_stdin_bytes)
+        limits = split_limits(body)
+        execution = self.livecode.run(session_id, body.get("stdin", ""), limits)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = {"execution_id": execution.execution_id, "status": str(execution.status)}
@@ -84,12 +96,13 @@ class SubmitCode:
         self.livecode = livecode
 
     def on_post(self, req, resp):
-        body = read_body(req, {"code": str, "language": str, "stdin": str},
+        body = read_body(req, {"code": str, "language": str, "stdin": str, **LIMIT_FIELDS},
                          self.livecode.settings.max_source_bytes)
         if "code" not in body:
             raise InvalidInput("code is required", field="code")
+        limits = split_limits(body)
         execution = self.livecode.submit_code(body["code"], body.get("language"),
-                                              body.get("stdin", ""))
+                                              body.get("stdin", ""), limits)
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}
@@ -106,6 +119,14 @@ class Languages:
 
     def on_get(self, req, resp):
         resp.media = {"languages": self.livecode.languages()}
+
+
+class LimitsResource:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp):
+        resp.media = self.livecode.limits_report()
 
 
 class Health:

@@ -51,8 +51,7 @@ class LivecodeServer(BaseApplication):
         # Runs in each gunicorn process after the fork: connections are never shared across it.
         self._livecode = Livecode.open(self.settings)
         if self.embed_worker:
-            sandbox = self._livecode.plugins.create_sandbox(self.settings.sandbox)
-            worker = Worker(self._livecode, sandbox, self.settings.concurrency)
+            worker = Worker(self._livecode, self.settings.concurrency)
             self._worker_thread = threading.Thread(target=worker.serve, args=(self._stop,),
                                                    name="livecode-worker", daemon=True)
             self._worker_thread.start()

@@ -45,7 +45,7 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
         expected = fields[target]
         if value is None:
             continue
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise InvalidInput(f"{name} must be {_type_name(expected)}, not {_json_type(value)}",
                                field=name)
         values[target] = value
@@ -62,7 +62,9 @@ def query_int(req: falcon.Request, name: str, default: int) -> int:
         raise InvalidInput(f"{name} must be an integer, not {raw!r}", field=name) from None
 
 
-def _type_name(kind: type) -> str:
+def _type_name(kind) -> str:
+    if isinstance(kind, tuple):
+        return "a number"
     return {str: "a string", int: "an integer", bool: "true or false"}.get(kind, kind.__name__)
 
 

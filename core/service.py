@@ -26,6 +26,7 @@ class Livecode:
         self.plugins = plugins
         self.store = store
         self.queue = queue
+        self._sandbox_report: dict | None = None
 
     @classmethod
     def open(cls, settings: Settings, plugins: Plugins | None = None) -> "Livecode":
@@ -85,25 +86,51 @@ class Livecode:
 
     # --- Executions -------------------------------------------------------------------------
 
-    def run(self, session_id: str, stdin: str = "") -> Execution:
-        """Queue a run of the session as it is now."""
+    def run(self, session_id: str, stdin: str = "", limits: dict | None = None) -> Execution:
+        """Queue a run of the session as it is now. ``limits`` may lower or raise any default
+        limit within the server's caps."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
+        run_limits = self.limits(limits)
         session = self.get_session(session_id)
-        execution = Execution.snapshot(session, stdin, self.limits())
-        return self._enqueue(execution)
+        return self._enqueue(Execution.snapshot(session, stdin, run_limits))
 
-    def submit_code(self, code: str, language: str | None = None, stdin: str = "") -> Execution:
+    def submit_code(self, code: str, language: str | None = None, stdin: str = "",
+                    limits: dict | None = None) -> Execution:
         """Seed 000's one-shot flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
+        run_limits = self.limits(limits)
         session = self.create_session(language, code)
         try:
-            return self._enqueue(Execution.snapshot(session, stdin, self.limits()))
+            return self._enqueue(Execution.snapshot(session, stdin, run_limits))
         except Unavailable:
             self.store.delete_session(session.session_id)  # the session existed only for this run
             raise
 
-    def limits(self) -> Limits:
-        return self.settings.limits
+    def limits(self, requested: dict | None = None) -> Limits:
+        return self.settings.limits.within(self.settings.limit_caps, requested or {})
+
+    def sandbox_name(self, language: str) -> str:
+        """The sandbox that runs ``language``: ``LIVECODE_SANDBOX_<LANGUAGE>``, else the
+        deployment's ``LIVECODE_SANDBOX``."""
+        return self.settings.option(f"SANDBOX_{language.upper()}") or self.settings.sandbox
+
+    def sandbox_names(self) -> set[str]:
+        return {self.sandbox_name(language) for language in self.plugins.languages}
+
+    def sandbox_report(self) -> dict:
+        """Each sandbox in use and the protections it has on this host (or why it cannot run).
+        Sandboxes are probed once per process."""
+        if self._sandbox_report is None:
+            report = {}
+            for name in sorted(self.sandbox_names()):
+                try:
+                    sandbox = self.plugins.create_sandbox(name)
+                    report[name] = {"ok": True, "protections": sandbox.protections()}
+                    sandbox.close()
+                except Exception as exc:
+                    report[name] = {"ok": False, "error": str(exc)}
+            self._sandbox_report = report
+        return self._sandbox_report
 
     def _enqueue(self, execution: Execution) -> Execution:
         self.store.create_execution(execution)
@@ -181,16 +208,22 @@ class Livecode:
     # --- Introspection ----------------------------------------------------------------------
 
     def languages(self) -> list[dict]:
+        sandboxes = self.sandbox_report()
         return [
             {
                 "name": runner.name,
                 "display_name": runner.display_name or runner.name,
                 "file_extension": runner.file_extension,
                 "version": runner.version(),
-                "sandbox": self.settings.sandbox,
+                "sandbox": self.sandbox_name(runner.name),
+                "protections": sandboxes[self.sandbox_name(runner.name)].get("protections"),
             }
             for runner in sorted(self.plugins.languages.values(), key=lambda r: r.name)
         ]
+
+    def limits_report(self) -> dict:
+        return {"defaults": self.settings.limits.to_dict(),
+                "caps": self.settings.limit_caps.to_dict()}
 
     def health(self) -> dict:
         checks = {}
@@ -204,7 +237,8 @@ class Livecode:
             checks["queue"]["depth"] = self.queue.depth()
         except Exception:
             pass
-        return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
+        ok = all(c["ok"] for c in checks.values())
+        return {"ok": ok, "checks": checks, "sandboxes": self.sandbox_report()}
 
     # --- Validation -------------------------------------------------------------------------
 

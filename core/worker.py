@@ -14,7 +14,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from .contracts import Sandbox, SandboxResult
+from .contracts import Sandbox, SandboxError, SandboxResult
 from .execution_states import Status
 from .models import Execution, utcnow
 from .service import Livecode
@@ -46,22 +46,28 @@ def new_worker_id() -> str:
 
 
 class Worker:
-    def __init__(self, livecode: Livecode, sandbox: Sandbox, concurrency: int, worker_id=None):
+    """Runs executions. ``sandboxes`` maps sandbox names to instances; by default one of each
+    sandbox the deployment routes a language to, created (and so checked) now."""
+
+    def __init__(self, livecode: Livecode, concurrency: int,
+                 sandboxes: dict[str, Sandbox] | None = None, worker_id=None):
         self.livecode = livecode
-        self.sandbox = sandbox
+        self.sandboxes = sandboxes if sandboxes is not None else {
+            name: livecode.plugins.create_sandbox(name) for name in livecode.sandbox_names()}
         self.concurrency = concurrency
         self.worker_id = worker_id or new_worker_id()
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="livecode-run")
 
     def serve(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set, then let the runs in flight finish."""
-        log.info("worker %s: %d concurrent runs, sandbox %s, queue %s", self.worker_id,
-                 self.concurrency, self.sandbox.name, self.livecode.settings.queue)
+        log.info("worker %s: %d concurrent runs, sandboxes %s, queue %s", self.worker_id,
+                 self.concurrency, ", ".join(sorted(self.sandboxes)), self.livecode.settings.queue)
         try:
             self.livecode.queue.consume(self.handle, self.concurrency, stop)
         finally:
             self._pool.shutdown(wait=True)
-            self.sandbox.close()
+            for sandbox in self.sandboxes.values():
+                sandbox.close()
 
     def handle(self, execution_id: str, done) -> None:
         self._pool.submit(self._handle, execution_id, done)
@@ -83,18 +89,22 @@ class Worker:
         execution = self.livecode.store.get_execution(execution_id)
         if execution is None or execution.status is not Status.QUEUED:
             return None
+        sandbox_name = self.livecode.sandbox_name(execution.language)
         running = self.livecode.transition(
             execution, Status.RUNNING, started_at=utcnow(), worker_id=self.worker_id,
-            sandbox=self.sandbox.name, attempts=execution.attempts + 1,
+            sandbox=sandbox_name, attempts=execution.attempts + 1,
         )
         if running is None:
             return None
+        runner = self.livecode.plugins.languages.get(running.language)
         try:
-            runner = self.livecode.plugins.languages[running.language]
+            if runner is None:
+                raise SandboxError(f"this worker has no runner for {running.language!r}")
             program = runner.build(running.source_code)
-            result = self.sandbox.run(program, running.stdin.encode("utf-8"), running.limits)
+            sandbox = self.sandboxes[sandbox_name]
+            result = sandbox.run(program, running.stdin.encode("utf-8"), running.limits)
         except Exception as exc:
-            log.exception("sandbox %s failed on execution %s", self.sandbox.name, execution_id)
+            log.exception("sandbox %s failed on execution %s", sandbox_name, execution_id)
             return self.livecode.transition(
                 running, Status.FAILED, finished_at=utcnow(), reason="sandbox_error",
                 stderr=f"livecode: the sandbox could not run this program: {exc}\n",

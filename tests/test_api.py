@@ -20,7 +20,7 @@ def client(livecode):
 
 @pytest.fixture
 def worker(livecode):
-    return Worker(livecode, livecode.plugins.create_sandbox("subprocess"), concurrency=1)
+    return Worker(livecode, concurrency=1)
 
 
 def new_session(client, **body):
@@ -209,6 +209,41 @@ def test_health_is_503_when_the_queue_is_unreachable(settings_with):
         livecode.close()
 
 
+def test_a_run_may_set_its_own_limits_within_the_caps(client, livecode, worker):
+    sid = new_session(client, source_code="import time; time.sleep(3)")["session_id"]
+    eid = client.simulate_post(f"/code-sessions/{sid}/run",
+                               json={"wall_time_limit": 1, "memory_limit": 65536}).json[
+        "execution_id"]
+    queued = client.simulate_get(f"/executions/{eid}").json
+    assert queued["limits"]["wall_time_limit"] == 1 and queued["limits"]["memory_limit"] == 65536
+    assert queued["limits"]["cpu_time_limit"] == livecode.settings.limits.cpu_time_limit
+    done = worker.execute(eid)
+    assert done.status is Status.TIMEOUT and done.reason == "wall_time_limit"
+
+
+def test_a_limit_over_its_cap_names_the_cap(client, livecode):
+    cap = livecode.settings.limit_caps.wall_time_limit
+    result = client.simulate_post("/submit-code", json={"code": "1", "wall_time_limit": cap + 1})
+    assert_error(result, 422, "invalid_input", f"at most {cap}")
+    assert result.json["error"]["cap"] == cap and result.json["error"]["field"] == "wall_time_limit"
+    zero = client.simulate_post("/submit-code", json={"code": "1", "max_processes": 0})
+    assert_error(zero, 422, fragment="max_processes must be greater than 0")
+
+
+def test_limits_endpoint_shows_defaults_and_caps(client, livecode):
+    body = client.simulate_get("/limits").json
+    assert body["defaults"] == livecode.settings.limits.to_dict()
+    assert body["caps"]["wall_time_limit"] == livecode.settings.limit_caps.wall_time_limit
+
+
+def test_health_and_languages_show_the_sandbox_and_its_protections(client):
+    health = client.simulate_get("/health").json
+    subprocess_report = health["sandboxes"]["subprocess"]
+    assert subprocess_report["ok"] and subprocess_report["protections"]["rlimits"] is True
+    language = client.simulate_get("/languages").json["languages"][0]
+    assert language["protections"] == subprocess_report["protections"]
+
+
 def test_cors_headers_for_browser_frontends(client):
     result = client.simulate_get("/languages", headers={"Origin": "https://editor.example"})
     assert result.headers["access-control-allow-origin"] == "*"
@@ -260,6 +295,13 @@ def bad_requests(sid):
         ("POST", f"/code-sessions/{sid}/run", {"json": {"stdin": BIG}}, 413, None),
         ("POST", f"/code-sessions/{sid}/run", {"body": "{", **raw}, 400, None),
         ("POST", "/sessions/missing/run", {}, 404, "not_found"),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"wall_time_limit": 0}}, 422, None),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"cpu_time_limit": -1}}, 422, None),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"memory_limit": 10**12}}, 422, None),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"memory_limit": 1.5}}, 422, None),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"max_processes": "64"}}, 422, None),
+        ("POST", f"/code-sessions/{sid}/run", {"json": {"wall_time_limit": True}}, 422, None),
+        ("POST", "/submit-code", {"json": {"code": "x", "disk_limit": 10**15}}, 422, None),
         ("POST", "/submit-code", {"json": {}}, 422, None),
         ("POST", "/submit-code", {"json": {"code": "x", "language": "cobol"}}, 422, None),
         ("POST", "/submit-code", {"json": {"code": BIG}}, 413, None),

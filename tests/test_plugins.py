@@ -32,7 +32,7 @@ class DuplicatePython:
 def test_builtins_arrive_through_entry_points(settings):
     plugins = Plugins(settings)
     assert set(plugins.languages) == {"python"}
-    assert set(plugins.sandboxes) == {"subprocess"}
+    assert set(plugins.sandboxes) == {"subprocess", "docker"}
     assert {"sqlite"} <= set(plugins.stores)
     assert {"memory", "redis", "amqp"} <= set(plugins.queues)
     described = {row["name"]: row for row in plugins.describe()}
@@ -60,7 +60,7 @@ def test_unknown_backend_url_or_sandbox_names_what_is_installed(settings):
     plugins = Plugins(settings)
     with pytest.raises(InvalidInput, match=r"no store plugin handles 'postgres://x'.*sqlite://"):
         plugins.open_store("postgres://x")
-    with pytest.raises(InvalidInput, match=r"unknown sandbox 'nsjail'; installed: subprocess"):
+    with pytest.raises(InvalidInput, match=r"unknown sandbox .nsjail.; installed: docker, subprocess"):
         plugins.create_sandbox("nsjail")
 
 

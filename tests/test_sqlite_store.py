@@ -2,6 +2,7 @@
 several processes racing for the same executions."""
 
 import multiprocessing
+import os
 import sqlite3
 
 import pytest
@@ -45,6 +46,12 @@ def test_file_is_in_wal_mode_with_a_versioned_schema(store, db_path):
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_only_livecode_s_own_user_may_read_the_store(store, db_path):
+    queued(store)
+    for suffix in ("", "-wal", "-shm"):
+        assert os.stat(db_path + suffix).st_mode & 0o077 == 0, suffix
 
 
 def test_a_newer_schema_is_refused_not_guessed_at(store, db_path):

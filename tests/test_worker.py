@@ -40,7 +40,7 @@ def wait_terminal(livecode, execution_id, timeout=20):
 
 @pytest.fixture
 def worker(livecode):
-    return Worker(livecode, livecode.plugins.create_sandbox("subprocess"), concurrency=2)
+    return Worker(livecode, concurrency=2)
 
 
 def test_execute_runs_a_queued_execution_and_observers_see_each_state(settings):
@@ -48,7 +48,7 @@ def test_execute_runs_a_queued_execution_and_observers_see_each_state(settings):
     livecode = open_livecode(settings, recorder)
     session = livecode.create_session("python", 'print("Hello World")')
     queued = livecode.run(session.session_id)
-    worker = Worker(livecode, livecode.plugins.create_sandbox("subprocess"), 1, worker_id="w-1")
+    worker = Worker(livecode, 1, worker_id="w-1")
     done = worker.execute(queued.execution_id)
     assert done.status is Status.COMPLETED and done.stdout == "Hello World\n"
     assert done.worker_id == "w-1" and done.attempts == 1 and done.sandbox == "subprocess"
@@ -81,11 +81,12 @@ class CountingSandboxPlugin:
         register(CountingSandbox)
 
 
-def test_a_duplicate_delivery_never_runs_code_twice(settings):
+def test_a_duplicate_delivery_never_runs_code_twice(settings_with):
     recorder = StateRecorder()
-    livecode = open_livecode(settings, recorder, CountingSandboxPlugin())
-    sandbox = livecode.plugins.create_sandbox("counting")
-    worker = Worker(livecode, sandbox, concurrency=4)
+    livecode = open_livecode(settings_with(LIVECODE_SANDBOX="counting"), recorder,
+                             CountingSandboxPlugin())
+    worker = Worker(livecode, concurrency=4)
+    sandbox = worker.sandboxes["counting"]
     queued = livecode.submit_code("import time; time.sleep(0.3); print('once')")
     results = []
     threads = [threading.Thread(target=lambda: results.append(worker.execute(queued.execution_id)))
@@ -131,9 +132,11 @@ class ExplodingSandboxPlugin:
         register(ExplodingSandbox)
 
 
-def test_a_sandbox_that_fails_marks_the_run_failed_not_the_worker_dead(settings):
-    livecode = open_livecode(settings, ExplodingSandboxPlugin())
-    worker = Worker(livecode, livecode.plugins.create_sandbox("exploding"), 1)
+def test_a_sandbox_that_fails_marks_the_run_failed_not_the_worker_dead(settings_with):
+    livecode = open_livecode(settings_with(LIVECODE_SANDBOX_PYTHON="exploding"),
+                             ExplodingSandboxPlugin())
+    worker = Worker(livecode, 1)
+    assert set(worker.sandboxes) == {"exploding"}  # routed per language
     queued = livecode.submit_code("print(1)")
     done = worker.execute(queued.execution_id)
     assert done.status is Status.FAILED and done.reason == "sandbox_error"
@@ -143,7 +146,7 @@ def test_a_sandbox_that_fails_marks_the_run_failed_not_the_worker_dead(settings)
 
 def _serve_and_run(livecode, programs):
     stop = threading.Event()
-    worker = Worker(livecode, livecode.plugins.create_sandbox("subprocess"), concurrency=2)
+    worker = Worker(livecode, concurrency=2)
     thread = threading.Thread(target=worker.serve, args=(stop,))
     thread.start()
     try:

@@ -65,6 +65,9 @@ class SQLiteStore(Store):
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._migrate()
+        # Only livecode's own user may read the store (SQLite gives its -wal and -shm files the
+        # same mode); sandboxed programs run as other users.
+        os.chmod(path, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
