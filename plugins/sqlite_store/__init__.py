@@ -64,10 +64,13 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Only livecode's own user may read the store; sandboxed programs run as other users.
+        # SQLite gives the -wal and -shm files the mode of the database file, so set it first.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.chmod(path + suffix, 0o600)
         self._migrate()
-        # Only livecode's own user may read the store (SQLite gives its -wal and -shm files the
-        # same mode); sandboxed programs run as other users.
-        os.chmod(path, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
