@@ -1,0 +1,65 @@
+"""The per-run cost of each sandbox for a hello-world program, against bare spawns, in one run.
+
+    .venv/bin/python bench/sandboxes.py [--n 20]
+
+Measures, as medians over ``--n`` interleaved rounds: a bare ``python3 -I -c`` spawn of the
+interpreter the runner uses, the subprocess sandbox's ``run``, a bare ``docker run --rm`` of the
+sandbox image, and the docker sandbox's ``run``. Prints one JSON line with the figures and each
+sandbox's ratio to its bare baseline. The docker figures are left out when no engine answers.
+"""
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hello_world import HELLO, medians_ms  # noqa: E402
+
+from livecode.core.config import Settings  # noqa: E402
+from livecode.core.plugins import Plugins  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20)
+    n = parser.parse_args().n
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env({"LIVECODE_DATA_DIR": tmp})
+        plugins = Plugins(settings)
+        runner = plugins.languages["python"]
+        program = runner.build(HELLO)
+        subprocess_sandbox = plugins.create_sandbox("subprocess")
+        actions = {
+            "bare_python_ms": lambda: subprocess.run(
+                [runner.interpreter, *runner.flags, "-c", HELLO], capture_output=True),
+            "subprocess_sandbox_ms": lambda: subprocess_sandbox.run(
+                program, b"", settings.limits),
+        }
+        try:
+            docker_sandbox = plugins.create_sandbox("docker")
+            image = docker_sandbox.images["python"]
+            docker = shutil.which("docker")
+            actions["bare_docker_run_ms"] = lambda: subprocess.run(
+                [docker, "run", "--rm", "--network", "none", image, "python3", "-I", "-S",
+                 "-c", HELLO], capture_output=True, check=True)
+            actions["docker_sandbox_ms"] = lambda: docker_sandbox.run(
+                program, b"", settings.limits)
+        except Exception as exc:  # no engine: report the rest
+            print(f"docker left out: {exc}", file=sys.stderr)
+        figures = medians_ms(actions, n)
+    ratios = {"subprocess_sandbox_over_bare_python": round(
+        figures["subprocess_sandbox_ms"] / figures["bare_python_ms"], 3)}
+    if "docker_sandbox_ms" in figures:
+        ratios["docker_sandbox_over_bare_docker_run"] = round(
+            figures["docker_sandbox_ms"] / figures["bare_docker_run_ms"], 3)
+    print(json.dumps({"n": n, **figures, **ratios}))
+
+
+if __name__ == "__main__":
+    main()
