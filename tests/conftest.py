@@ -74,18 +74,21 @@ def redis_url():
             client.srem(key, *stale)
 
 
-def processes_under(root: Path) -> list[int]:
-    """Pids of live processes whose working directory is below ``root``: what a run left behind."""
+SANDBOX_UID_BASE = 2_000_000_000  # the subprocess sandbox's default uid range starts here
+
+
+def sandbox_processes() -> list[int]:
+    """Pids of live processes running as a sandbox uid: what runs left behind."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            cwd = os.readlink(entry / "cwd")
+            uid = entry.stat().st_uid
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
+        except (OSError, IndexError):
             continue
-        if cwd.startswith(str(root)) and state != "Z":
+        if uid >= SANDBOX_UID_BASE and state != "Z":
             found.append(int(entry.name))
     return found
 

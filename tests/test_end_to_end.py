@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import Http, processes_under
+from conftest import Http, sandbox_processes
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def test_seed_001_flow_over_http(serve, tmp_path):
     assert spin["status"] == "TIMEOUT" and spin["reason"] == "wall_time_limit"
     assert spin["execution_time_ms"] < 2000 + 1000
     assert time.monotonic() - started < 2 + 1 + 1  # the limit, one second, and polling slack
-    assert processes_under(tmp_path / "runs") == []
+    assert sandbox_processes() == []
     assert process.proc.poll() is None
 
 

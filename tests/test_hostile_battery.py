@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IN_CI, Http, LivecodeProcess
+from conftest import IN_CI, Http, LivecodeProcess, sandbox_processes
 
 pytestmark = pytest.mark.slow
 
-SANDBOX_UID_BASE = 2_000_000_000
 IMAGE = "livecode-python:bookworm"
 LIMITS = {"LIVECODE_WALL_TIME_LIMIT": "4", "LIVECODE_CPU_TIME_LIMIT": "2",
           "LIVECODE_MEMORY_LIMIT": str(128 * 1024), "LIVECODE_OUTPUT_LIMIT": str(1024 * 1024),
@@ -59,16 +58,8 @@ class Deployment:
         return self.http.wait(job["jobId"], timeout=90)
 
     def leftovers(self) -> dict:
-        found = {"processes": [], "containers": [], "files": sorted(
-            str(p) for p in self.work_root.rglob("*"))}
-        for entry in Path("/proc").iterdir():
-            try:
-                uid = entry.stat().st_uid
-                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if entry.name.isdigit() and uid >= SANDBOX_UID_BASE and state != "Z":
-                found["processes"].append(int(entry.name))
+        found = {"processes": sandbox_processes(), "containers": [],
+                 "files": sorted(str(p) for p in self.work_root.rglob("*"))}
         if self.sandbox == "docker":
             out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=livecode.sandbox"],
                                  capture_output=True, text=True)

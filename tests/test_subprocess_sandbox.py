@@ -1,7 +1,10 @@
 """The Python runner inside the rlimit sandbox, with real processes: what each kind of program
 ends as, and that nothing of a run stays behind."""
 
+import json
 import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +16,7 @@ from livecode.core.limits import Limits
 from livecode.core.plugins import Plugins
 from livecode.core.worker import outcome
 
-from conftest import processes_under
+from conftest import sandbox_processes
 
 QUICK = Limits(wall_time_limit=2.0, cpu_time_limit=2.0)
 
@@ -124,7 +127,7 @@ def test_background_child_is_killed_when_the_program_exits(run, work_root):
     result, (status, _) = run(source)
     assert status is Status.COMPLETED and result.stdout == b"parent done\n"
     assert result.wall_time_ms < 2000  # the child holding the pipes did not keep the run open
-    assert processes_under(work_root) == []
+    assert sandbox_processes() == []
 
 
 def test_environment_is_cleared(run, monkeypatch):
@@ -179,3 +182,44 @@ def test_protections_are_reported_honestly(settings):
     for name in ("unprivileged_user", "process_limit", "network_isolation", "pid_namespace",
                  "mount_namespace", "private_tmp", "kills_every_descendant"):
         assert protections[name] is root, name  # these machines allow all of them to root
+
+
+FALLBACK_PROBE = """
+import json, os, sys
+from livecode.core.config import Settings
+from livecode.core.plugins import Plugins
+settings = Settings.from_env({**os.environ, "LIVECODE_DATA_DIR": sys.argv[1],
+                              "LIVECODE_WORK_ROOT": sys.argv[1]})
+plugins = Plugins(settings)
+sandbox = plugins.create_sandbox("subprocess")
+result = sandbox.run(plugins.languages["python"].build("print('still runs')"), b"",
+                     settings.limits)
+print(json.dumps({"protections": sandbox.protections(), "stdout": result.stdout.decode()}))
+"""
+
+
+def _in_a_user_namespace(tmp_path, **env):
+    """Run the probe as root of a new user namespace: a real host on which setgroups and the
+    switch to an unmapped uid are refused, as on a machine where livecode is not root."""
+    return subprocess.run(
+        ["unshare", "--user", "--map-root-user", sys.executable, "-c", FALLBACK_PROBE,
+         str(tmp_path)], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make the restricted host")
+def test_where_the_host_refuses_a_protection_the_sandbox_says_which_and_still_runs(tmp_path):
+    result = _in_a_user_namespace(tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["stdout"] == "still runs\n"
+    assert report["protections"]["unprivileged_user"] is False
+    assert report["protections"]["pid_namespace"] is True  # what still works is kept
+    assert "running WITHOUT unprivileged_user, process_limit" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make the restricted host")
+def test_strict_mode_refuses_to_run_without_every_protection(tmp_path):
+    result = _in_a_user_namespace(tmp_path, LIVECODE_SANDBOX_STRICT="1")
+    assert result.returncode != 0
+    assert "LIVECODE_SANDBOX_STRICT=1 forbids that" in result.stderr
+    assert "unprivileged_user" in result.stderr

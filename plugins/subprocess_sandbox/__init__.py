@@ -98,7 +98,7 @@ class SubprocessSandbox(Sandbox):
     def _probe(self) -> tuple[int, bool, str | None]:
         """Try the full jail once on ``/bin/true``; step down only as far as the host requires."""
         problem = None
-        attempts = [(ALL_NAMESPACES, self.root), (0, self.root), (0, False)]
+        attempts = [(ALL_NAMESPACES, self.root), (ALL_NAMESPACES, False), (0, self.root), (0, False)]
         for namespaces, drop_uid in attempts:
             try:
                 result = self._run(Program({}, ["/bin/true"]), b"", Limits(), namespaces, drop_uid)
