@@ -18,6 +18,7 @@ from livecode.plugins.kombu_queue.memory_transport import reset as reset_memory_
 
 REDIS_URL = os.environ.get("LIVECODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
+DOCKER_IMAGE = "livecode-python:bookworm"
 
 
 def make_settings(tmp_path: Path, **env) -> Settings:
@@ -75,6 +76,21 @@ def redis_url():
 
 
 SANDBOX_UID_BASE = 2_000_000_000  # the subprocess sandbox's default uid range starts here
+
+
+def docker_problem() -> str | None:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=10)
+        client.ping()
+    except Exception as exc:
+        return f"no Docker engine answers: {exc}"
+    try:
+        client.images.get(DOCKER_IMAGE)
+    except Exception:
+        return f"the image {DOCKER_IMAGE} is missing: run scripts/build-docker-image"
+    return None
 
 
 def sandbox_processes() -> list[int]:

@@ -19,30 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IN_CI, Http, LivecodeProcess, sandbox_processes
+from conftest import IN_CI, Http, LivecodeProcess, docker_problem, sandbox_processes
 
 pytestmark = pytest.mark.slow
 
-IMAGE = "livecode-python:bookworm"
 LIMITS = {"LIVECODE_WALL_TIME_LIMIT": "4", "LIVECODE_CPU_TIME_LIMIT": "2",
           "LIVECODE_MEMORY_LIMIT": str(128 * 1024), "LIVECODE_OUTPUT_LIMIT": str(1024 * 1024),
           "LIVECODE_DISK_LIMIT": str(16 * 1024 * 1024), "LIVECODE_MAX_PROCESSES": "32"}
 SECRET = "livecode-battery-secret-7f3a"
-
-
-def docker_problem() -> str | None:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=10)
-        client.ping()
-    except Exception as exc:
-        return f"no Docker engine answers: {exc}"
-    try:
-        client.images.get(IMAGE)
-    except Exception:
-        return f"the image {IMAGE} is missing: run scripts/build-docker-image"
-    return None
 
 
 class Deployment:
@@ -367,6 +351,12 @@ def test_a_huge_argv_and_environment(deployment):
               "    print('refused', exc.errno)\n")
     result = deployment.run(source)
     assert result["status"] in ("COMPLETED", "FAILED"), result
+    deployment.finish()
+
+
+def test_input_it_never_reads(deployment):
+    result = deployment.run("import time; time.sleep(60)", stdin="y" * 65536, wall_time_limit=1)
+    assert (result["status"], result["reason"]) == ("TIMEOUT", "wall_time_limit"), result
     deployment.finish()
 
 

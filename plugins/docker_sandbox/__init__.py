@@ -175,8 +175,7 @@ class DockerSandbox(Sandbox):
             started = time.monotonic()
             container.start()
             stream = _Demux(attached._sock, limits.output_limit)
-            stream.feed_stdin(stdin)
-            timed_out = not stream.pump(started + limits.wall_time_limit)
+            timed_out = not stream.pump(stdin, started + limits.wall_time_limit)
             ended = time.monotonic()
         finally:
             # Hang up first: the engine does not finish a kill while it is blocked writing
@@ -230,26 +229,31 @@ class _Demux:
         self.truncated = False
         self._pending = bytearray()
 
-    def feed_stdin(self, data: bytes) -> None:
-        # Small inputs (the capped stdin of a run) fit the socket buffers; write, then EOF.
-        self.sock.setblocking(True)
-        try:
-            if data:
-                self.sock.sendall(data)
-            self.sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # the program ended without reading it all
-
-    def pump(self, deadline: float) -> bool:
-        """Read until the stream ends (True) or the deadline passes (False); stop early when
-        output passes the cap."""
+    def pump(self, stdin: bytes, deadline: float) -> bool:
+        """Write ``stdin`` and read output until the stream ends (True) or the deadline passes
+        (False); stop early when output passes the cap. A program that never reads its input
+        cannot block the worker: input is written only as the socket takes it."""
         self.sock.setblocking(False)
+        pending = memoryview(stdin)
+        writing = True
+        if not pending:
+            writing = self._close_stdin()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            ready, _, _ = select.select([self.sock], [], [], remaining)
-            if not ready:
+            readable, writable, _ = select.select([self.sock], [self.sock] if writing else [],
+                                                  [], remaining)
+            if writable:
+                try:
+                    pending = pending[self.sock.send(pending[:65536]):]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    pending = pending[:0]  # the program ended without reading it all
+                if not pending:
+                    writing = self._close_stdin()
+            if not readable:
                 continue
             try:
                 chunk = self.sock.recv(65536)
@@ -261,6 +265,13 @@ class _Demux:
             self._split()
             if self.truncated:
                 return True
+
+    def _close_stdin(self) -> bool:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        return False
 
     def _split(self) -> None:
         while len(self._pending) >= HEADER:
