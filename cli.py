@@ -119,8 +119,19 @@ def cmd_worker(args) -> int:
     settings = _settings(args)
     livecode = Livecode.open(settings)
     stop = threading.Event()
+
+    def drain(signum, frame):
+        # The first SIGTERM or SIGINT drains: take no more work, finish what runs, exit 0.
+        # A second SIGINT does not wait: the runs in flight die with the worker (their jails
+        # and containers go too) and another worker recovers them.
+        if stop.is_set() and signum == signal.SIGINT:
+            print("livecode worker: forced to stop", file=sys.stderr, flush=True)
+            os._exit(130)
+        print("livecode worker: draining (SIGINT again to force)", file=sys.stderr, flush=True)
+        stop.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, drain)
     try:
         worker = Worker(livecode, settings.concurrency)
     except SandboxError as exc:

@@ -10,7 +10,8 @@ from livecode.core.config import Settings
 from livecode.core.service import Livecode
 
 from . import errors
-from .resources import CodeSessions, Executions, Health, Languages, LimitsResource, SubmitCode
+from .resources import (CodeSessions, Executions, Health, Languages, LimitsResource, Queues,
+                        SubmitCode, Workers)
 
 
 def create_app(livecode: Livecode) -> falcon.App:
@@ -41,6 +42,8 @@ def create_app(livecode: Livecode) -> falcon.App:
 
     app.add_route("/languages", Languages(livecode))
     app.add_route("/limits", LimitsResource(livecode))
+    app.add_route("/workers", Workers(livecode))
+    app.add_route("/queues", Queues(livecode))
     app.add_route("/health", Health(livecode))
     return app
 

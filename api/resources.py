@@ -129,6 +129,22 @@ class LimitsResource:
         resp.media = self.livecode.limits_report()
 
 
+class Workers:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp):
+        resp.media = {"workers": self.livecode.workers()}
+
+
+class Queues:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp):
+        resp.media = {"queues": self.livecode.queue_stats()}
+
+
 class Health:
     def __init__(self, livecode: Livecode):
         self.livecode = livecode

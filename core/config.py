@@ -35,6 +35,13 @@ class Settings:
     max_source_bytes: int = 64 * 1024
     max_stdin_bytes: int = 64 * 1024
     cors_origins: str = "*"  # comma-separated, or *
+    heartbeat_interval: float = 2.0  # seconds between a worker's heartbeats
+    worker_lost_after: float = 10.0  # seconds without a heartbeat before a worker counts as lost
+    max_attempts: int = 3  # runs of one execution before a lost worker makes it FAILED
+    requeue_after: float = 30.0  # seconds a QUEUED execution waits before its message is re-sent
+    retention_seconds: float = 0.0  # finished executions older than this are deleted; 0: never
+    maintenance_interval: float = 5.0  # seconds between a worker's recovery sweeps
+    store_retry_seconds: float = 120.0  # how long a worker retries a store that does not answer
     limits: Limits = field(default_factory=Limits)
     limit_caps: Limits = DEFAULT_CAPS
     environ: dict = field(default_factory=dict, repr=False, compare=False)

@@ -12,7 +12,7 @@ from threading import Event
 
 from .execution_states import Status
 from .limits import Limits
-from .models import CodeSession, Execution
+from .models import CodeSession, Execution, WorkerInfo
 
 
 @dataclass(frozen=True)
@@ -126,19 +126,48 @@ class Store(ABC):
         status: Status | None = None,
         limit: int = 50,
         before: str | None = None,
+        oldest_first: bool = False,
     ) -> list[Execution]:
-        """Newest first. ``before`` is an execution id: only executions created before it."""
+        """Newest first (or oldest first). ``before`` is an execution id: only executions
+        created before it."""
 
     @abstractmethod
     def transition(
-        self, execution_id: str, expected: frozenset[Status], changes: dict
+        self, execution_id: str, expected: frozenset[Status], expected_attempts: int,
+        changes: dict,
     ) -> Execution | None:
         """Atomically apply ``changes`` (which include the new ``status``) if the execution's
-        status is in ``expected``; return the updated execution, or ``None`` if it was not.
+        status is in ``expected`` and its ``attempts`` is ``expected_attempts``; return the
+        updated execution, or ``None`` if it was not.
 
-        This compare-and-set is what stops a redelivered message from running code twice: of any
-        number of concurrent callers, exactly one may win.
+        This compare-and-set is what stops a redelivered message from running code twice (of any
+        number of concurrent claims exactly one wins) and a worker thought lost from storing over
+        a later attempt (its attempt number no longer matches).
         """
+
+    @abstractmethod
+    def count_executions(self) -> dict[str, int]:
+        """How many executions there are in each status."""
+
+    @abstractmethod
+    def oldest_queued_at(self) -> str | None:
+        """``created_at`` of the oldest QUEUED execution."""
+
+    @abstractmethod
+    def delete_finished_before(self, timestamp: str) -> int:
+        """Delete executions in a terminal status finished before ``timestamp``; how many."""
+
+    # --- workers ---
+
+    @abstractmethod
+    def save_worker(self, worker: WorkerInfo) -> None:
+        """Insert or replace a worker's record (its heartbeat)."""
+
+    @abstractmethod
+    def list_workers(self) -> list[WorkerInfo]: ...
+
+    @abstractmethod
+    def delete_worker(self, worker_id: str) -> None: ...
 
     @abstractmethod
     def ping(self) -> None:

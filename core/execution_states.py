@@ -1,7 +1,8 @@
 """The execution state machine, the one place that decides which status may follow which.
 
     QUEUED ──► RUNNING ──► COMPLETED | FAILED | TIMEOUT
-       └─────► CANCELLED
+       ▲  └──► CANCELLED│
+       └────────────────┘  (the worker running it was lost: queued again for another attempt)
 
 Stores only compare-and-set; the service asks :func:`check_transition` before every write, so a
 new backend cannot loosen the rules by accident.
@@ -32,7 +33,7 @@ TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.TIMEOUT, Status.CA
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.QUEUED: frozenset({Status.RUNNING, Status.CANCELLED}),
-    Status.RUNNING: frozenset({Status.COMPLETED, Status.FAILED, Status.TIMEOUT}),
+    Status.RUNNING: frozenset({Status.COMPLETED, Status.FAILED, Status.TIMEOUT, Status.QUEUED}),
     Status.COMPLETED: frozenset(),
     Status.FAILED: frozenset(),
     Status.TIMEOUT: frozenset(),

@@ -100,3 +100,25 @@ class Execution:
         data["status"] = Status(data["status"])
         data["limits"] = Limits.from_dict(data.get("limits") or {})
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What a worker says about itself in each heartbeat; ``GET /workers`` lists these."""
+
+    worker_id: str
+    host: str
+    pid: int
+    queue: str
+    concurrency: int
+    sandboxes: list
+    started_at: str
+    last_heartbeat: str
+    state: str = "idle"  # idle, busy, draining, stopped
+    current: list = field(default_factory=list)  # execution ids it is running
+    completed: int = 0
+    failed: int = 0
+    timed_out: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -5,13 +5,15 @@ what a rejected request must leave untouched), so no front door can bypass one.
 """
 
 import logging
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit, urlunsplit
 
 from .config import Settings
 from .contracts import Queue, Store
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from .execution_states import Status, check_transition
 from .limits import Limits
-from .models import CodeSession, Execution, utcnow
+from .models import CodeSession, Execution, WorkerInfo, parse_time, utcnow
 from .plugins import Plugins
 
 log = logging.getLogger(__name__)
@@ -191,7 +193,8 @@ class Livecode:
         Returns the stored result, or ``None`` when another process won the race."""
         check_transition(execution.status, new)
         updated = self.store.transition(
-            execution.execution_id, frozenset({execution.status}), {"status": new, **changes}
+            execution.execution_id, frozenset({execution.status}), execution.attempts,
+            {"status": new, **changes},
         )
         if updated is not None:
             self._notify(updated, execution.status)
@@ -204,6 +207,111 @@ class Livecode:
             )
         except Exception:
             log.exception("a livecode_execution_state_changed observer failed")
+
+    # --- Workers, recovery and housekeeping ---------------------------------------------------
+
+    def heartbeat(self, worker: WorkerInfo) -> None:
+        self.store.save_worker(worker)
+
+    def workers(self) -> list[dict]:
+        """Every worker that reported, with the age of its last heartbeat and whether it is lost
+        (silent for longer than ``worker_lost_after``) — a lost worker's runs are recovered."""
+        rows = []
+        for worker in self.store.list_workers():
+            age = _age_seconds(worker.last_heartbeat)
+            lost = worker.state != "stopped" and age > self.settings.worker_lost_after
+            rows.append({**worker.to_dict(), "heartbeat_age_seconds": round(age, 3),
+                         "lost": lost})
+        return rows
+
+    def recover_lost_runs(self) -> list[Execution]:
+        """Give the runs of lost workers another attempt, or, after ``max_attempts``, end them
+        FAILED with reason ``worker_lost``. A run is lost when its worker is silent, stopped, or
+        alive but no longer running it."""
+        workers = {w.worker_id: w for w in self.store.list_workers()}
+        lost_after = self.settings.worker_lost_after
+        recovered = []
+        for execution in self.store.list_executions(status=Status.RUNNING, limit=MAX_PAGE):
+            worker = workers.get(execution.worker_id)
+            if worker is not None and worker.state != "stopped" and (
+                    _age_seconds(worker.last_heartbeat) <= lost_after
+                    and (execution.execution_id in worker.current
+                         or _age_seconds(execution.started_at) <= lost_after)):
+                continue
+            if execution.attempts >= self.settings.max_attempts:
+                ended = self.transition(
+                    execution, Status.FAILED, finished_at=utcnow(), reason="worker_lost",
+                    stderr=f"livecode: the worker running this was lost {execution.attempts} "
+                           "times; not trying again\n")
+            else:
+                ended = self.transition(execution, Status.QUEUED, started_at=None)
+                if ended is not None:
+                    self._publish_quietly(ended)
+            if ended is not None:
+                log.warning("recovered execution %s from lost worker %s: now %s",
+                            execution.execution_id, execution.worker_id, ended.status)
+                recovered.append(ended)
+        return recovered
+
+    def republish_lost_messages(self) -> int:
+        """Re-send the messages of QUEUED executions that the broker no longer holds (it restarted
+        without persistence, or a publish failed after the insert). Duplicates are harmless: the
+        claim lets one delivery run the code."""
+        oldest = self.store.oldest_queued_at()
+        if oldest is None or _age_seconds(oldest) < self.settings.requeue_after:
+            return 0
+        missing = self.store.count_executions().get("QUEUED", 0) - (self.queue.depth() or 0)
+        if missing <= 0:
+            return 0
+        waiting = [e for e in self.store.list_executions(status=Status.QUEUED, limit=MAX_PAGE,
+                                                         oldest_first=True)
+                   if _age_seconds(e.created_at) >= self.settings.requeue_after][:missing]
+        for execution in waiting:
+            self._publish_quietly(execution)
+        if waiting:
+            log.warning("re-sent %d queued executions whose messages were lost", len(waiting))
+        return len(waiting)
+
+    def apply_retention(self) -> int:
+        if not self.settings.retention_seconds:
+            return 0
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.settings.retention_seconds)
+        return self.store.delete_finished_before(
+            cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+
+    def maintain(self) -> None:
+        """The periodic housekeeping every worker runs; safe to run in many at once."""
+        for task in (self.recover_lost_runs, self.republish_lost_messages, self.apply_retention):
+            try:
+                task()
+            except Exception:
+                log.exception("housekeeping step %s failed; will try again", task.__name__)
+
+    def _publish_quietly(self, execution: Execution) -> None:
+        try:
+            self.queue.publish(execution.execution_id)
+        except Exception as exc:  # the sweeper re-sends it once the queue is back
+            log.warning("could not publish %s: %s", execution.execution_id, exc)
+
+    def queue_stats(self) -> list[dict]:
+        counts = self.store.count_executions()
+        oldest = self.store.oldest_queued_at()
+        live = [w for w in self.workers() if not w["lost"] and w["state"] != "stopped"
+                and w["queue"] == self.settings.queue_name]
+        try:
+            depth = self.queue.depth()
+        except Exception:
+            depth = None
+        return [{
+            "name": self.settings.queue_name,
+            "url": _redact(self.settings.queue),
+            "depth": depth,
+            "consumers": len(live),
+            "capacity": sum(w["concurrency"] for w in live),
+            "queued": counts.get("QUEUED", 0),
+            "running": counts.get("RUNNING", 0),
+            "oldest_waiting_seconds": round(_age_seconds(oldest), 3) if oldest else None,
+        }]
 
     # --- Introspection ----------------------------------------------------------------------
 
@@ -255,3 +363,16 @@ class Livecode:
         if size > cap:
             raise PayloadTooLarge(f"{field} is {size} bytes; the limit is {cap}",
                                   field=field, limit=cap)
+
+
+def _age_seconds(timestamp: str) -> float:
+    return (datetime.now(timezone.utc) - parse_time(timestamp)).total_seconds()
+
+
+def _redact(url: str) -> str:
+    """A URL without its password, fit to show operators."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))

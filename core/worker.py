@@ -3,11 +3,14 @@ store the result, and only then let the queue acknowledge the message.
 
 User code runs on a pool thread, never on the thread that talks to the broker, so heartbeats keep
 flowing during long runs. The claim is a compare-and-set in the store: a message delivered twice
-runs code once.
+runs code once. A heartbeat thread records the worker in the store and runs the housekeeping that
+recovers the runs of lost workers. Store operations that fail (the store is locked or away) are
+retried with exponential backoff and jitter; user-code failures never are.
 """
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -16,13 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .contracts import Sandbox, SandboxError, SandboxResult
 from .execution_states import Status
-from .models import Execution, utcnow
+from .models import Execution, WorkerInfo, utcnow
 from .service import Livecode
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_LIMITS = frozenset({"wall_time_limit", "cpu_time_limit"})
-INFRASTRUCTURE_RETRY_DELAY = 1.0  # seconds before a message whose run hit a store error goes back
+REQUEUE_DELAY = 1.0  # seconds before a message that could not be claimed goes back
+BACKOFF_FIRST, BACKOFF_MAX = 0.1, 5.0
 
 
 def outcome(result: SandboxResult, runner=None) -> tuple[Status, str | None]:
@@ -45,6 +49,22 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def with_backoff(action, what: str, give_up_after: float):
+    """``action()``, retried with exponential backoff and full jitter until it succeeds or
+    ``give_up_after`` seconds have passed (then its last exception is raised)."""
+    deadline = time.monotonic() + give_up_after
+    delay = BACKOFF_FIRST
+    while True:
+        try:
+            return action()
+        except Exception as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s failed (%s); retrying in up to %.1fs", what, exc, delay)
+            time.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, BACKOFF_MAX)
+
+
 class Worker:
     """Runs executions. ``sandboxes`` maps sandbox names to instances; by default one of each
     sandbox the deployment routes a language to, created (and so checked) now."""
@@ -52,22 +72,69 @@ class Worker:
     def __init__(self, livecode: Livecode, concurrency: int,
                  sandboxes: dict[str, Sandbox] | None = None, worker_id=None):
         self.livecode = livecode
+        self.settings = livecode.settings
         self.sandboxes = sandboxes if sandboxes is not None else {
             name: livecode.plugins.create_sandbox(name) for name in livecode.sandbox_names()}
         self.concurrency = concurrency
         self.worker_id = worker_id or new_worker_id()
+        self.started_at = utcnow()
+        self.state = "idle"
+        self.current: set[str] = set()
+        self.counts = {"completed": 0, "failed": 0, "timed_out": 0}
+        self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="livecode-run")
 
+    def info(self) -> WorkerInfo:
+        with self._lock:
+            current = sorted(self.current)
+            counts = dict(self.counts)
+            state = self.state
+            if state == "idle" and current:
+                state = "busy"
+        return WorkerInfo(
+            worker_id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
+            queue=self.settings.queue_name, concurrency=self.concurrency,
+            sandboxes=sorted(self.sandboxes), started_at=self.started_at,
+            last_heartbeat=utcnow(), state=state, current=current, **counts)
+
+    def beat(self) -> None:
+        try:
+            self.livecode.heartbeat(self.info())
+        except Exception as exc:
+            log.warning("worker %s: heartbeat not stored: %s", self.worker_id, exc)
+
     def serve(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set, then let the runs in flight finish."""
+        """Consume until ``stop`` is set, then let the runs in flight finish (drain)."""
         log.info("worker %s: %d concurrent runs, sandboxes %s, queue %s", self.worker_id,
-                 self.concurrency, ", ".join(sorted(self.sandboxes)), self.livecode.settings.queue)
+                 self.concurrency, ", ".join(sorted(self.sandboxes)), self.settings.queue)
+        done = threading.Event()
+        housekeeping = threading.Thread(target=self._housekeeping, args=(done,),
+                                        name="livecode-heartbeat", daemon=True)
+        self.beat()
+        self.livecode.maintain()  # runs that a worker before this one left behind
+        housekeeping.start()
         try:
             self.livecode.queue.consume(self.handle, self.concurrency, stop)
         finally:
+            with self._lock:
+                self.state = "draining"
+            self.beat()
             self._pool.shutdown(wait=True)
+            with self._lock:
+                self.state = "stopped"
+            done.set()
+            housekeeping.join(timeout=10)
+            self.beat()
             for sandbox in self.sandboxes.values():
                 sandbox.close()
+
+    def _housekeeping(self, done: threading.Event) -> None:
+        last_maintenance = time.monotonic()
+        while not done.wait(self.settings.heartbeat_interval):
+            self.beat()
+            if time.monotonic() - last_maintenance >= self.settings.maintenance_interval:
+                self.livecode.maintain()
+                last_maintenance = time.monotonic()
 
     def handle(self, execution_id: str, done) -> None:
         self._pool.submit(self._handle, execution_id, done)
@@ -78,7 +145,7 @@ class Worker:
         except Exception:
             log.exception("worker %s: could not process execution %s; giving it back",
                           self.worker_id, execution_id)
-            time.sleep(INFRASTRUCTURE_RETRY_DELAY)
+            time.sleep(REQUEUE_DELAY)
             done(requeue=True)
         else:
             done()
@@ -86,40 +153,66 @@ class Worker:
     def execute(self, execution_id: str) -> Execution | None:
         """Run one execution to its end. Returns ``None`` when it was not ours to run (claimed by
         another worker, cancelled, or unknown)."""
+        retry = self.settings.store_retry_seconds
+        running = with_backoff(lambda: self._claim(execution_id), f"claiming {execution_id}",
+                               retry)
+        if running is None:
+            return None
+        try:
+            status, changes = self._run(running)
+            finished = with_backoff(
+                lambda: self.livecode.transition(running, status, finished_at=utcnow(),
+                                                 **changes),
+                f"storing the result of {execution_id}", retry)
+        finally:
+            with self._lock:
+                self.current.discard(execution_id)
+        if finished is not None:
+            key = {Status.COMPLETED: "completed", Status.TIMEOUT: "timed_out"}.get(
+                finished.status, "failed")
+            with self._lock:
+                self.counts[key] += 1
+        return finished
+
+    def _claim(self, execution_id: str) -> Execution | None:
         execution = self.livecode.store.get_execution(execution_id)
         if execution is None or execution.status is not Status.QUEUED:
             return None
-        sandbox_name = self.livecode.sandbox_name(execution.language)
+        with self._lock:
+            self.current.add(execution_id)  # before the claim, so no heartbeat misses it
         running = self.livecode.transition(
             execution, Status.RUNNING, started_at=utcnow(), worker_id=self.worker_id,
-            sandbox=sandbox_name, attempts=execution.attempts + 1,
+            sandbox=self.livecode.sandbox_name(execution.language),
+            attempts=execution.attempts + 1,
         )
         if running is None:
-            return None
+            with self._lock:
+                self.current.discard(execution_id)
+        return running
+
+    def _run(self, running: Execution) -> tuple[Status, dict]:
+        sandbox_name = running.sandbox
         runner = self.livecode.plugins.languages.get(running.language)
         try:
             if runner is None:
                 raise SandboxError(f"this worker has no runner for {running.language!r}")
             program = runner.build(running.source_code)
-            sandbox = self.sandboxes[sandbox_name]
-            result = sandbox.run(program, running.stdin.encode("utf-8"), running.limits)
+            result = self.sandboxes[sandbox_name].run(
+                program, running.stdin.encode("utf-8"), running.limits)
         except Exception as exc:
-            log.exception("sandbox %s failed on execution %s", sandbox_name, execution_id)
-            return self.livecode.transition(
-                running, Status.FAILED, finished_at=utcnow(), reason="sandbox_error",
-                stderr=f"livecode: the sandbox could not run this program: {exc}\n",
-            )
+            log.exception("sandbox %s failed on execution %s", sandbox_name,
+                          running.execution_id)
+            return Status.FAILED, {
+                "reason": "sandbox_error",
+                "stderr": f"livecode: the sandbox could not run this program: {exc}\n"}
         status, reason = outcome(result, runner)
-        return self.livecode.transition(
-            running,
-            status,
-            finished_at=utcnow(),
-            reason=reason,
-            exit_code=result.exit_code,
-            stdout=result.stdout.decode("utf-8", "replace"),
-            stderr=result.stderr.decode("utf-8", "replace"),
-            truncated=result.truncated,
-            execution_time_ms=round(result.wall_time_ms, 3),
-            cpu_time_ms=result.cpu_time_ms,
-            max_rss_kb=result.max_rss_kb,
-        )
+        return status, {
+            "reason": reason,
+            "exit_code": result.exit_code,
+            "stdout": result.stdout.decode("utf-8", "replace"),
+            "stderr": result.stderr.decode("utf-8", "replace"),
+            "truncated": result.truncated,
+            "execution_time_ms": round(result.wall_time_ms, 3),
+            "cpu_time_ms": result.cpu_time_ms,
+            "max_rss_kb": result.max_rss_kb,
+        }

@@ -9,6 +9,7 @@ LEGAL = [
     (Status.RUNNING, Status.COMPLETED),
     (Status.RUNNING, Status.FAILED),
     (Status.RUNNING, Status.TIMEOUT),
+    (Status.RUNNING, Status.QUEUED),  # recovery after a lost worker
 ]
 
 

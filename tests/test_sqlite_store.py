@@ -86,15 +86,18 @@ def test_session_round_trip_and_revisioned_update(store):
 def test_execution_round_trip_and_transition_compare_and_set(store):
     execution = queued(store)
     assert store.get_execution(execution.execution_id) == execution
-    running = store.transition(execution.execution_id, frozenset({Status.QUEUED}),
+    running = store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
                                {"status": Status.RUNNING, "worker_id": "w1", "attempts": 1})
     assert running.status is Status.RUNNING and running.worker_id == "w1"
-    assert store.transition(execution.execution_id, frozenset({Status.QUEUED}),
+    assert store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
                             {"status": Status.RUNNING, "worker_id": "w2"}) is None
-    done = store.transition(execution.execution_id, frozenset({Status.RUNNING}),
+    # A worker that holds an older attempt cannot store over this one.
+    assert store.transition(execution.execution_id, frozenset({Status.RUNNING}), 0,
+                            {"status": Status.COMPLETED}) is None
+    done = store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
                             {"status": Status.COMPLETED, "stdout": "1\n", "truncated": True})
     assert done.stdout == "1\n" and done.truncated is True and done.limits.wall_time_limit == 2.0
-    assert store.transition("missing", frozenset({Status.QUEUED}),
+    assert store.transition("missing", frozenset({Status.QUEUED}), 0,
                             {"status": Status.RUNNING}) is None
 
 
@@ -103,7 +106,7 @@ def test_listing_is_newest_first_filtered_and_paged(store):
     ids = [first.execution_id] + [
         _same_session_run(store, first).execution_id for _ in range(4)]
     other = queued(store)
-    store.transition(ids[1], frozenset({Status.QUEUED}), {"status": Status.CANCELLED})
+    store.transition(ids[1], frozenset({Status.QUEUED}), 0, {"status": Status.CANCELLED})
     by_session = [e.execution_id for e in store.list_executions(session_id=first.session_id)]
     assert by_session == ids[::-1]
     assert [e.execution_id for e in store.list_executions(limit=2)] == [other.execution_id, ids[4]]
@@ -126,7 +129,7 @@ def _race(db_path, ids, start, results):
     store = SQLiteStore(db_path)
     start.wait()
     won = [i for i in ids if store.transition(
-        i, frozenset({Status.QUEUED}), {"status": Status.RUNNING}) is not None]
+        i, frozenset({Status.QUEUED}), 0, {"status": Status.RUNNING, "attempts": 1}) is not None]
     results.put(won)
     store.close()
 

@@ -13,10 +13,10 @@ import threading
 from urllib.parse import urlsplit
 
 from livecode.core.contracts import Store
-from livecode.core.execution_states import Status
+from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
-from livecode.core.models import CodeSession, Execution
+from livecode.core.models import CodeSession, Execution, WorkerInfo
 
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -146,7 +146,8 @@ class SQLiteStore(Store):
     def delete_execution(self, execution_id: str) -> None:
         self._connect().execute("DELETE FROM executions WHERE execution_id = ?", (execution_id,))
 
-    def list_executions(self, session_id=None, status=None, limit=50, before=None):
+    def list_executions(self, session_id=None, status=None, limit=50, before=None,
+                        oldest_first=False):
         clauses, params = [], []
         if session_id is not None:
             clauses.append("session_id = ?")
@@ -159,10 +160,11 @@ class SQLiteStore(Store):
             params.append(before)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._connect().execute(
-            f"SELECT * FROM executions {where} ORDER BY seq DESC LIMIT ?", (*params, limit))
+            f"SELECT * FROM executions {where} ORDER BY seq {'ASC' if oldest_first else 'DESC'} "
+            "LIMIT ?", (*params, limit))
         return [_from_row(r) for r in rows]
 
-    def transition(self, execution_id, expected, changes):
+    def transition(self, execution_id, expected, expected_attempts, changes):
         changes = dict(changes)
         changes["status"] = str(changes["status"])
         if "truncated" in changes:
@@ -171,9 +173,41 @@ class SQLiteStore(Store):
         expected_names = {f"_s{i}": str(s) for i, s in enumerate(sorted(expected))}
         row = self._connect().execute(
             f"UPDATE executions SET {assignments} WHERE execution_id = :_id "
-            f"AND status IN ({', '.join(':' + n for n in expected_names)}) RETURNING *",
-            {**changes, **expected_names, "_id": execution_id}).fetchone()
+            f"AND status IN ({', '.join(':' + n for n in expected_names)}) "
+            "AND attempts = :_attempts RETURNING *",
+            {**changes, **expected_names, "_id": execution_id,
+             "_attempts": expected_attempts}).fetchone()
         return _from_row(row) if row else None
+
+    def count_executions(self) -> dict[str, int]:
+        rows = self._connect().execute("SELECT status, count(*) FROM executions GROUP BY status")
+        return {status: count for status, count in rows}
+
+    def oldest_queued_at(self) -> str | None:
+        row = self._connect().execute(
+            "SELECT created_at FROM executions WHERE status = 'QUEUED' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    def delete_finished_before(self, timestamp: str) -> int:
+        terminal = ", ".join(f"'{s}'" for s in sorted(TERMINAL))
+        return self._connect().execute(
+            f"DELETE FROM executions WHERE finished_at < ? AND status IN ({terminal})",
+            (timestamp,)).rowcount
+
+    # --- workers ---
+
+    def save_worker(self, worker: WorkerInfo) -> None:
+        self._connect().execute(
+            "INSERT OR REPLACE INTO workers (worker_id, info, last_heartbeat) VALUES (?, ?, ?)",
+            (worker.worker_id, json.dumps(worker.to_dict()), worker.last_heartbeat))
+
+    def list_workers(self) -> list[WorkerInfo]:
+        rows = self._connect().execute("SELECT info FROM workers ORDER BY worker_id")
+        return [WorkerInfo(**json.loads(info)) for (info,) in rows]
+
+    def delete_worker(self, worker_id: str) -> None:
+        self._connect().execute("DELETE FROM workers WHERE worker_id = ?", (worker_id,))
 
     def ping(self) -> None:
         self._connect().execute("SELECT 1").fetchone()

@@ -45,6 +45,15 @@ MIGRATIONS = [
     CREATE INDEX executions_by_session ON executions (session_id, seq);
     CREATE INDEX executions_by_status ON executions (status, seq);
     """,
+    # 2: worker heartbeats, and finding old finished runs for retention
+    """
+    CREATE TABLE workers (
+        worker_id       TEXT PRIMARY KEY,
+        info            TEXT NOT NULL,
+        last_heartbeat  TEXT NOT NULL
+    );
+    CREATE INDEX executions_by_finish ON executions (finished_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
