@@ -97,11 +97,13 @@ class Worker:
             sandboxes=sorted(self.sandboxes), started_at=self.started_at,
             last_heartbeat=utcnow(), state=state, current=current, **counts)
 
-    def beat(self) -> None:
+    def beat(self) -> bool:
         try:
             self.livecode.heartbeat(self.info())
+            return True
         except Exception as exc:
             log.warning("worker %s: heartbeat not stored: %s", self.worker_id, exc)
+            return False
 
     def serve(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set, then let the runs in flight finish (drain)."""
@@ -129,12 +131,20 @@ class Worker:
                 sandbox.close()
 
     def _housekeeping(self, done: threading.Event) -> None:
-        last_maintenance = time.monotonic()
+        # Judge other workers lost only after this one has reached the store for a whole
+        # worker_lost_after window: after a store outage every heartbeat is old, and the others
+        # deserve the time to beat again before their runs are taken from them.
+        last_maintenance = healthy_since = time.monotonic()
         while not done.wait(self.settings.heartbeat_interval):
-            self.beat()
-            if time.monotonic() - last_maintenance >= self.settings.maintenance_interval:
+            now = time.monotonic()
+            if not self.beat():
+                healthy_since = None
+                continue
+            healthy_since = healthy_since or now
+            if (now - healthy_since >= self.settings.worker_lost_after
+                    and now - last_maintenance >= self.settings.maintenance_interval):
                 self.livecode.maintain()
-                last_maintenance = time.monotonic()
+                last_maintenance = now
 
     def handle(self, execution_id: str, done) -> None:
         self._pool.submit(self._handle, execution_id, done)

@@ -179,16 +179,27 @@ class Http:
     def call(self, method: str, path: str, body=None):
         import json
 
+        import http.client
+
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if data is not None else {}
-        conn = self._conn()
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            raw = response.read()
-        except Exception:
-            self._local.conn = None
-            raise
+        for attempt in (1, 2):
+            reused = getattr(self._local, "conn", None) is not None
+            conn = self._conn()
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                response = conn.getresponse()
+                raw = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection before reading this request:
+                # send it again once on a fresh one, as HTTP clients do.
+                self._local.conn = None
+                if not reused or attempt == 2:
+                    raise
+            except Exception:
+                self._local.conn = None
+                raise
         return response.status, (json.loads(raw) if raw else None)
 
     def wait(self, execution_id: str, timeout: float = 60) -> dict:
