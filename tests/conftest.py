@@ -132,16 +132,27 @@ class LivecodeProcess:
         raise AssertionError(f"no {pattern!r} from livecode; its output:\n"
                              f"{self.log_path.read_text()}")
 
-    def stop(self, timeout: float = 30) -> int:
+    def terminate(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+
+    def stop(self, timeout: float = 30) -> int:
+        self.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
         self.log.close()
         return self.proc.returncode
+
+
+def stop_all(processes) -> None:
+    """Signal every process first, then wait: they drain in parallel, not one after another."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.stop()
 
 
 @pytest.fixture
@@ -154,8 +165,7 @@ def start_livecode(tmp_path):
         return process
 
     yield start
-    for process in started:
-        process.stop()
+    stop_all(started)
 
 
 class Http:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Http, LivecodeProcess, sandbox_processes
+from conftest import Http, LivecodeProcess, sandbox_processes, stop_all
 
 pytestmark = pytest.mark.slow
 
@@ -148,20 +148,26 @@ class Cluster:
         return ids
 
     def wait_all(self, ids, timeout) -> dict[str, dict]:
+        """Wait until no run is QUEUED or RUNNING (watched in the store, cheaply), then read
+        every result through the API."""
         deadline = time.monotonic() + timeout
-        results = {}
-        while time.monotonic() < deadline:
-            pending = [i for i in ids if i not in results]
-            if not pending:
-                return results
-            for execution_id in pending:
-                status, body = self.http.call("GET", f"/executions/{execution_id}")
-                if body["status"] in TERMINAL:
-                    results[execution_id] = body
-            time.sleep(0.2)
-        stuck = {i: self.http.call("GET", f"/executions/{i}")[1]["status"]
-                 for i in ids if i not in results}
-        raise AssertionError(f"{len(stuck)} runs did not end: {list(stuck.items())[:5]}")
+        while self.unfinished():
+            if time.monotonic() > deadline:
+                counts = self._query("SELECT status, count(*) FROM executions GROUP BY status")
+                raise AssertionError(f"runs did not end in {timeout}s: {counts}")
+            time.sleep(0.25)
+        results, before = {}, None
+        while True:
+            query = "/executions?limit=200" + (f"&before={before}" if before else "")
+            status, page = self.http.call("GET", query)
+            assert status == 200, page
+            results.update({e["execution_id"]: e for e in page["executions"]})
+            before = page["next_before"]
+            if before is None:
+                break
+        missing = set(ids) - set(results)
+        assert not missing, f"{len(missing)} runs are gone"
+        return results
 
     def _query(self, sql, *params) -> list:
         db = sqlite3.connect(self.store_path, timeout=30)
@@ -187,8 +193,7 @@ class Cluster:
         return found
 
     def stop(self):
-        for process in self.processes:
-            process.stop()
+        stop_all(self.processes)
 
 
 def assert_clean_histories(cluster: Cluster, ids: list[str]) -> dict[str, list[dict]]:

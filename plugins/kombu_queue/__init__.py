@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 1.0  # a consumer wakes at least this often, to heartbeat and to notice stop
 RECONNECT_DELAY = 1.0
+# A consumer with room that has received nothing for this long while the queue holds messages
+# has a connection that died without telling (Kombu's Redis poller can miss a server restart).
+WATCHDOG_SECONDS = 5.0
 PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2, "interval_max": 1}
 
 
@@ -71,9 +74,11 @@ class KombuQueue(Queue):
     def _consume_once(self, handler, capacity: int, stop) -> None:
         finished: stdlib_queue.SimpleQueue = stdlib_queue.SimpleQueue()
         unacked = 0
+        last_delivery = last_check = time.monotonic()
 
         def on_message(body, message):
-            nonlocal unacked
+            nonlocal unacked, last_delivery
+            last_delivery = time.monotonic()
             execution_id = body.get("execution_id") if isinstance(body, dict) else None
             if not isinstance(execution_id, str):
                 log.error("queue %s: dropping malformed message %r", self.url, body)
@@ -114,6 +119,13 @@ class KombuQueue(Queue):
                             conn.drain_events(timeout=DRAIN_SECONDS)
                         except TimeoutError:
                             conn.heartbeat_check()
+                            now = time.monotonic()
+                            if (now - last_check >= WATCHDOG_SECONDS
+                                    and now - last_delivery >= WATCHDOG_SECONDS):
+                                last_check = now
+                                if self.depth():
+                                    raise ConnectionError("messages wait in the queue but none "
+                                                          "arrives") from None
                 finally:
                     # Runs in flight finish and are acknowledged before the connection closes.
                     while unacked:
