@@ -26,6 +26,7 @@ TERMINAL = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"}
 def _backend_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backends (also LIVECODE_<NAME> environment variables)")
     group.add_argument("--store", help="store URL (default sqlite:///<data-dir>/livecode.db)")
+    group.add_argument("--result-store", help="split mode: store for run results (mongodb://…)")
     group.add_argument("--queue", help="queue URL: memory://, redis://host:6379/0, amqp://…")
     group.add_argument("--queue-name", help="queue name (default livecode.executions)")
     group.add_argument("--sandbox", help="sandbox name (default subprocess)")
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args) -> Settings:
-    names = ("store", "queue", "queue_name", "sandbox", "data_dir", "host", "port",
+    names = ("store", "result_store", "queue", "queue_name", "sandbox", "data_dir", "host", "port",
              "concurrency", "api_processes", "api_threads")
     return Settings.from_env(**{n: getattr(args, n, None) for n in names})
 

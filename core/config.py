@@ -24,6 +24,7 @@ def default_data_dir(environ) -> str:
 class Settings:
     data_dir: str = ""
     store: str = ""  # default: sqlite:///<data_dir>/livecode.db
+    result_store: str = ""  # split mode: where run results go (mongodb://…); empty: with the rest
     queue: str = "memory://"
     queue_name: str = "livecode.executions"
     sandbox: str = "subprocess"

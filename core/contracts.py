@@ -177,6 +177,21 @@ class Store(ABC):
         pass
 
 
+class ResultStore(ABC):
+    """Holds the results of runs apart from their metadata (split mode: seed 000 kept job
+    metadata in SQLite and results in MongoDB). Results are keyed by execution and attempt, so
+    a stale attempt's write can never show up as the current one's."""
+
+    @abstractmethod
+    def put_results(self, execution_id: str, attempt: int, results: dict) -> None: ...
+
+    @abstractmethod
+    def get_results(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict]: ...
+
+    @abstractmethod
+    def delete_results(self, execution_id: str) -> None: ...
+
+
 # Called by a queue for each message. It must return quickly; ``done`` is called later, from any
 # thread, once the execution's result is stored (``requeue=True`` gives the message back).
 MessageHandler = Callable[[str, Callable[..., None]], None]

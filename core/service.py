@@ -9,12 +9,13 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
 
 from .config import Settings
-from .contracts import Queue, Store
+from .contracts import Queue, ResultStore, Store
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from .execution_states import Status, check_transition
 from .limits import Limits
 from .models import CodeSession, Execution, WorkerInfo, parse_time, utcnow
 from .plugins import Plugins
+from .split_store import SplitStore
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,14 @@ class Livecode:
     def open(cls, settings: Settings, plugins: Plugins | None = None) -> "Livecode":
         plugins = plugins or Plugins(settings)
         store = plugins.open_store(settings.store)
+        if settings.result_store:
+            results = plugins.open_store(settings.result_store)
+            if not isinstance(results, ResultStore):
+                store.close()
+                results.close()
+                raise InvalidInput(f"{settings.result_store!r} cannot hold results apart "
+                                   "(LIVECODE_RESULT_STORE); use a mongodb:// URL")
+            store = SplitStore(store, results)
         try:
             queue = plugins.open_queue(settings.queue)
         except Exception:

@@ -241,3 +241,38 @@ def _work_root(tmp_path: Path) -> Path:
     root = tmp_path / "runs"
     root.mkdir(exist_ok=True)
     return root
+
+
+MONGO_URL = os.environ.get("LIVECODE_TEST_MONGO_URL")
+# What the MongoDB tests run against, for their ids: a real MongoDB, or SecantusDB.
+MONGO_KIND = "mongodb" if MONGO_URL else "secantusdb"
+
+
+@pytest.fixture(scope="session")
+def mongo_server():
+    """A MongoDB to test against: ``LIVECODE_TEST_MONGO_URL`` when set (a real MongoDB), else
+    SecantusDB started here: a MongoDB-compatible server speaking the real wire protocol (not
+    MongoDB itself, and named so in test ids and the README)."""
+    if MONGO_URL:
+        print(f"\nstore tests: MongoDB at {MONGO_URL}")
+        yield "mongodb", MONGO_URL
+        return
+    from secantus import SecantusDBServer
+
+    with SecantusDBServer(host="127.0.0.1", port=0, storage_path=":memory:",
+                          ttl_sweep_seconds=1) as server:
+        print("\nstore tests: over the MongoDB wire protocol against SecantusDB")
+        yield "secantusdb", server.uri.rstrip("/")
+
+
+@pytest.fixture
+def mongo_url(mongo_server):
+    """A fresh database on the test MongoDB server, dropped afterwards."""
+    import pymongo
+
+    _, base = mongo_server
+    name = f"livecode_test_{uuid.uuid4().hex[:10]}"
+    yield f"{base}/{name}"
+    client = pymongo.MongoClient(base)
+    client.drop_database(name)
+    client.close()

@@ -132,3 +132,34 @@ def test_api_and_a_separate_worker_over_real_redis(start_livecode, tmp_path, red
     assert status == 200 and health["checks"]["queue"]["depth"] == 0
     assert worker.stop() == 0
     assert api.stop() == 0
+
+
+@pytest.mark.parametrize("mode", ["mongodb", "split"])
+def test_the_seed_flow_on_mongodb_and_in_split_mode(serve, mongo_url, mode, tmp_path):
+    env = ({"LIVECODE_STORE": mongo_url} if mode == "mongodb" else
+           {"LIVECODE_STORE": f"sqlite:///{tmp_path}/meta.db", "LIVECODE_RESULT_STORE": mongo_url})
+    _, http = serve(**env)
+    hello = run_source(http, 'print("Hello World")')
+    assert hello["status"] == "COMPLETED" and hello["stdout"] == "Hello World\n"
+    failed = run_source(http, 'raise ValueError("x")')
+    assert failed["status"] == "FAILED" and failed["stderr"].endswith("ValueError: x\n")
+    status, listed = http.call("GET", f"/executions?session_id={hello['session_id']}")
+    assert [e["stdout"] for e in listed["executions"]] == ["Hello World\n"]
+    if mode == "split":  # the output really lives in MongoDB, the status in SQLite
+        import pymongo
+        import sqlite3
+
+        db = pymongo.MongoClient(mongo_url).get_default_database()
+        assert db.results.find_one({"execution_id": hello["execution_id"]})["stdout"] == \
+            "Hello World\n"
+        row = sqlite3.connect(tmp_path / "meta.db").execute(
+            "SELECT status, stdout FROM executions WHERE execution_id = ?",
+            (hello["execution_id"],)).fetchone()
+        assert row == ("COMPLETED", "")
+
+
+def test_a_result_store_that_cannot_hold_results_is_refused(start_livecode, tmp_path):
+    process = start_livecode("serve", "--port", "0", "--result-store",
+                             f"sqlite:///{tmp_path}/results.db")
+    assert process.proc.wait(30) == 2
+    assert "cannot hold results apart" in process.log_path.read_text()

@@ -1,5 +1,5 @@
-"""The SQLite store against a real file: CRUD, the compare-and-set, paging, schema versions, and
-several processes racing for the same executions."""
+"""What is particular to the SQLite store: its URL forms, WAL mode, schema versions, file mode, and
+several processes racing for the same executions on one file."""
 
 import multiprocessing
 import os
@@ -66,63 +66,6 @@ def test_reopening_keeps_data(store, db_path):
     again = SQLiteStore(db_path)
     assert again.get_execution(execution.execution_id) == execution
     again.close()
-
-
-def test_session_round_trip_and_revisioned_update(store):
-    session = CodeSession.new("python", "a = 1")
-    store.create_session(session)
-    assert store.get_session(session.session_id) == session
-    updated = store.update_session(session.session_id, {"source_code": "a = 2"}, None)
-    assert (updated.source_code, updated.revision) == ("a = 2", 2)
-    assert store.update_session(session.session_id, {"source_code": "lost"}, 1) is None
-    assert store.get_session(session.session_id).source_code == "a = 2"
-    assert store.update_session(session.session_id, {"source_code": "a = 3"}, 2).revision == 3
-    assert store.update_session("missing", {"source_code": "x"}, None) is None
-    assert store.get_session("missing") is None
-    store.delete_session(session.session_id)
-    assert store.get_session(session.session_id) is None
-
-
-def test_execution_round_trip_and_transition_compare_and_set(store):
-    execution = queued(store)
-    assert store.get_execution(execution.execution_id) == execution
-    running = store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
-                               {"status": Status.RUNNING, "worker_id": "w1", "attempts": 1})
-    assert running.status is Status.RUNNING and running.worker_id == "w1"
-    assert store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
-                            {"status": Status.RUNNING, "worker_id": "w2"}) is None
-    # A worker that holds an older attempt cannot store over this one.
-    assert store.transition(execution.execution_id, frozenset({Status.RUNNING}), 0,
-                            {"status": Status.COMPLETED}) is None
-    done = store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
-                            {"status": Status.COMPLETED, "stdout": "1\n", "truncated": True})
-    assert done.stdout == "1\n" and done.truncated is True and done.limits.wall_time_limit == 2.0
-    assert store.transition("missing", frozenset({Status.QUEUED}), 0,
-                            {"status": Status.RUNNING}) is None
-
-
-def test_listing_is_newest_first_filtered_and_paged(store):
-    first = queued(store)
-    ids = [first.execution_id] + [
-        _same_session_run(store, first).execution_id for _ in range(4)]
-    other = queued(store)
-    store.transition(ids[1], frozenset({Status.QUEUED}), 0, {"status": Status.CANCELLED})
-    by_session = [e.execution_id for e in store.list_executions(session_id=first.session_id)]
-    assert by_session == ids[::-1]
-    assert [e.execution_id for e in store.list_executions(limit=2)] == [other.execution_id, ids[4]]
-    page2 = store.list_executions(session_id=first.session_id, limit=2, before=ids[3])
-    assert [e.execution_id for e in page2] == [ids[2], ids[1]]
-    cancelled = store.list_executions(status=Status.CANCELLED)
-    assert [e.execution_id for e in cancelled] == [ids[1]]
-    store.delete_execution(ids[0])
-    assert store.get_execution(ids[0]) is None
-
-
-def _same_session_run(store, execution) -> Execution:
-    session = store.get_session(execution.session_id)
-    new = Execution.snapshot(session, "", Limits())
-    store.create_execution(new)
-    return new
 
 
 def _race(db_path, ids, start, results):

@@ -1,0 +1,100 @@
+"""Split mode: run metadata in one store, run results (output, exit code, timings) in another.
+
+Seed 000's design kept jobs in SQLite and results in MongoDB. The metadata store decides every
+status change (its compare-and-set is the only one); results are written first, under the
+execution and attempt, so by the time a status says a run has ended its results are there, and
+a stale attempt's results are never read as the current one's.
+"""
+
+from .contracts import ResultStore, Store
+from .execution_states import TERMINAL
+from .models import Execution
+
+RESULT_FIELDS = ("stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
+                 "max_rss_kb", "truncated")
+
+
+class SplitStore(Store):
+    def __init__(self, meta: Store, results: ResultStore):
+        self.meta, self.results = meta, results
+
+    def _merge(self, executions: list[Execution]) -> list[Execution]:
+        found = self.results.get_results([(e.execution_id, e.attempts) for e in executions])
+        return [e.evolve(**found[(e.execution_id, e.attempts)])
+                if (e.execution_id, e.attempts) in found else e for e in executions]
+
+    # Sessions, workers and counts live with the metadata.
+    def create_session(self, session):
+        self.meta.create_session(session)
+
+    def get_session(self, session_id):
+        return self.meta.get_session(session_id)
+
+    def update_session(self, session_id, changes, expected_revision=None):
+        return self.meta.update_session(session_id, changes, expected_revision)
+
+    def delete_session(self, session_id):
+        self.meta.delete_session(session_id)
+
+    def create_execution(self, execution):
+        self.meta.create_execution(execution)
+
+    def get_execution(self, execution_id):
+        execution = self.meta.get_execution(execution_id)
+        return self._merge([execution])[0] if execution else None
+
+    def delete_execution(self, execution_id):
+        self.meta.delete_execution(execution_id)
+        self.results.delete_results(execution_id)
+
+    def list_executions(self, session_id=None, status=None, limit=50, before=None,
+                        oldest_first=False):
+        return self._merge(self.meta.list_executions(session_id, status, limit, before,
+                                                     oldest_first))
+
+    def transition(self, execution_id, expected, expected_attempts, changes):
+        changes = dict(changes)
+        results = {k: changes.pop(k) for k in RESULT_FIELDS if k in changes}
+        if results:
+            attempt = changes.get("attempts", expected_attempts)
+            self.results.put_results(execution_id, attempt, results)
+        updated = self.meta.transition(execution_id, expected, expected_attempts, changes)
+        return self._merge([updated])[0] if updated else None
+
+    def count_executions(self):
+        return self.meta.count_executions()
+
+    def oldest_queued_at(self):
+        return self.meta.oldest_queued_at()
+
+    def delete_finished_before(self, timestamp):
+        doomed = [e.execution_id for e in self._finished_before(timestamp)]
+        for execution_id in doomed:
+            self.results.delete_results(execution_id)
+        return self.meta.delete_finished_before(timestamp)
+
+    def _finished_before(self, timestamp):
+        for status in TERMINAL:
+            for execution in self.meta.list_executions(status=status, limit=10_000,
+                                                       oldest_first=True):
+                if execution.finished_at and execution.finished_at < timestamp:
+                    yield execution
+
+    def save_worker(self, worker):
+        self.meta.save_worker(worker)
+
+    def list_workers(self):
+        return self.meta.list_workers()
+
+    def delete_worker(self, worker_id):
+        self.meta.delete_worker(worker_id)
+
+    def ping(self):
+        self.meta.ping()
+        if isinstance(self.results, Store):
+            self.results.ping()
+
+    def close(self):
+        self.meta.close()
+        if isinstance(self.results, Store):
+            self.results.close()

@@ -1,0 +1,185 @@
+"""The store contract: every store passes the same tests (SQLite, MongoDB, and split mode with
+metadata in SQLite and results in MongoDB).
+
+MongoDB is ``LIVECODE_TEST_MONGO_URL`` when set; otherwise SecantusDB, a MongoDB-compatible server
+speaking the real wire protocol, and the test ids say ``secantusdb``."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import MONGO_KIND
+from livecode.core.execution_states import Status
+from livecode.core.limits import Limits
+from livecode.core.models import CodeSession, Execution, WorkerInfo, utcnow
+from livecode.core.split_store import SplitStore
+from livecode.plugins.mongo_store import MongoStore
+from livecode.plugins.sqlite_store import SQLiteStore
+
+
+@pytest.fixture(params=["sqlite", "mongodb", "split"],
+                ids=["sqlite", f"mongodb-{MONGO_KIND}", f"split-sqlite+{MONGO_KIND}"])
+def store(request, tmp_path, settings):
+    if request.param == "sqlite":
+        made = SQLiteStore(str(tmp_path / "store.db"))
+    else:
+        mongo = MongoStore(request.getfixturevalue("mongo_url"), settings)
+        made = mongo if request.param == "mongodb" else SplitStore(
+            SQLiteStore(str(tmp_path / "meta.db")), mongo)
+    yield made
+    made.close()
+
+
+def queued(store, source="print(1)") -> Execution:
+    session = CodeSession.new("python", source)
+    store.create_session(session)
+    execution = Execution.snapshot(session, "in", Limits(wall_time_limit=2.0))
+    store.create_execution(execution)
+    return execution
+
+
+def test_session_round_trip_and_revisioned_update(store):
+    session = CodeSession.new("python", "a = 1")
+    store.create_session(session)
+    assert store.get_session(session.session_id) == session
+    updated = store.update_session(session.session_id, {"source_code": "a = 2"}, None)
+    assert (updated.source_code, updated.revision) == ("a = 2", 2)
+    assert store.update_session(session.session_id, {"source_code": "lost"}, 1) is None
+    assert store.get_session(session.session_id).source_code == "a = 2"
+    assert store.update_session(session.session_id, {"source_code": "a = 3"}, 2).revision == 3
+    assert store.update_session("missing", {"source_code": "x"}, None) is None
+    assert store.get_session("missing") is None
+    store.delete_session(session.session_id)
+    assert store.get_session(session.session_id) is None
+
+
+def test_execution_round_trip_and_transition_compare_and_set(store):
+    execution = queued(store)
+    assert store.get_execution(execution.execution_id) == execution
+    running = store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                               {"status": Status.RUNNING, "worker_id": "w1", "attempts": 1})
+    assert running.status is Status.RUNNING and running.worker_id == "w1"
+    assert store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                            {"status": Status.RUNNING, "worker_id": "w2"}) is None
+    # A worker that holds an older attempt cannot store over this one.
+    assert store.transition(execution.execution_id, frozenset({Status.RUNNING}), 0,
+                            {"status": Status.COMPLETED}) is None
+    done = store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
+                            {"status": Status.COMPLETED, "stdout": "1\n", "truncated": True})
+    assert done.stdout == "1\n" and done.truncated is True and done.limits.wall_time_limit == 2.0
+    assert store.transition("missing", frozenset({Status.QUEUED}), 0,
+                            {"status": Status.RUNNING}) is None
+
+
+def test_listing_is_newest_first_filtered_and_paged(store):
+    first = queued(store)
+    ids = [first.execution_id] + [
+        _same_session_run(store, first).execution_id for _ in range(4)]
+    other = queued(store)
+    store.transition(ids[1], frozenset({Status.QUEUED}), 0, {"status": Status.CANCELLED})
+    by_session = [e.execution_id for e in store.list_executions(session_id=first.session_id)]
+    assert by_session == ids[::-1]
+    assert [e.execution_id for e in store.list_executions(limit=2)] == [other.execution_id, ids[4]]
+    page2 = store.list_executions(session_id=first.session_id, limit=2, before=ids[3])
+    assert [e.execution_id for e in page2] == [ids[2], ids[1]]
+    cancelled = store.list_executions(status=Status.CANCELLED)
+    assert [e.execution_id for e in cancelled] == [ids[1]]
+    store.delete_execution(ids[0])
+    assert store.get_execution(ids[0]) is None
+
+
+def _same_session_run(store, execution) -> Execution:
+    session = store.get_session(execution.session_id)
+    new = Execution.snapshot(session, "", Limits())
+    store.create_execution(new)
+    return new
+
+
+
+def test_counts_oldest_queued_and_retention(store):
+    first, second, third = queued(store), queued(store), queued(store)
+    assert store.oldest_queued_at() == first.created_at
+    store.transition(first.execution_id, frozenset({Status.QUEUED}), 0,
+                     {"status": Status.RUNNING, "attempts": 1})
+    store.transition(first.execution_id, frozenset({Status.RUNNING}), 1,
+                     {"status": Status.COMPLETED, "finished_at": "2020-01-01T00:00:00.000Z",
+                      "stdout": "old\n"})
+    store.transition(second.execution_id, frozenset({Status.QUEUED}), 0,
+                     {"status": Status.CANCELLED, "finished_at": utcnow()})
+    assert store.count_executions() == {"COMPLETED": 1, "CANCELLED": 1, "QUEUED": 1}
+    assert store.oldest_queued_at() == third.created_at
+    assert store.delete_finished_before("2021-01-01T00:00:00.000Z") == 1
+    assert store.get_execution(first.execution_id) is None
+    assert store.get_execution(second.execution_id).status is Status.CANCELLED
+    assert store.get_session(first.session_id) is not None
+
+
+def test_results_belong_to_their_attempt(store):
+    execution = queued(store)
+    store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                     {"status": Status.RUNNING, "attempts": 1})
+    store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
+                     {"status": Status.QUEUED, "started_at": None})
+    store.transition(execution.execution_id, frozenset({Status.QUEUED}), 1,
+                     {"status": Status.RUNNING, "attempts": 2})
+    # The first attempt's worker comes back late: its result must not land.
+    assert store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
+                            {"status": Status.COMPLETED, "stdout": "stale\n"}) is None
+    done = store.transition(execution.execution_id, frozenset({Status.RUNNING}), 2,
+                            {"status": Status.COMPLETED, "stdout": "fresh\n", "exit_code": 0,
+                             "truncated": False, "execution_time_ms": 1.5})
+    assert (done.stdout, done.exit_code, done.attempts) == ("fresh\n", 0, 2)
+    again = store.get_execution(execution.execution_id)
+    assert again == done
+    assert [e.stdout for e in store.list_executions()] == ["fresh\n"]
+
+
+def test_workers_are_saved_listed_and_deleted(store):
+    info = WorkerInfo(worker_id="w1", host="h", pid=7, queue="q", concurrency=2,
+                      sandboxes=["subprocess"], started_at=utcnow(), last_heartbeat=utcnow(),
+                      state="busy", current=["e1"], completed=3)
+    store.save_worker(info)
+    store.save_worker(info.__class__(**{**info.to_dict(), "completed": 4}))
+    assert store.list_workers() == [info.__class__(**{**info.to_dict(), "completed": 4})]
+    store.delete_worker("w1")
+    assert store.list_workers() == []
+
+
+def test_concurrent_claims_have_exactly_one_winner(store):
+    ids = [queued(store).execution_id for _ in range(30)]
+    start = threading.Barrier(6)
+
+    def race(_):
+        start.wait()
+        return [i for i in ids if store.transition(
+            i, frozenset({Status.QUEUED}), 0, {"status": Status.RUNNING, "attempts": 1})]
+
+    with ThreadPoolExecutor(6) as pool:
+        wins = list(pool.map(race, range(6)))
+    assert sorted(i for won in wins for i in won) == sorted(ids)
+
+
+def test_ping(store):
+    store.ping()
+
+
+def test_mongodb_expires_old_finished_runs_by_ttl_index(mongo_url, settings_with):
+    import time
+
+    store = MongoStore(mongo_url, settings_with(LIVECODE_RETENTION_SECONDS="1"))
+    try:
+        indexes = store.executions.index_information()
+        assert indexes["retention"]["expireAfterSeconds"] == 1
+        execution = queued(store)
+        store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                         {"status": Status.CANCELLED, "finished_at": "2020-01-01T00:00:00.000Z"})
+        waiting = queued(store)
+        deadline = time.monotonic() + 15
+        while store.get_execution(execution.execution_id) is not None:
+            assert time.monotonic() < deadline, "the TTL index did not expire the run"
+            time.sleep(0.2)
+        assert store.get_execution(waiting.execution_id) is not None  # unfinished: kept
+        assert store.get_session(execution.session_id) is not None
+    finally:
+        store.close()
