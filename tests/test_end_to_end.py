@@ -101,6 +101,13 @@ def test_livecode_run_says_clearly_when_no_server_answers(tmp_path):
     assert result.returncode == 2 and "cannot reach http://127.0.0.1:9" in result.stderr
 
 
+def test_api_refuses_to_start_when_the_queue_is_unreachable(start_livecode):
+    process = start_livecode("api", "--port", "0", "--queue", "redis://127.0.0.1:1/0")
+    assert process.proc.wait(60) == 2
+    log = process.log_path.read_text()
+    assert "cannot start" in log and "queue" in log and "listening" not in log
+
+
 def test_serve_refuses_to_start_on_a_wrong_store_url(start_livecode):
     process = start_livecode("serve", "--port", "0", "--store", "postgres://nowhere/db")
     assert process.proc.wait(30) == 2

@@ -322,3 +322,23 @@ def test_a_store_locked_for_longer_than_its_timeout(cluster_factory, own_redis):
     assert [results[i]["status"] for i in ids] == ["COMPLETED"] * 10
     assert [results[i]["stdout"] for i in ids] == [f"{i}\n" for i in range(10)]
     assert_clean_histories(cluster, ids)
+
+
+def test_a_second_sigint_forces_a_worker_down_and_its_run_is_recovered(cluster_factory,
+                                                                        own_redis):
+    cluster = cluster_factory(own_redis.url)
+    stubborn = cluster.start_worker()
+    [execution_id] = cluster.submit(["import time; time.sleep(3); print('late')"])
+    deadline = time.monotonic() + 30
+    while not cluster.running_on(stubborn):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    stubborn.proc.send_signal(signal.SIGINT)
+    stubborn.wait_for("draining")
+    started = time.monotonic()
+    stubborn.proc.send_signal(signal.SIGINT)
+    assert stubborn.proc.wait(10) == 130 and time.monotonic() - started < 5
+    cluster.start_worker()
+    result = cluster.wait_all([execution_id], timeout=90)[execution_id]
+    assert result["status"] == "COMPLETED" and result["attempts"] == 2
+    assert_clean_histories(cluster, [execution_id])

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from conftest import IN_CI
+
 from livecode.core.contracts import Sandbox
 from livecode.core.execution_states import Status
 from livecode.core.hookspecs import hookimpl
@@ -164,12 +166,31 @@ def test_worker_consumes_the_in_process_queue(livecode):
     assert livecode.queue.depth() == 0
 
 
-@pytest.mark.redis
-def test_worker_consumes_the_real_redis_queue(settings_with, redis_url):
-    livecode = Livecode.open(settings_with(LIVECODE_QUEUE=redis_url))
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+@pytest.fixture(params=["redis", "amqp"])
+def broker_url(request):
+    if request.param == "redis":
+        return request.getfixturevalue("redis_url")
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as exc:
+        if IN_CI:
+            pytest.fail(f"RabbitMQ is not reachable at 127.0.0.1:5672: {exc}")
+        pytest.skip(f"RabbitMQ is not reachable at 127.0.0.1:5672: {exc}")
+    return AMQP_URL
+
+
+def test_worker_consumes_a_real_broker_queue(settings_with, broker_url):
+    livecode = Livecode.open(settings_with(LIVECODE_QUEUE=broker_url))
     try:
         results = _serve_and_run(livecode, ["print('a')", "raise SystemExit(2)", "print('c')"])
         assert [r.status for r in results] == [Status.COMPLETED, Status.FAILED, Status.COMPLETED]
         assert livecode.queue.depth() == 0
+        assert livecode.health()["ok"]
     finally:
+        livecode.queue.purge_and_delete()
         livecode.close()

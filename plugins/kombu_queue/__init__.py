@@ -60,6 +60,11 @@ class KombuQueue(Queue):
     def ping(self) -> None:
         self.depth()
 
+    def purge_and_delete(self) -> None:
+        """Remove the queue from the broker (for tests and for tearing a deployment down)."""
+        with connections[self._connection].acquire(block=True, timeout=10) as conn:
+            self.spec(conn.default_channel).delete()
+
     def consume(self, handler, capacity: int, stop) -> None:
         while not stop.is_set():
             try:
