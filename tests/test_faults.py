@@ -276,19 +276,19 @@ def test_redis_restarting_empty_in_a_burst_of_500_runs(cluster_factory, own_redi
     assert_clean_histories(cluster, ids)
 
 
-def test_rabbitmq_restarting_in_a_burst(cluster_factory):
+def test_rabbitmq_restarting_in_a_burst_of_500_runs(cluster_factory):
     if subprocess.run(["rabbitmqctl", "-q", "status"], capture_output=True).returncode != 0:
         pytest.skip("no RabbitMQ node to restart here")
     cluster = cluster_factory("amqp://guest:guest@127.0.0.1:5672//")
-    for _ in range(2):
-        cluster.start_worker()
-    ids = cluster.submit([f"print({i})" for i in range(200)])
-    time.sleep(1)
+    for _ in range(4):
+        cluster.start_worker(concurrency=1)
+    ids = cluster.submit([f"print({i})" for i in range(500)])
+    time.sleep(2)
     subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
     time.sleep(1)
     subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
     results = cluster.wait_all(ids, timeout=300)
-    assert [results[i]["stdout"] for i in ids] == [f"{i}\n" for i in range(200)]
+    assert [results[i]["stdout"] for i in ids] == [f"{i}\n" for i in range(500)]
     assert_clean_histories(cluster, ids)
 
 
