@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "python"
 MAX_PAGE = 200
+WORKER_RECORD_SECONDS = 24 * 3600  # how long /workers remembers a worker that went silent
 
 
 class Livecode:
@@ -288,9 +289,18 @@ class Livecode:
         return self.store.delete_finished_before(
             cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
 
+    def forget_old_workers(self) -> int:
+        """Drop the records of workers silent for a day: stopped or lost long ago."""
+        old = [w.worker_id for w in self.store.list_workers()
+               if _age_seconds(w.last_heartbeat) > WORKER_RECORD_SECONDS]
+        for worker_id in old:
+            self.store.delete_worker(worker_id)
+        return len(old)
+
     def maintain(self) -> None:
         """The periodic housekeeping every worker runs; safe to run in many at once."""
-        for task in (self.recover_lost_runs, self.republish_lost_messages, self.apply_retention):
+        for task in (self.recover_lost_runs, self.republish_lost_messages, self.apply_retention,
+                     self.forget_old_workers):
             try:
                 task()
             except Exception:

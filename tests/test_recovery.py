@@ -146,6 +146,13 @@ def test_workers_and_queues_endpoints(fast):
     assert queue["oldest_waiting_seconds"] >= 0
 
 
+def test_workers_silent_for_a_day_are_forgotten(fast):
+    fast.heartbeat(worker_record("ancient", heartbeat=LONG_AGO, state="stopped"))
+    fast.heartbeat(worker_record("recent"))
+    assert fast.forget_old_workers() == 1
+    assert [w["worker_id"] for w in fast.workers()] == ["recent"]
+
+
 def test_queue_urls_shown_to_operators_hide_passwords():
     from livecode.core.service import _redact
 
