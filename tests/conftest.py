@@ -13,12 +13,23 @@ from pathlib import Path
 import pytest
 
 from livecode.core.config import Settings
+from livecode.core.limits import Limits
+from livecode.core.models import CodeSession, Execution
 from livecode.core.service import Livecode
 from livecode.plugins.kombu_queue.memory_transport import reset as reset_memory_queues
 
 REDIS_URL = os.environ.get("LIVECODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
 DOCKER_IMAGE = "livecode-python:bookworm"
+
+
+def queued(store, source="print(1)") -> Execution:
+    """A new session and a QUEUED execution of it, straight into ``store``."""
+    session = CodeSession.new("python", source)
+    store.create_session(session)
+    execution = Execution.snapshot(session, "in", Limits(wall_time_limit=2.0))
+    store.create_execution(execution)
+    return execution
 
 
 def make_settings(tmp_path: Path, **env) -> Settings:

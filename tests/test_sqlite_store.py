@@ -7,9 +7,8 @@ import sqlite3
 
 import pytest
 
+from conftest import queued
 from livecode.core.execution_states import Status
-from livecode.core.limits import Limits
-from livecode.core.models import CodeSession, Execution
 from livecode.plugins.sqlite_store import SQLiteStore, path_from_url
 from livecode.plugins.sqlite_store.schema import SCHEMA_VERSION
 
@@ -24,14 +23,6 @@ def store(db_path):
     store = SQLiteStore(db_path)
     yield store
     store.close()
-
-
-def queued(store, source="print(1)") -> Execution:
-    session = CodeSession.new("python", source)
-    store.create_session(session)
-    execution = Execution.snapshot(session, "in", Limits(wall_time_limit=2.0))
-    store.create_execution(execution)
-    return execution
 
 
 def test_url_forms():

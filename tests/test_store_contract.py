@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import MONGO_KIND
+from conftest import MONGO_KIND, queued
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import CodeSession, Execution, WorkerInfo, utcnow
@@ -29,14 +29,6 @@ def store(request, tmp_path, settings):
             SQLiteStore(str(tmp_path / "meta.db")), mongo)
     yield made
     made.close()
-
-
-def queued(store, source="print(1)") -> Execution:
-    session = CodeSession.new("python", source)
-    store.create_session(session)
-    execution = Execution.snapshot(session, "in", Limits(wall_time_limit=2.0))
-    store.create_execution(execution)
-    return execution
 
 
 def test_session_round_trip_and_revisioned_update(store):
