@@ -10,15 +10,16 @@ from livecode.core.config import Settings
 from livecode.core.service import Livecode
 
 from . import errors
+from .auth import TokenAuth
 from .resources import (CodeSessions, Executions, Health, Languages, LimitsResource, Queues,
-                        SubmitCode, Workers)
+                        Stats, SubmitCode, Workers)
 
 
 def create_app(livecode: Livecode) -> falcon.App:
     origins = [o.strip() for o in livecode.settings.cors_origins.split(",") if o.strip()]
     cors = falcon.CORSMiddleware(allow_origins="*" if origins in ([], ["*"]) else origins,
                                  expose_headers=["Location"])
-    app = falcon.App(middleware=[cors])
+    app = falcon.App(middleware=[cors, TokenAuth(livecode.settings.api_token)])
     # JSON only: a form-encoded body (curl -d without a Content-Type) gets a clear 415.
     json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     app.req_options.media_handlers = json_only
@@ -35,6 +36,7 @@ def create_app(livecode: Livecode) -> falcon.App:
     app.add_route("/executions", executions)
     app.add_route("/executions/{execution_id}", executions, suffix="item")
     app.add_route("/executions/{execution_id}/cancel", executions, suffix="cancel")
+    app.add_route("/executions/{execution_id}/rerun", executions, suffix="rerun")
 
     submit = SubmitCode(livecode)
     app.add_route("/submit-code", submit)
@@ -44,6 +46,9 @@ def create_app(livecode: Livecode) -> falcon.App:
     app.add_route("/limits", LimitsResource(livecode))
     app.add_route("/workers", Workers(livecode))
     app.add_route("/queues", Queues(livecode))
+    stats = Stats(livecode)
+    app.add_route("/stats", stats)
+    app.add_route("/failures", stats, suffix="failures")
     app.add_route("/health", Health(livecode))
     return app
 

@@ -3,6 +3,7 @@
 import falcon
 
 from livecode.core.errors import InvalidInput
+from livecode.core.execution_filter import ExecutionFilter, Term
 from livecode.core.limits import Limits
 from livecode.core.service import Livecode
 
@@ -20,7 +21,7 @@ def split_limits(body: dict) -> dict:
 
 def execution_json(execution) -> dict:
     data = execution.to_dict()
-    data.pop("extra")
+    data["rerun_of"] = data.pop("extra").get("rerun_of")
     return data
 
 
@@ -65,10 +66,27 @@ class CodeSessions:
         resp.media = list_page(self.livecode, req, session_id)
 
 
+FILTER_PARAMS = {"status": "status", "language": "language", "worker": "worker", "q": "text"}
+
+
+def execution_filter(req) -> ExecutionFilter:
+    """``?status=FAILED&status=TIMEOUT&language=!python&q=MemoryError&since=…&until=…``: each
+    filter parameter may repeat (alternatives) and start with ``!`` (excluded)."""
+    terms = []
+    for param, field in FILTER_PARAMS.items():
+        for raw in req.get_param_as_list(param) or []:
+            negate = raw.startswith("!")
+            value = raw[1:] if negate else raw
+            if value:
+                terms.append(Term(field, value, negate))
+    return ExecutionFilter(tuple(terms), req.get_param("since"), req.get_param("until"))
+
+
 def list_page(livecode: Livecode, req, session_id=None) -> dict:
     limit = query_int(req, "limit", 50)
-    executions = livecode.list_executions(session_id=session_id, status=req.get_param("status"),
-                                          limit=limit, before=req.get_param("before"))
+    executions = livecode.list_executions(session_id=session_id, limit=limit,
+                                          before=req.get_param("before"),
+                                          match=execution_filter(req))
     return {
         "executions": [execution_json(e) for e in executions],
         "next_before": executions[-1].execution_id if len(executions) == limit else None,
@@ -87,6 +105,13 @@ class Executions:
 
     def on_post_cancel(self, req, resp, execution_id):
         resp.media = execution_json(self.livecode.cancel(execution_id))
+
+    def on_post_rerun(self, req, resp, execution_id):
+        execution = self.livecode.rerun(execution_id)
+        resp.status = falcon.HTTP_202
+        resp.location = f"/executions/{execution.execution_id}"
+        resp.media = {"execution_id": execution.execution_id, "status": str(execution.status),
+                      "rerun_of": execution_id}
 
 
 class SubmitCode:
@@ -134,7 +159,27 @@ class Workers:
         self.livecode = livecode
 
     def on_get(self, req, resp):
-        resp.media = {"workers": self.livecode.workers()}
+        resp.media = {"workers": self.livecode.workers(),
+                      "lost_after_seconds": self.livecode.settings.worker_lost_after}
+
+
+def window(req, default: float) -> float:
+    value = req.get_param_as_float("window", default=default)
+    if not 1 <= value <= 31 * 24 * 3600:
+        raise InvalidInput("window must be between 1 second and 31 days", field="window")
+    return value
+
+
+class Stats:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp):
+        resp.media = self.livecode.stats(window(req, 300), req.get_param("until"))
+
+    def on_get_failures(self, req, resp):
+        resp.media = {"failures": self.livecode.failures(window(req, 3600),
+                                                         req.get_param("until"))}
 
 
 class Queues:

@@ -36,6 +36,7 @@ class Settings:
     max_source_bytes: int = 64 * 1024
     max_stdin_bytes: int = 64 * 1024
     cors_origins: str = "*"  # comma-separated, or *
+    api_token: str = field(default="", repr=False)  # when set: Authorization: Bearer <this>
     heartbeat_interval: float = 2.0  # seconds between a worker's heartbeats
     worker_lost_after: float = 10.0  # seconds without a heartbeat before a worker counts as lost
     max_attempts: int = 3  # runs of one execution before a lost worker makes it FAILED

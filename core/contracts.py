@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from threading import Event
 
+from .execution_filter import ExecutionFilter
 from .execution_states import Status
 from .limits import Limits
 from .models import CodeSession, Execution, WorkerInfo
@@ -127,9 +128,10 @@ class Store(ABC):
         limit: int = 50,
         before: str | None = None,
         oldest_first: bool = False,
+        match: ExecutionFilter | None = None,
     ) -> list[Execution]:
         """Newest first (or oldest first). ``before`` is an execution id: only executions
-        created before it."""
+        created before it. ``match`` narrows further (see ``execution_filter``)."""
 
     @abstractmethod
     def transition(
@@ -146,8 +148,9 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def count_executions(self) -> dict[str, int]:
-        """How many executions there are in each status."""
+    def count_executions(self, created_after: str | None = None,
+                         created_before: str | None = None) -> dict[str, int]:
+        """How many executions there are in each status (created in that window, if given)."""
 
     @abstractmethod
     def oldest_queued_at(self) -> str | None:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .config import Settings
 from .contracts import Queue, ResultStore, Store
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from .execution_filter import ExecutionFilter, Term
 from .execution_states import Status, check_transition
 from .limits import Limits
 from .models import CodeSession, Execution, WorkerInfo, parse_time, utcnow
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "python"
 MAX_PAGE = 200
+STATS_SAMPLE = 5000  # runs a statistics window reads at most
 WORKER_RECORD_SECONDS = 24 * 3600  # how long /workers remembers a worker that went silent
 
 
@@ -168,6 +170,7 @@ class Livecode:
         status: str | None = None,
         limit: int = 50,
         before: str | None = None,
+        match: ExecutionFilter | None = None,
     ) -> list[Execution]:
         if status is not None:
             try:
@@ -180,7 +183,67 @@ class Livecode:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         if before is not None:
             self.get_execution(before)
-        return self.store.list_executions(session_id, status, limit, before)
+        return self.store.list_executions(session_id, status, limit, before, match=match)
+
+    def stats(self, window: float, until: str | None = None, buckets: int = 30) -> dict:
+        """What the last ``window`` seconds (up to ``until``, default now) looked like: counts
+        by state, throughput, wait and run time percentiles, failure rates, and runs per bucket
+        for a sparkline. Percentiles come from the newest ``STATS_SAMPLE`` runs of the window."""
+        end = parse_time(until) if until else datetime.now(timezone.utc)
+        start = end - timedelta(seconds=window)
+        bounds = (_iso(start), _iso(end))
+        counts = self.store.count_executions(*bounds)
+        sample = self.store.list_executions(
+            limit=STATS_SAMPLE, match=ExecutionFilter(created_after=bounds[0],
+                                                      created_before=bounds[1]))
+        waits = sorted((parse_time(e.started_at) - parse_time(e.created_at)).total_seconds()
+                       * 1000 for e in sample if e.started_at)
+        runs = sorted(e.execution_time_ms for e in sample if e.execution_time_ms is not None)
+        ended = sum(counts.get(s, 0) for s in ("COMPLETED", "FAILED", "TIMEOUT"))
+        spark = [0] * buckets
+        for e in sample:
+            if e.finished_at:
+                offset = (parse_time(e.finished_at) - start).total_seconds()
+                if 0 <= offset < window:
+                    spark[int(offset / window * buckets)] += 1
+        return {
+            "window_seconds": window, "until": bounds[1], "counts": counts,
+            "runs_per_second": round(ended / window, 3),
+            "wait_ms": {"p50": _percentile(waits, 50), "p95": _percentile(waits, 95)},
+            "run_ms": {"p50": _percentile(runs, 50), "p95": _percentile(runs, 95)},
+            "failed_rate": round(counts.get("FAILED", 0) / ended, 4) if ended else 0.0,
+            "timeout_rate": round(counts.get("TIMEOUT", 0) / ended, 4) if ended else 0.0,
+            "sparkline": spark, "sampled": len(sample),
+        }
+
+    def failures(self, window: float, until: str | None = None) -> list[dict]:
+        """FAILED and TIMEOUT runs of the window grouped by signature: the status and the last
+        line of stderr (or the reason), most frequent first."""
+        end = parse_time(until) if until else datetime.now(timezone.utc)
+        match = ExecutionFilter(
+            (Term("status", "FAILED"), Term("status", "TIMEOUT")),
+            created_after=_iso(end - timedelta(seconds=window)), created_before=_iso(end))
+        groups: dict[tuple, dict] = {}
+        for e in self.store.list_executions(limit=STATS_SAMPLE, match=match):
+            last_line = (e.stderr.strip().splitlines() or [e.reason or ""])[-1][:200]
+            key = (str(e.status), last_line)
+            group = groups.setdefault(key, {
+                "status": key[0], "signature": last_line, "count": 0, "first_seen": e.created_at,
+                "last_seen": e.created_at, "example": e.execution_id, "reason": e.reason})
+            group["count"] += 1
+            group["first_seen"] = min(group["first_seen"], e.created_at)
+            if e.created_at >= group["last_seen"]:
+                group["last_seen"], group["example"] = e.created_at, e.execution_id
+        return sorted(groups.values(), key=lambda g: (-g["count"], g["signature"]))
+
+    def rerun(self, execution_id: str) -> Execution:
+        """A new run of exactly what an earlier one ran (code, stdin, limits), linked to it."""
+        old = self.get_execution(execution_id)
+        session = self.get_session(old.session_id)
+        fresh = Execution.snapshot(session, old.stdin, old.limits).evolve(
+            language=old.language, source_code=old.source_code,
+            session_revision=old.session_revision, extra={"rerun_of": old.execution_id})
+        return self._enqueue(fresh)
 
     def cancel(self, execution_id: str) -> Execution:
         """Cancel a run that has not started. One that runs or has ended cannot be (409)."""
@@ -286,8 +349,7 @@ class Livecode:
         if not self.settings.retention_seconds:
             return 0
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.settings.retention_seconds)
-        return self.store.delete_finished_before(
-            cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+        return self.store.delete_finished_before(_iso(cutoff))
 
     def forget_old_workers(self) -> int:
         """Drop the records of workers silent for a day: stopped or lost long ago."""
@@ -382,6 +444,17 @@ class Livecode:
         if size > cap:
             raise PayloadTooLarge(f"{field} is {size} bytes; the limit is {cap}",
                                   field=field, limit=cap)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def _percentile(ordered: list[float], p: int) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 3)
 
 
 def _age_seconds(timestamp: str) -> float:

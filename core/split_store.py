@@ -10,6 +10,7 @@ from .contracts import ResultStore, Store
 from .execution_states import TERMINAL
 from .models import Execution
 
+TEXT_SCAN_PAGE, TEXT_SCAN_LIMIT = 200, 20_000  # how far a text search looks back in split mode
 RESULT_FIELDS = ("stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                  "max_rss_kb", "truncated")
 
@@ -48,9 +49,21 @@ class SplitStore(Store):
         self.results.delete_results(execution_id)
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
-                        oldest_first=False):
-        return self._merge(self.meta.list_executions(session_id, status, limit, before,
-                                                     oldest_first))
+                        oldest_first=False, match=None):
+        if match is None or not match.has_text:
+            return self._merge(self.meta.list_executions(session_id, status, limit, before,
+                                                         oldest_first, match))
+        # The text lives with the results: page through the metadata, keep what matches.
+        found, scanned = [], 0
+        while len(found) < limit and scanned < TEXT_SCAN_LIMIT:
+            page = self._merge(self.meta.list_executions(
+                session_id, status, TEXT_SCAN_PAGE, before, oldest_first, match.without_text()))
+            found += [e for e in page if match.matches(e)]
+            scanned += len(page)
+            if len(page) < TEXT_SCAN_PAGE:
+                break
+            before = page[-1].execution_id
+        return found[:limit]
 
     def transition(self, execution_id, expected, expected_attempts, changes):
         changes = dict(changes)
@@ -61,8 +74,8 @@ class SplitStore(Store):
         updated = self.meta.transition(execution_id, expected, expected_attempts, changes)
         return self._merge([updated])[0] if updated else None
 
-    def count_executions(self):
-        return self.meta.count_executions()
+    def count_executions(self, created_after=None, created_before=None):
+        return self.meta.count_executions(created_after, created_before)
 
     def oldest_queued_at(self):
         return self.meta.oldest_queued_at()

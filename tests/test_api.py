@@ -334,3 +334,78 @@ def test_a_body_far_over_the_cap_is_refused_before_it_is_read(client, livecode):
 
 def test_source_at_the_cap_is_accepted(client):
     assert new_session(client, source_code="x" * (64 * 1024))["source_code"] == "x" * 65536
+
+
+# --- what the console needs -------------------------------------------------------------------
+
+
+def test_execution_filters_in_the_query_string(client, worker):
+    ok = client.simulate_post("/submit-code", json={"code": "print('fine')"}).json["jobId"]
+    bad = client.simulate_post("/submit-code", json={"code": "import sys; sys.exit('boom')"}
+                               ).json["jobId"]
+    waiting = client.simulate_post("/submit-code", json={"code": "print(1)"}).json["jobId"]
+    worker.execute(ok)
+    worker.execute(bad)
+
+    def ids(query):
+        result = client.simulate_get("/executions", query_string=query)
+        assert result.status_code == 200, result.text
+        return {e["execution_id"] for e in result.json["executions"]}
+
+    assert ids("status=FAILED&status=COMPLETED") == {ok, bad}
+    assert ids("status=!QUEUED&q=boom") == {bad}
+    assert ids("q=!boom&language=python") == {ok, waiting}
+    assert ids(f"worker={worker.worker_id}") == {ok, bad}
+    assert ids("language=!python") == set()
+    assert ids("until=2000-01-01T00:00:00.000Z") == set()
+    assert_error(client.simulate_get("/executions", query_string="status=DONE"), 422)
+
+
+def test_stats_and_failures_over_a_window(client, worker):
+    for code in ("print(1)", "print(2)", "raise ValueError('x')", "raise ValueError('x')",
+                 "import time; time.sleep(5)"):
+        job = client.simulate_post("/submit-code", json={"code": code,
+                                                         "wall_time_limit": 1}).json["jobId"]
+        worker.execute(job)
+    stats = client.simulate_get("/stats", params={"window": 60}).json
+    assert stats["counts"] == {"COMPLETED": 2, "FAILED": 2, "TIMEOUT": 1}
+    assert stats["failed_rate"] == 0.4 and stats["timeout_rate"] == 0.2
+    assert stats["run_ms"]["p50"] > 0 and stats["wait_ms"]["p95"] >= stats["wait_ms"]["p50"]
+    assert sum(stats["sparkline"]) == 5 and len(stats["sparkline"]) == 30
+    failures = client.simulate_get("/failures").json["failures"]
+    assert [(f["status"], f["signature"], f["count"]) for f in failures] == [
+        ("FAILED", "ValueError: x", 2), ("TIMEOUT", "wall_time_limit", 1)]
+    old = client.simulate_get("/stats", params={"until": "2000-01-01T00:00:00.000Z"}).json
+    assert old["counts"] == {} and old["runs_per_second"] == 0
+    assert_error(client.simulate_get("/stats", params={"window": 0}), 422)
+
+
+def test_rerun_makes_a_new_linked_execution_of_the_same_code(client, livecode, worker):
+    sid = new_session(client, source_code="print(input())")["session_id"]
+    first = client.simulate_post(f"/code-sessions/{sid}/run", json={"stdin": "again\n"}).json
+    worker.execute(first["execution_id"])
+    client.simulate_patch(f"/code-sessions/{sid}", json={"source_code": "print('changed')"})
+    rerun = client.simulate_post(f"/executions/{first['execution_id']}/rerun")
+    assert rerun.status_code == 202 and rerun.json["rerun_of"] == first["execution_id"]
+    done = worker.execute(rerun.json["execution_id"])
+    assert done.stdout == "again\n"  # the same code and stdin, not the session's new code
+    shown = client.simulate_get(f"/executions/{rerun.json['execution_id']}").json
+    assert shown["rerun_of"] == first["execution_id"]
+    assert_error(client.simulate_post("/executions/missing/rerun"), 404)
+
+
+def test_an_api_token_guards_everything_but_health(settings_with):
+    from livecode.core.service import Livecode
+
+    livecode = Livecode.open(settings_with(LIVECODE_API_TOKEN="s3cret"))
+    try:
+        client = falcon.testing.TestClient(create_app(livecode))
+        assert_error(client.simulate_get("/executions"), 401, "unauthorized")
+        assert_error(client.simulate_get("/executions", headers={
+            "Authorization": "Bearer wrong"}), 401)
+        assert client.simulate_get("/executions", headers={
+            "Authorization": "Bearer s3cret"}).status_code == 200
+        assert client.simulate_get("/health").status_code == 200
+        assert "s3cret" not in repr(livecode.settings)
+    finally:
+        livecode.close()

@@ -175,3 +175,38 @@ def test_mongodb_expires_old_finished_runs_by_ttl_index(mongo_url, settings_with
         assert store.get_session(execution.session_id) is not None
     finally:
         store.close()
+
+
+def test_filters_terms_negation_text_and_time(store):
+    from livecode.core.execution_filter import ExecutionFilter, Term
+
+    def finish(execution, status, worker, stdout="", stderr=""):
+        store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                         {"status": Status.RUNNING, "attempts": 1, "worker_id": worker})
+        store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
+                         {"status": status, "stdout": stdout, "stderr": stderr})
+
+    ok, boom, slow, waiting = (queued(store) for _ in range(4))
+    finish(ok, Status.COMPLETED, "host:1:w1", stdout="fine\n")
+    finish(boom, Status.FAILED, "host:2:w3", stderr="Traceback\nMemoryError\n")
+    finish(slow, Status.TIMEOUT, "host:3:w3")
+
+    def ids(*terms, **window):
+        found = store.list_executions(limit=50, match=ExecutionFilter(tuple(terms), **window))
+        return {e.execution_id for e in found}
+
+    assert ids(Term("status", "failed"), Term("status", "TIMEOUT")) == {
+        boom.execution_id, slow.execution_id}
+    assert ids(Term("status", "QUEUED", negate=True)) == {
+        ok.execution_id, boom.execution_id, slow.execution_id}
+    assert ids(Term("worker", "w3")) == {boom.execution_id, slow.execution_id}
+    assert ids(Term("worker", "w3"), Term("status", "FAILED", negate=True)) == {slow.execution_id}
+    assert ids(Term("text", "MemoryError")) == {boom.execution_id}
+    assert ids(Term("text", "fine"), Term("language", "python")) == {ok.execution_id}
+    assert ids(Term("text", "MemoryError", negate=True), Term("status", "QUEUED")) == {
+        waiting.execution_id}
+    assert ids(Term("language", "python", negate=True)) == set()
+    assert ids(created_after=waiting.created_at) >= {waiting.execution_id}
+    assert ids(created_before="2000-01-01T00:00:00.000Z") == set()
+    assert store.count_executions(created_before="2000-01-01T00:00:00.000Z") == {}
+    assert sum(store.count_executions(created_after=ok.created_at).values()) == 4

@@ -12,10 +12,12 @@ The same store also serves as the *result store* of split mode (seed 000's desig
 SQLite, results in MongoDB), through :class:`livecode.core.contracts.ResultStore`.
 """
 
+import re
 from datetime import timezone
 from urllib.parse import urlsplit
 
 from livecode.core.contracts import ResultStore, Store
+from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
@@ -39,6 +41,36 @@ def _execution(doc: dict) -> Execution:
 
 def _session(doc: dict) -> CodeSession:
     return CodeSession(**{k: v for k, v in doc.items() if k != "_id"})
+
+
+FIELD_OF = {"status": "status", "language": "language", "worker": "worker_id"}
+
+
+def _filter_query(match: ExecutionFilter) -> dict:
+    clauses = []
+    created = {}
+    if match.created_after:
+        created["$gte"] = match.created_after
+    if match.created_before:
+        created["$lt"] = match.created_before
+    if created:
+        clauses.append({"created_at": created})
+    for field in ("status", "language", "worker", "text"):
+        for negate in (False, True):
+            values = match.negative(field) if negate else match.positive(field)
+            if not values:
+                continue
+            tests = []
+            for value in values:
+                if field == "text":
+                    pattern = {"$regex": re.escape(value)}
+                    tests += [{"stdout": pattern}, {"stderr": pattern}]
+                elif field == "worker":
+                    tests.append({"worker_id": {"$regex": re.escape(value)}})
+                else:
+                    tests.append({FIELD_OF[field]: value})
+            clauses.append({"$nor": tests} if negate else {"$or": tests})
+    return {"$and": clauses} if clauses else {}
 
 
 class MongoStore(Store, ResultStore):
@@ -106,17 +138,20 @@ class MongoStore(Store, ResultStore):
         self.results.delete_many({"execution_id": execution_id})
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
-                        oldest_first=False):
-        query = {}
+                        oldest_first=False, match=None):
+        query = _filter_query(match) if match is not None else {}
+        extra = []
         if session_id is not None:
-            query["session_id"] = session_id
+            extra.append({"session_id": session_id})
         if status is not None:
-            query["status"] = str(status)
+            extra.append({"status": str(status)})
         if before is not None:
             anchor = self.executions.find_one({"_id": before}, {"seq": 1})
             if anchor is None:
                 return []
-            query["seq"] = {"$lt": anchor["seq"]}
+            extra.append({"seq": {"$lt": anchor["seq"]}})
+        if extra:
+            query = {"$and": [query, *extra]} if query else {"$and": extra}
         order = self._pymongo.ASCENDING if oldest_first else self._pymongo.DESCENDING
         return [_execution(d) for d in self.executions.find(query).sort("seq", order).limit(limit)]
 
@@ -132,9 +167,11 @@ class MongoStore(Store, ResultStore):
             {"$set": changes}, return_document=self._pymongo.ReturnDocument.AFTER)
         return _execution(doc) if doc else None
 
-    def count_executions(self):
+    def count_executions(self, created_after=None, created_before=None):
+        window = _filter_query(ExecutionFilter(created_after=created_after,
+                                               created_before=created_before))
         return {row["_id"]: row["n"] for row in self.executions.aggregate(
-            [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+            [{"$match": window}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
 
     def oldest_queued_at(self):
         doc = self.executions.find_one({"status": "QUEUED"}, {"created_at": 1},

@@ -13,6 +13,7 @@ import threading
 from urllib.parse import urlsplit
 
 from livecode.core.contracts import Store
+from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
@@ -54,6 +55,38 @@ def _from_row(row: sqlite3.Row) -> Execution:
     data["extra"] = json.loads(data["extra"])
     data["truncated"] = bool(data["truncated"])
     return Execution(**data)
+
+
+COLUMN_OF = {"status": "status", "language": "language", "worker": "worker_id"}
+
+
+def _filter_sql(match: ExecutionFilter, clauses: list, params: list) -> None:
+    if match.created_after:
+        clauses.append("created_at >= ?")
+        params.append(match.created_after)
+    if match.created_before:
+        clauses.append("created_at < ?")
+        params.append(match.created_before)
+    for field in ("status", "language", "worker", "text"):
+        for negate in (False, True):
+            values = match.negative(field) if negate else match.positive(field)
+            if not values:
+                continue
+            tests = []
+            for value in values:
+                if field == "text":
+                    tests.append("(instr(stdout, ?) > 0 OR instr(stderr, ?) > 0)")
+                    params.extend([value, value])
+                elif field == "worker":
+                    tests.append("instr(coalesce(worker_id, ''), ?) > 0")
+                    params.append(value)
+                else:
+                    tests.append(f"{COLUMN_OF[field]} = ?")
+                    params.append(value)
+            if negate:
+                clauses.append("NOT (" + " OR ".join(tests) + ")")
+            else:
+                clauses.append("(" + " OR ".join(tests) + ")")
 
 
 class SQLiteStore(Store):
@@ -147,7 +180,7 @@ class SQLiteStore(Store):
         self._connect().execute("DELETE FROM executions WHERE execution_id = ?", (execution_id,))
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
-                        oldest_first=False):
+                        oldest_first=False, match=None):
         clauses, params = [], []
         if session_id is not None:
             clauses.append("session_id = ?")
@@ -158,6 +191,8 @@ class SQLiteStore(Store):
         if before is not None:
             clauses.append("seq < (SELECT seq FROM executions WHERE execution_id = ?)")
             params.append(before)
+        if match is not None:
+            _filter_sql(match, clauses, params)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._connect().execute(
             f"SELECT * FROM executions {where} ORDER BY seq {'ASC' if oldest_first else 'DESC'} "
@@ -179,8 +214,13 @@ class SQLiteStore(Store):
              "_attempts": expected_attempts}).fetchone()
         return _from_row(row) if row else None
 
-    def count_executions(self) -> dict[str, int]:
-        rows = self._connect().execute("SELECT status, count(*) FROM executions GROUP BY status")
+    def count_executions(self, created_after=None, created_before=None) -> dict[str, int]:
+        clauses, params = [], []
+        _filter_sql(ExecutionFilter(created_after=created_after, created_before=created_before),
+                    clauses, params)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._connect().execute(
+            f"SELECT status, count(*) FROM executions {where} GROUP BY status", params)
         return {status: count for status, count in rows}
 
     def oldest_queued_at(self) -> str | None:

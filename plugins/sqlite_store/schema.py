@@ -54,6 +54,10 @@ MIGRATIONS = [
     );
     CREATE INDEX executions_by_finish ON executions (finished_at);
     """,
+    # 3: windows of time for the console's statistics
+    """
+    CREATE INDEX executions_by_creation ON executions (created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,72 @@
+"""Which executions a listing wants: the one filter every store understands.
+
+Terms on the same field are alternatives (``state:FAILED state:TIMEOUT`` is either); negated
+terms all apply (``!language:python !worker:w3`` excludes both); different fields all apply.
+``status`` and ``language`` match exactly, ``worker`` and ``text`` as substrings (of the worker
+id; of stdout or stderr).
+"""
+
+from dataclasses import dataclass
+
+from .errors import InvalidInput
+from .execution_states import Status
+from .models import Execution
+
+FIELDS = ("status", "language", "worker", "text")
+
+
+@dataclass(frozen=True)
+class Term:
+    field: str
+    value: str
+    negate: bool = False
+
+    def __post_init__(self):
+        if self.field not in FIELDS:
+            raise InvalidInput(f"cannot filter on {self.field!r}; one of {', '.join(FIELDS)}")
+        if self.field == "status" and self.value.upper() not in Status.__members__:
+            raise InvalidInput(f"unknown status {self.value!r}; one of "
+                               f"{', '.join(s.value for s in Status)}")
+
+    def matches(self, execution: Execution) -> bool:
+        if self.field == "status":
+            return str(execution.status) == self.value.upper()
+        if self.field == "language":
+            return execution.language == self.value
+        if self.field == "worker":
+            return self.value in (execution.worker_id or "")
+        return self.value in execution.stdout or self.value in execution.stderr
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    terms: tuple[Term, ...] = ()
+    created_after: str | None = None  # ISO timestamps, as stored
+    created_before: str | None = None
+
+    def positive(self, field: str) -> list[str]:
+        return [t.value.upper() if field == "status" else t.value
+                for t in self.terms if t.field == field and not t.negate]
+
+    def negative(self, field: str) -> list[str]:
+        return [t.value.upper() if field == "status" else t.value
+                for t in self.terms if t.field == field and t.negate]
+
+    def matches(self, execution: Execution) -> bool:
+        if self.created_after and execution.created_at < self.created_after:
+            return False
+        if self.created_before and execution.created_at >= self.created_before:
+            return False
+        for field in FIELDS:
+            wanted = [t for t in self.terms if t.field == field and not t.negate]
+            if wanted and not any(t.matches(execution) for t in wanted):
+                return False
+        return not any(t.matches(execution) for t in self.terms if t.negate)
+
+    def without_text(self) -> "ExecutionFilter":
+        return ExecutionFilter(tuple(t for t in self.terms if t.field != "text"),
+                               self.created_after, self.created_before)
+
+    @property
+    def has_text(self) -> bool:
+        return any(t.field == "text" for t in self.terms)
