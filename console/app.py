@@ -33,6 +33,17 @@ def iso(moment: datetime) -> str:
 class View(Screen):
     """A screen the console keeps up to date."""
 
+    ready = False  # set once its widgets are set up; data arriving earlier waits a refresh
+
+    def on_mount(self) -> None:
+        self._cache: dict = {}
+        self.setup()
+        self.ready = True
+        self.app.poll(now=True)
+
+    def setup(self) -> None:
+        """Add table columns and the like."""
+
     def on_screen_resume(self) -> None:
         self.app.poll(now=True)
 
@@ -76,7 +87,7 @@ class OverviewView(View):
             yield Sparkline([], id="spark")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         table = self.query_one("#queues", DataTable)
         for label, key in (("queue", "name"), ("depth", "depth"), ("oldest", "oldest"),
                            ("running", "running"), ("consumers", "consumers"),
@@ -84,7 +95,6 @@ class OverviewView(View):
                            ("run p50/p95", "run"), ("failed", "failed"),
                            ("timeout", "timeout")):
             table.add_column(label, key=key)
-        self._cache = {}
 
     def fetch(self, client):
         until = iso(self.app.clock())
@@ -142,11 +152,10 @@ class ExecutionsView(View):
         yield Static(id="filter-line")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         table = self.query_one("#executions", DataTable)
         for label, key in self.COLUMNS:
             table.add_column(label, key=key)
-        self._cache = {}
         self.filter_text = ""
         self.filter_params: list[tuple[str, str]] = []
         self.sort = ("created", True)
@@ -319,13 +328,12 @@ class WorkersView(View):
         yield DataTable(id="workers", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         table = self.query_one("#workers", DataTable)
         for label, key in (("worker", "id"), ("state", "state"), ("running", "current"),
                            ("heartbeat", "age"), ("done", "done"), ("failed", "failed"),
                            ("timeout", "timeout"), ("slots", "slots"), ("sandboxes", "sandboxes")):
             table.add_column(label, key=key)
-        self._cache = {}
 
     def fetch(self, client):
         return client.get("/workers")
@@ -357,12 +365,11 @@ class FailuresView(View):
                      classes="caption")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         table = self.query_one("#failures", DataTable)
         for label, key in (("count", "count"), ("state", "state"), ("signature", "signature"),
                            ("first", "first"), ("last", "last")):
             table.add_column(label, key=key)
-        self._cache = {}
         self.groups = {}
 
     def fetch(self, client):
@@ -489,7 +496,7 @@ class LivecodeConsole(App):
         if error is not None:
             self.sub_title = f"{self.client.url} · ⚠ {error}"
             return
-        if screen.is_attached:
+        if screen.is_attached and screen.ready:
             screen.show(data)
         self.refreshes += 1
         state = "paused" if self.paused else f"every {self.interval:g}s"
