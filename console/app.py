@@ -34,6 +34,7 @@ class View(Screen):
     """A screen the console keeps up to date."""
 
     ready = False  # set once its widgets are set up; data arriving earlier waits a refresh
+    shown = 0  # refreshes this view has shown
 
     def on_mount(self) -> None:
         self._cache: dict = {}
@@ -90,9 +91,9 @@ class OverviewView(View):
     def setup(self) -> None:
         table = self.query_one("#queues", DataTable)
         for label, key in (("queue", "name"), ("depth", "depth"), ("oldest", "oldest"),
-                           ("running", "running"), ("consumers", "consumers"),
-                           ("runs/s", "rate"), ("wait p50/p95", "wait"),
-                           ("run p50/p95", "run"), ("failed", "failed"),
+                           ("running", "running"), ("workers", "consumers"),
+                           ("runs/s", "rate"), ("wait p50/95", "wait"),
+                           ("run p50/95", "run"), ("failed", "failed"),
                            ("timeout", "timeout")):
             table.add_column(label, key=key)
 
@@ -109,7 +110,9 @@ class OverviewView(View):
         for queue in queues:
             rows[queue["name"]] = (
                 queue["name"], str(queue["depth"] if queue["depth"] is not None else "?"),
-                fmt.duration(queue["oldest_waiting_seconds"]), str(queue["running"]),
+                fmt.duration(fmt.seconds_between(queue["oldest_waiting_since"],
+                                                 self.app.clock())),
+                str(queue["running"]),
                 f"{queue['consumers']} ({queue['capacity']})",
                 f"{stats['runs_per_second']:.2f}",
                 f"{fmt.ms(stats['wait_ms']['p50'])}/{fmt.ms(stats['wait_ms']['p95'])}",
@@ -457,26 +460,32 @@ class LivecodeConsole(App):
     ]
 
     def __init__(self, client: ApiClient, interval: float = 1.5, allow_actions: bool = False,
-                 clock=fmt.utc_now):
+                 clock=fmt.utc_now, label: str | None = None):
         super().__init__()
         self.client = client
+        self.label = label or client.url  # what the header calls the deployment
         self.interval = max(interval, MIN_INTERVAL)
         self.allow_actions = allow_actions
         self.clock = clock
         self.paused = False
         self.in_flight = False
+        self.wanted_again = False
         self.refreshes = 0
         self.last_notice: str | None = None
 
     def on_mount(self) -> None:
-        self.sub_title = self.client.url + ("" if self.allow_actions else " · read-only")
+        self.sub_title = self.label + ("" if self.allow_actions else " · read-only")
         self.set_interval(self.interval, self.poll)
         self.poll()
 
     def poll(self, now: bool = False) -> None:
         """Start a refresh of the current view, unless one is under way or updates are paused
         (``now`` refreshes even when paused: the operator asked for it)."""
-        if self.in_flight or (self.paused and not now):
+        if self.paused and not now:
+            return
+        if self.in_flight:
+            # One refresh at a time; a view that asked meanwhile gets the next one at once.
+            self.wanted_again = self.wanted_again or now
             return
         screen = self.screen
         if not isinstance(screen, View):
@@ -493,15 +502,19 @@ class LivecodeConsole(App):
 
     def _deliver(self, screen: View, data, error) -> None:
         self.in_flight = False
+        if self.wanted_again:
+            self.wanted_again = False
+            self.call_after_refresh(self.poll, True)
         if error is not None:
-            self.sub_title = f"{self.client.url} · ⚠ {error}"
+            self.sub_title = f"{self.label} · ⚠ {error}"
             return
         if screen.is_attached and screen.ready:
             screen.show(data)
+            screen.shown += 1
         self.refreshes += 1
         state = "paused" if self.paused else f"every {self.interval:g}s"
         mode = "" if self.allow_actions else " · read-only"
-        self.sub_title = f"{self.client.url} · {state}{mode}"
+        self.sub_title = f"{self.label} · {state}{mode}"
 
     def action_pause(self) -> None:
         self.paused = not self.paused

@@ -392,6 +392,7 @@ class Livecode:
             "queued": counts.get("QUEUED", 0),
             "running": counts.get("RUNNING", 0),
             "oldest_waiting_seconds": round(_age_seconds(oldest), 3) if oldest else None,
+            "oldest_waiting_since": oldest,
         }]
 
     # --- Introspection ----------------------------------------------------------------------
