@@ -48,7 +48,8 @@ class View(Screen):
     def on_screen_resume(self) -> None:
         self.app.poll(now=True)
 
-    def fetch(self, client: ApiClient):
+    def fetch(self, client: ApiClient, now: datetime):
+        """Get what the view shows (on a worker thread); ``now`` is the console's clock."""
         raise NotImplementedError
 
     def show(self, data) -> None:
@@ -97,10 +98,9 @@ class OverviewView(View):
                            ("timeout", "timeout")):
             table.add_column(label, key=key)
 
-    def fetch(self, client):
-        until = iso(self.app.clock())
+    def fetch(self, client, now):
         return (client.get("/queues")["queues"],
-                client.get("/stats", {"window": 300, "until": until}))
+                client.get("/stats", {"window": 300, "until": iso(now)}))
 
     def show(self, data) -> None:
         queues, stats = data
@@ -165,7 +165,7 @@ class ExecutionsView(View):
         self.query_one("#filter", Input).display = False
         table.focus()
 
-    def fetch(self, client):
+    def fetch(self, client, now):
         return client.get("/executions", [("limit", PAGE), *self.filter_params])["executions"]
 
     def row(self, execution) -> tuple:
@@ -279,7 +279,7 @@ class DetailView(View):
                 yield Static(id=part, classes="section")
         yield Footer()
 
-    def fetch(self, client):
+    def fetch(self, client, now):
         return client.get(f"/executions/{self.execution_id}")
 
     def show(self, execution) -> None:
@@ -338,7 +338,7 @@ class WorkersView(View):
                            ("timeout", "timeout"), ("slots", "slots"), ("sandboxes", "sandboxes")):
             table.add_column(label, key=key)
 
-    def fetch(self, client):
+    def fetch(self, client, now):
         return client.get("/workers")
 
     def show(self, data) -> None:
@@ -375,8 +375,8 @@ class FailuresView(View):
             table.add_column(label, key=key)
         self.groups = {}
 
-    def fetch(self, client):
-        return client.get("/failures", {"window": 3600, "until": iso(self.app.clock())})
+    def fetch(self, client, now):
+        return client.get("/failures", {"window": 3600, "until": iso(now)})
 
     def show(self, data) -> None:
         rows = {}
@@ -495,7 +495,7 @@ class LivecodeConsole(App):
 
     def _fetch(self, screen: View) -> None:
         try:
-            data, error = screen.fetch(self.client), None
+            data, error = screen.fetch(self.client, self.clock()), None
         except ApiError as exc:
             data, error = None, exc
         self.call_from_thread(self._deliver, screen, data, error)
