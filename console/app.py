@@ -498,6 +498,8 @@ class LivecodeConsole(App):
             data, error = screen.fetch(self.client, self.clock()), None
         except ApiError as exc:
             data, error = None, exc
+        except (KeyError, TypeError, ValueError) as exc:  # an answer of another shape
+            data, error = None, ApiError(f"unexpected answer from the server: {exc!r}")
         self.call_from_thread(self._deliver, screen, data, error)
 
     def _deliver(self, screen: View, data, error) -> None:

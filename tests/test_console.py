@@ -144,3 +144,53 @@ def test_the_console_refuses_to_start_without_a_server(capsys):
 
     assert main(["--url", "http://127.0.0.1:9"]) == 2
     assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_a_slow_server_never_gets_a_pile_of_requests():
+    """A real HTTP server that takes a second per answer: with a 0.5 s interval the console must
+    still have at most one round of requests in flight."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = {"in_flight": 0, "most": 0, "total": 0}
+    lock = threading.Lock()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self):
+            with lock:
+                state["in_flight"] += 1
+                state["total"] += 1
+                state["most"] = max(state["most"], state["in_flight"])
+            time.sleep(1.0)
+            body = json.dumps({  # enough of every endpoint for any view
+                "workers": [], "lost_after_seconds": 10, "queues": [], "counts": {},
+                "sparkline": [], "runs_per_second": 0, "wait_ms": {"p50": None, "p95": None},
+                "run_ms": {"p50": None, "p95": None}, "failed_rate": 0, "timeout_rate": 0,
+            }).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            with lock:
+                state["in_flight"] -= 1
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        async def scenario():
+            app = LivecodeConsole(ApiClient(f"http://127.0.0.1:{server.server_port}"),
+                                  interval=0.5)
+            async with app.run_test() as pilot:
+                await pilot.press("3")  # the workers view: one request per refresh
+                await pilot.pause(4.0)
+
+        asyncio.run(scenario())
+    finally:
+        server.shutdown()
+    assert state["most"] == 1
+    assert state["total"] <= 6  # about one a second, not one every half second
