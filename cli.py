@@ -12,8 +12,6 @@ import signal
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 from livecode.core.config import Settings
 from livecode.core.contracts import SandboxError
@@ -146,39 +144,23 @@ def cmd_worker(args) -> int:
     return 0
 
 
-def _call(url: str, method: str, path: str, body=None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.load(exc)["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = exc.reason
-        raise LivecodeError(f"{method} {path}: {exc.code} {message}") from None
-    except urllib.error.URLError as exc:
-        raise LivecodeError(f"cannot reach {url}: {exc.reason}") from None
-
-
 def cmd_run(args) -> int:
+    from livecode.client import ApiClient
+
+    api = ApiClient(args.url, os.environ.get("LIVECODE_API_TOKEN"), timeout=30)
     source = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
     language = args.language
     if language is None:
         ext = os.path.splitext(args.file)[1]
-        known = _call(args.url, "GET", "/languages")["languages"]
+        known = api.get("/languages")["languages"]
         matches = [lang["name"] for lang in known if ext and lang["file_extension"] == ext]
         language = matches[0] if matches else "python"
     stdin = open(args.stdin, encoding="utf-8").read() if args.stdin else ""
-    session = _call(args.url, "POST", "/code-sessions",
-                    {"language": language, "source_code": source})
-    queued = _call(args.url, "POST", f"/code-sessions/{session['session_id']}/run",
-                   {"stdin": stdin})
+    session = api.post("/code-sessions", {"language": language, "source_code": source})
+    queued = api.post(f"/code-sessions/{session['session_id']}/run", {"stdin": stdin})
     deadline, delay = time.monotonic() + args.wait, 0.005
     while True:
-        execution = _call(args.url, "GET", f"/executions/{queued['execution_id']}")
+        execution = api.get(f"/executions/{queued['execution_id']}")
         if execution["status"] in TERMINAL:
             break
         if time.monotonic() > deadline:

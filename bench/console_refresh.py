@@ -22,7 +22,7 @@ from conftest import LivecodeProcess  # noqa: E402
 
 from livecode.console.app import (DetailView, ExecutionsView, FailuresView,  # noqa: E402
                                   OverviewView, WorkersView)
-from livecode.console.client import ApiClient  # noqa: E402
+from livecode.client import ApiClient  # noqa: E402
 from livecode.console.query import parse  # noqa: E402
 from livecode.core.execution_states import Status  # noqa: E402
 from livecode.core.limits import Limits  # noqa: E402

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static
 
 from . import formatting as fmt
-from .client import ApiClient, ApiError
+from livecode.client import ApiClient, ApiError
 from .query import QueryError, parse
 
 MIN_INTERVAL = 0.5

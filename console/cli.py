@@ -5,7 +5,7 @@ import os
 import sys
 
 from .app import MIN_INTERVAL, LivecodeConsole
-from .client import ApiClient, ApiError
+from livecode.client import ApiClient, ApiError
 
 
 def main(argv=None) -> int:

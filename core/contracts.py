@@ -7,7 +7,7 @@ ids from the API to the workers. Hooks in :mod:`livecode.core.hookspecs` registe
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from threading import Event
 
 from .execution_filter import ExecutionFilter
@@ -221,13 +221,3 @@ class Queue(ABC):
 
     def close(self) -> None:
         pass
-
-
-@dataclass
-class Registration:
-    """What a plugin registered under one name, and which plugin did."""
-
-    name: str
-    obj: object
-    plugin: str
-    extra: dict = field(default_factory=dict)

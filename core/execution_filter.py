@@ -44,13 +44,15 @@ class ExecutionFilter:
     created_after: str | None = None  # ISO timestamps, as stored
     created_before: str | None = None
 
-    def positive(self, field: str) -> list[str]:
-        return [t.value.upper() if field == "status" else t.value
-                for t in self.terms if t.field == field and not t.negate]
-
-    def negative(self, field: str) -> list[str]:
-        return [t.value.upper() if field == "status" else t.value
-                for t in self.terms if t.field == field and t.negate]
+    def groups(self):
+        """``(field, negate, values)`` for each field and sense that has terms: what a store
+        turns into one clause (any of the values; or, negated, none of them)."""
+        for field in FIELDS:
+            for negate in (False, True):
+                values = [t.value.upper() if field == "status" else t.value
+                          for t in self.terms if t.field == field and t.negate == negate]
+                if values:
+                    yield field, negate, values
 
     def matches(self, execution: Execution) -> bool:
         if self.created_after and execution.created_at < self.created_after:

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from livecode.console.app import DetailView, LivecodeConsole
-from livecode.console.client import ApiClient
+from livecode.client import ApiClient
 from livecode.console.query import QueryError, parse
 
 pytestmark = pytest.mark.slow

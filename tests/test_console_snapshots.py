@@ -12,7 +12,7 @@ import pytest
 
 from conftest import Http
 from livecode.console.app import LivecodeConsole
-from livecode.console.client import ApiClient
+from livecode.client import ApiClient
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import CodeSession, Execution, WorkerInfo

@@ -55,21 +55,17 @@ def _filter_query(match: ExecutionFilter) -> dict:
         created["$lt"] = match.created_before
     if created:
         clauses.append({"created_at": created})
-    for field in ("status", "language", "worker", "text"):
-        for negate in (False, True):
-            values = match.negative(field) if negate else match.positive(field)
-            if not values:
-                continue
-            tests = []
-            for value in values:
-                if field == "text":
-                    pattern = {"$regex": re.escape(value)}
-                    tests += [{"stdout": pattern}, {"stderr": pattern}]
-                elif field == "worker":
-                    tests.append({"worker_id": {"$regex": re.escape(value)}})
-                else:
-                    tests.append({FIELD_OF[field]: value})
-            clauses.append({"$nor": tests} if negate else {"$or": tests})
+    for field, negate, values in match.groups():
+        tests = []
+        for value in values:
+            if field == "text":
+                pattern = {"$regex": re.escape(value)}
+                tests += [{"stdout": pattern}, {"stderr": pattern}]
+            elif field == "worker":
+                tests.append({"worker_id": {"$regex": re.escape(value)}})
+            else:
+                tests.append({FIELD_OF[field]: value})
+        clauses.append({"$nor": tests} if negate else {"$or": tests})
     return {"$and": clauses} if clauses else {}
 
 

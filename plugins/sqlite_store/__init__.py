@@ -67,26 +67,19 @@ def _filter_sql(match: ExecutionFilter, clauses: list, params: list) -> None:
     if match.created_before:
         clauses.append("created_at < ?")
         params.append(match.created_before)
-    for field in ("status", "language", "worker", "text"):
-        for negate in (False, True):
-            values = match.negative(field) if negate else match.positive(field)
-            if not values:
-                continue
-            tests = []
-            for value in values:
-                if field == "text":
-                    tests.append("(instr(stdout, ?) > 0 OR instr(stderr, ?) > 0)")
-                    params.extend([value, value])
-                elif field == "worker":
-                    tests.append("instr(coalesce(worker_id, ''), ?) > 0")
-                    params.append(value)
-                else:
-                    tests.append(f"{COLUMN_OF[field]} = ?")
-                    params.append(value)
-            if negate:
-                clauses.append("NOT (" + " OR ".join(tests) + ")")
+    for field, negate, values in match.groups():
+        tests = []
+        for value in values:
+            if field == "text":
+                tests.append("(instr(stdout, ?) > 0 OR instr(stderr, ?) > 0)")
+                params.extend([value, value])
+            elif field == "worker":
+                tests.append("instr(coalesce(worker_id, ''), ?) > 0")
+                params.append(value)
             else:
-                clauses.append("(" + " OR ".join(tests) + ")")
+                tests.append(f"{COLUMN_OF[field]} = ?")
+                params.append(value)
+        clauses.append(("NOT (" if negate else "(") + " OR ".join(tests) + ")")
 
 
 class SQLiteStore(Store):

@@ -1,4 +1,5 @@
-"""The console's HTTP client: JSON in and out, the API token, and errors worded for operators."""
+"""A small client for a livecode server's API: JSON in and out, the API token, and errors worded
+for people. ``livecode run`` and the console use it; it needs nothing beyond the standard library."""
 
 import json
 import urllib.error
@@ -6,8 +7,11 @@ import urllib.parse
 import urllib.request
 
 
-class ApiError(Exception):
-    pass
+from livecode.core.errors import LivecodeError
+
+
+class ApiError(LivecodeError):
+    """The server refused, or could not be reached."""
 
 
 class ApiClient:
