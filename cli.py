@@ -90,21 +90,22 @@ def cmd_api(args) -> int:
     from livecode.api.server import LivecodeServer
 
     settings = _settings(args)
-    _check_backends(settings)
+    _check_backends(settings, sandboxes=False)  # API hosts run no user code
     LivecodeServer(settings, embed_worker=False, processes=settings.api_processes,
                    threads=settings.api_threads).run()
     return 0
 
 
-def _check_backends(settings: Settings) -> None:
-    """Fail before forking anything when a URL is wrong or a backend is down."""
+def _check_backends(settings: Settings, sandboxes: bool = True) -> None:
+    """Fail before forking anything when a URL is wrong, a backend is down, or (where user code
+    will run) a sandbox cannot start."""
     from livecode.core.service import Livecode
 
     livecode = Livecode.open(settings)
     try:
         report = livecode.health()
-        failing = {k: v["error"] for k, v in {**report["checks"], **report["sandboxes"]}.items()
-                   if not v["ok"]}
+        checks = {**report["checks"], **(report["sandboxes"] if sandboxes else {})}
+        failing = {k: v["error"] for k, v in checks.items() if not v["ok"]}
         if failing:
             raise LivecodeError(f"cannot start: {failing}")
     finally:
