@@ -94,7 +94,6 @@ def main() -> None:
             for name, view in (("overview", OverviewView()), ("executions", ExecutionsView()),
                                ("workers", WorkersView()), ("failures", FailuresView()),
                                ("detail", DetailView(last))):
-                view.filter_params = []  # set up by on_mount in the app
                 views[name] = view
             report = {name: timed(view, client, args.n) for name, view in views.items()}
             views["executions"].filter_params = parse('state:FAILED "case 3"')

@@ -143,6 +143,9 @@ class ExecutionsView(View):
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
+    filter_text = ""
+    filter_params: list[tuple[str, str]] = ()  # replaced, never mutated
+
     COLUMNS = (("id", "id"), ("created", "created"), ("lang", "language"), ("state", "state"),
                ("wait", "wait"), ("run", "run"), ("exit", "exit"), ("out", "out"),
                ("worker", "worker"), ("sandbox", "sandbox"))
@@ -159,8 +162,6 @@ class ExecutionsView(View):
         table = self.query_one("#executions", DataTable)
         for label, key in self.COLUMNS:
             table.add_column(label, key=key)
-        self.filter_text = ""
-        self.filter_params: list[tuple[str, str]] = []
         self.sort = ("created", True)
         self.query_one("#filter", Input).display = False
         table.focus()
@@ -488,8 +489,8 @@ class LivecodeConsole(App):
             self.wanted_again = self.wanted_again or now
             return
         screen = self.screen
-        if not isinstance(screen, View):
-            return
+        if not isinstance(screen, View) or not screen.ready:
+            return  # a view asks for its first refresh itself once it is set up
         self.in_flight = True
         self.run_worker(lambda: self._fetch(screen), thread=True, exclusive=True, group="poll")
 
