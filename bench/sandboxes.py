@@ -11,11 +11,9 @@ sandbox's ratio to its bare baseline. The docker figures are left out when no en
 import argparse
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

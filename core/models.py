@@ -19,11 +19,20 @@ def new_id() -> str:
 
 def utcnow() -> str:
     """Timestamps are ISO 8601 UTC strings with milliseconds: sortable as text in every store."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(timezone.utc))
 
 
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def age_seconds(timestamp: str) -> float:
+    return (datetime.now(timezone.utc) - parse_time(timestamp)).total_seconds()
 
 
 @dataclass(frozen=True)

@@ -1,32 +1,31 @@
 """The operations livecode offers, shared by the API, the worker, the CLI and the console.
 
 Every rule about sessions and executions lives here (what is valid, which transition is legal,
-what a rejected request must leave untouched), so no front door can bypass one.
+what a rejected request must leave untouched), so no front door can bypass one. What workers do
+for each other lives in :mod:`.housekeeping`, what operators read in :mod:`.reporting`.
 """
 
 import logging
-from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit, urlunsplit
 
 from .config import Settings
 from .contracts import Queue, ResultStore, Store
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
-from .execution_filter import ExecutionFilter, Term
+from .execution_filter import ExecutionFilter
+from .housekeeping import Housekeeping
 from .execution_states import Status, check_transition
 from .limits import Limits
-from .models import CodeSession, Execution, WorkerInfo, parse_time, utcnow
+from .models import CodeSession, Execution, utcnow
 from .plugins import Plugins
+from .reporting import Reporting
 from .split_store import SplitStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "python"
 MAX_PAGE = 200
-STATS_SAMPLE = 5000  # runs a statistics window reads at most
-WORKER_RECORD_SECONDS = 24 * 3600  # how long /workers remembers a worker that went silent
 
 
-class Livecode:
+class Livecode(Housekeeping, Reporting):
     def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue):
         self.settings = settings
         self.plugins = plugins
@@ -185,57 +184,6 @@ class Livecode:
             self.get_execution(before)
         return self.store.list_executions(session_id, status, limit, before, match=match)
 
-    def stats(self, window: float, until: str | None = None, buckets: int = 30) -> dict:
-        """What the last ``window`` seconds (up to ``until``, default now) looked like: counts
-        by state, throughput, wait and run time percentiles, failure rates, and runs per bucket
-        for a sparkline. Percentiles come from the newest ``STATS_SAMPLE`` runs of the window."""
-        end = parse_time(until) if until else datetime.now(timezone.utc)
-        start = end - timedelta(seconds=window)
-        bounds = (_iso(start), _iso(end))
-        counts = self.store.count_executions(*bounds)
-        sample = self.store.list_executions(
-            limit=STATS_SAMPLE, match=ExecutionFilter(created_after=bounds[0],
-                                                      created_before=bounds[1]))
-        waits = sorted((parse_time(e.started_at) - parse_time(e.created_at)).total_seconds()
-                       * 1000 for e in sample if e.started_at)
-        runs = sorted(e.execution_time_ms for e in sample if e.execution_time_ms is not None)
-        ended = sum(counts.get(s, 0) for s in ("COMPLETED", "FAILED", "TIMEOUT"))
-        spark = [0] * buckets
-        for e in sample:
-            if e.finished_at:
-                offset = (parse_time(e.finished_at) - start).total_seconds()
-                if 0 <= offset < window:
-                    spark[int(offset / window * buckets)] += 1
-        return {
-            "window_seconds": window, "until": bounds[1], "counts": counts,
-            "runs_per_second": round(ended / window, 3),
-            "wait_ms": {"p50": _percentile(waits, 50), "p95": _percentile(waits, 95)},
-            "run_ms": {"p50": _percentile(runs, 50), "p95": _percentile(runs, 95)},
-            "failed_rate": round(counts.get("FAILED", 0) / ended, 4) if ended else 0.0,
-            "timeout_rate": round(counts.get("TIMEOUT", 0) / ended, 4) if ended else 0.0,
-            "sparkline": spark, "sampled": len(sample),
-        }
-
-    def failures(self, window: float, until: str | None = None) -> list[dict]:
-        """FAILED and TIMEOUT runs of the window grouped by signature: the status and the last
-        line of stderr (or the reason), most frequent first."""
-        end = parse_time(until) if until else datetime.now(timezone.utc)
-        match = ExecutionFilter(
-            (Term("status", "FAILED"), Term("status", "TIMEOUT")),
-            created_after=_iso(end - timedelta(seconds=window)), created_before=_iso(end))
-        groups: dict[tuple, dict] = {}
-        for e in self.store.list_executions(limit=STATS_SAMPLE, match=match):
-            last_line = (e.stderr.strip().splitlines() or [e.reason or ""])[-1][:200]
-            key = (str(e.status), last_line)
-            group = groups.setdefault(key, {
-                "status": key[0], "signature": last_line, "count": 0, "first_seen": e.created_at,
-                "last_seen": e.created_at, "example": e.execution_id, "reason": e.reason})
-            group["count"] += 1
-            group["first_seen"] = min(group["first_seen"], e.created_at)
-            if e.created_at >= group["last_seen"]:
-                group["last_seen"], group["example"] = e.created_at, e.execution_id
-        return sorted(groups.values(), key=lambda g: (-g["count"], g["signature"]))
-
     def rerun(self, execution_id: str) -> Execution:
         """A new run of exactly what an earlier one ran (code, stdin, limits), linked to it."""
         old = self.get_execution(execution_id)
@@ -280,120 +228,6 @@ class Livecode:
             )
         except Exception:
             log.exception("a livecode_execution_state_changed observer failed")
-
-    # --- Workers, recovery and housekeeping ---------------------------------------------------
-
-    def heartbeat(self, worker: WorkerInfo) -> None:
-        self.store.save_worker(worker)
-
-    def workers(self) -> list[dict]:
-        """Every worker that reported, with the age of its last heartbeat and whether it is lost
-        (silent for longer than ``worker_lost_after``) — a lost worker's runs are recovered."""
-        rows = []
-        for worker in self.store.list_workers():
-            age = _age_seconds(worker.last_heartbeat)
-            lost = worker.state != "stopped" and age > self.settings.worker_lost_after
-            rows.append({**worker.to_dict(), "heartbeat_age_seconds": round(age, 3),
-                         "lost": lost})
-        return rows
-
-    def recover_lost_runs(self) -> list[Execution]:
-        """Give the runs of lost workers another attempt, or, after ``max_attempts``, end them
-        FAILED with reason ``worker_lost``. A run is lost when its worker is silent, stopped, or
-        alive but no longer running it."""
-        workers = {w.worker_id: w for w in self.store.list_workers()}
-        lost_after = self.settings.worker_lost_after
-        recovered = []
-        for execution in self.store.list_executions(status=Status.RUNNING, limit=MAX_PAGE):
-            worker = workers.get(execution.worker_id)
-            if worker is not None and worker.state != "stopped" and (
-                    _age_seconds(worker.last_heartbeat) <= lost_after
-                    and (execution.execution_id in worker.current
-                         or _age_seconds(execution.started_at) <= lost_after)):
-                continue
-            if execution.attempts >= self.settings.max_attempts:
-                ended = self.transition(
-                    execution, Status.FAILED, finished_at=utcnow(), reason="worker_lost",
-                    stderr=f"livecode: the worker running this was lost {execution.attempts} "
-                           "times; not trying again\n")
-            else:
-                ended = self.transition(execution, Status.QUEUED, started_at=None)
-                if ended is not None:
-                    self._publish_quietly(ended)
-            if ended is not None:
-                log.warning("recovered execution %s from lost worker %s: now %s",
-                            execution.execution_id, execution.worker_id, ended.status)
-                recovered.append(ended)
-        return recovered
-
-    def republish_lost_messages(self) -> int:
-        """Re-send the messages of QUEUED executions that the broker no longer holds (it restarted
-        without persistence, or a publish failed after the insert). Duplicates are harmless: the
-        claim lets one delivery run the code."""
-        oldest = self.store.oldest_queued_at()
-        if oldest is None or _age_seconds(oldest) < self.settings.requeue_after:
-            return 0
-        missing = self.store.count_executions().get("QUEUED", 0) - (self.queue.depth() or 0)
-        if missing <= 0:
-            return 0
-        waiting = [e for e in self.store.list_executions(status=Status.QUEUED, limit=MAX_PAGE,
-                                                         oldest_first=True)
-                   if _age_seconds(e.created_at) >= self.settings.requeue_after][:missing]
-        for execution in waiting:
-            self._publish_quietly(execution)
-        if waiting:
-            log.warning("re-sent %d queued executions whose messages were lost", len(waiting))
-        return len(waiting)
-
-    def apply_retention(self) -> int:
-        if not self.settings.retention_seconds:
-            return 0
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.settings.retention_seconds)
-        return self.store.delete_finished_before(_iso(cutoff))
-
-    def forget_old_workers(self) -> int:
-        """Drop the records of workers silent for a day: stopped or lost long ago."""
-        old = [w.worker_id for w in self.store.list_workers()
-               if _age_seconds(w.last_heartbeat) > WORKER_RECORD_SECONDS]
-        for worker_id in old:
-            self.store.delete_worker(worker_id)
-        return len(old)
-
-    def maintain(self) -> None:
-        """The periodic housekeeping every worker runs; safe to run in many at once."""
-        for task in (self.recover_lost_runs, self.republish_lost_messages, self.apply_retention,
-                     self.forget_old_workers):
-            try:
-                task()
-            except Exception:
-                log.exception("housekeeping step %s failed; will try again", task.__name__)
-
-    def _publish_quietly(self, execution: Execution) -> None:
-        try:
-            self.queue.publish(execution.execution_id)
-        except Exception as exc:  # the sweeper re-sends it once the queue is back
-            log.warning("could not publish %s: %s", execution.execution_id, exc)
-
-    def queue_stats(self) -> list[dict]:
-        counts = self.store.count_executions()
-        oldest = self.store.oldest_queued_at()
-        live = [w for w in self.workers() if not w["lost"] and w["state"] != "stopped"
-                and w["queue"] == self.settings.queue_name]
-        try:
-            depth = self.queue.depth()
-        except Exception:
-            depth = None
-        return [{
-            "name": self.settings.queue_name,
-            "url": _redact(self.settings.queue),
-            "depth": depth,
-            "consumers": len(live),
-            "capacity": sum(w["concurrency"] for w in live),
-            "queued": counts.get("QUEUED", 0),
-            "running": counts.get("RUNNING", 0),
-            "oldest_waiting_seconds": round(_age_seconds(oldest), 3) if oldest else None,
-            "oldest_waiting_since": oldest,
-        }]
 
     # --- Introspection ----------------------------------------------------------------------
 
@@ -445,27 +279,3 @@ class Livecode:
         if size > cap:
             raise PayloadTooLarge(f"{field} is {size} bytes; the limit is {cap}",
                                   field=field, limit=cap)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
-
-
-def _percentile(ordered: list[float], p: int) -> float | None:
-    if not ordered:
-        return None
-    return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 3)
-
-
-def _age_seconds(timestamp: str) -> float:
-    return (datetime.now(timezone.utc) - parse_time(timestamp)).total_seconds()
-
-
-def _redact(url: str) -> str:
-    """A URL without its password, fit to show operators."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -79,7 +79,8 @@ def test_runs_of_a_live_worker_are_left_alone(fast):
 def test_a_run_an_alive_worker_no_longer_holds_is_recovered(fast):
     execution = running_on(fast, "alive", started_at=LONG_AGO)
     fast.heartbeat(worker_record("alive", current=[]))
-    assert [e.status for e in fast.recover_lost_runs()] == [Status.QUEUED]
+    assert [(e.execution_id, e.status) for e in fast.recover_lost_runs()] == [
+        (execution.execution_id, Status.QUEUED)]
 
 
 def test_a_worker_unknown_to_the_store_counts_as_lost(fast):
@@ -154,10 +155,10 @@ def test_workers_silent_for_a_day_are_forgotten(fast):
 
 
 def test_queue_urls_shown_to_operators_hide_passwords():
-    from livecode.core.service import _redact
+    from livecode.core.reporting import redact
 
-    assert _redact("amqp://guest:s3cret@mq:5672//") == "amqp://guest:***@mq:5672//"
-    assert _redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert redact("amqp://guest:s3cret@mq:5672//") == "amqp://guest:***@mq:5672//"
+    assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
 
 def test_a_worker_reports_itself_and_its_counts(livecode):

@@ -1,0 +1,105 @@
+"""What operators read: queue statistics, windows of run statistics, failures by signature.
+
+The window functions take ``until`` so that a console can ask about a fixed moment (its snapshot
+tests freeze time that way); by default the window ends now.
+"""
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit, urlunsplit
+
+from .execution_filter import ExecutionFilter, Term
+from .models import age_seconds, iso, parse_time
+
+STATS_SAMPLE = 5000  # runs a statistics window reads at most
+
+
+class Reporting:
+    """Mixed into :class:`livecode.core.service.Livecode`; uses its store, queue and settings."""
+
+    def queue_stats(self) -> list[dict]:
+        counts = self.store.count_executions()
+        oldest = self.store.oldest_queued_at()
+        live = [w for w in self.workers() if not w["lost"] and w["state"] != "stopped"
+                and w["queue"] == self.settings.queue_name]
+        try:
+            depth = self.queue.depth()
+        except Exception:
+            depth = None
+        return [{
+            "name": self.settings.queue_name,
+            "url": redact(self.settings.queue),
+            "depth": depth,
+            "consumers": len(live),
+            "capacity": sum(w["concurrency"] for w in live),
+            "queued": counts.get("QUEUED", 0),
+            "running": counts.get("RUNNING", 0),
+            "oldest_waiting_seconds": round(age_seconds(oldest), 3) if oldest else None,
+            "oldest_waiting_since": oldest,
+        }]
+
+    def stats(self, window: float, until: str | None = None, buckets: int = 30) -> dict:
+        """What the last ``window`` seconds (up to ``until``, default now) looked like: counts
+        by state, throughput, wait and run time percentiles, failure rates, and runs per bucket
+        for a sparkline. Percentiles come from the newest ``STATS_SAMPLE`` runs of the window."""
+        end = parse_time(until) if until else datetime.now(timezone.utc)
+        start = end - timedelta(seconds=window)
+        bounds = (iso(start), iso(end))
+        counts = self.store.count_executions(*bounds)
+        sample = self.store.list_executions(
+            limit=STATS_SAMPLE, match=ExecutionFilter(created_after=bounds[0],
+                                                      created_before=bounds[1]))
+        waits = sorted((parse_time(e.started_at) - parse_time(e.created_at)).total_seconds()
+                       * 1000 for e in sample if e.started_at)
+        runs = sorted(e.execution_time_ms for e in sample if e.execution_time_ms is not None)
+        ended = sum(counts.get(s, 0) for s in ("COMPLETED", "FAILED", "TIMEOUT"))
+        spark = [0] * buckets
+        for e in sample:
+            if e.finished_at:
+                offset = (parse_time(e.finished_at) - start).total_seconds()
+                if 0 <= offset < window:
+                    spark[int(offset / window * buckets)] += 1
+        return {
+            "window_seconds": window, "until": bounds[1], "counts": counts,
+            "runs_per_second": round(ended / window, 3),
+            "wait_ms": {"p50": percentile(waits, 50), "p95": percentile(waits, 95)},
+            "run_ms": {"p50": percentile(runs, 50), "p95": percentile(runs, 95)},
+            "failed_rate": round(counts.get("FAILED", 0) / ended, 4) if ended else 0.0,
+            "timeout_rate": round(counts.get("TIMEOUT", 0) / ended, 4) if ended else 0.0,
+            "sparkline": spark, "sampled": len(sample),
+        }
+
+    def failures(self, window: float, until: str | None = None) -> list[dict]:
+        """FAILED and TIMEOUT runs of the window grouped by signature: the status and the last
+        line of stderr (or the reason), most frequent first."""
+        end = parse_time(until) if until else datetime.now(timezone.utc)
+        match = ExecutionFilter(
+            (Term("status", "FAILED"), Term("status", "TIMEOUT")),
+            created_after=iso(end - timedelta(seconds=window)), created_before=iso(end))
+        groups: dict[tuple, dict] = {}
+        for e in self.store.list_executions(limit=STATS_SAMPLE, match=match):
+            last_line = (e.stderr.strip().splitlines() or [e.reason or ""])[-1][:200]
+            key = (str(e.status), last_line)
+            group = groups.setdefault(key, {
+                "status": key[0], "signature": last_line, "count": 0, "first_seen": e.created_at,
+                "last_seen": e.created_at, "example": e.execution_id, "reason": e.reason})
+            group["count"] += 1
+            group["first_seen"] = min(group["first_seen"], e.created_at)
+            if e.created_at >= group["last_seen"]:
+                group["last_seen"], group["example"] = e.created_at, e.execution_id
+        return sorted(groups.values(), key=lambda g: (-g["count"], g["signature"]))
+
+
+
+def percentile(ordered: list[float], p: int) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 3)
+
+
+def redact(url: str) -> str:
+    """A URL without its password, fit to show operators."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
