@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import LivecodeProcess  # noqa: E402
 
-from livecode.console.app import (DetailView, ExecutionsView, FailuresView,  # noqa: E402
+from livecode.console.views import (DetailView, ExecutionsView, FailuresView,  # noqa: E402
                                   OverviewView, WorkersView)
 from livecode.client import ApiClient  # noqa: E402
 from livecode.console.query import parse  # noqa: E402

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from livecode.console.app import DetailView, LivecodeConsole
+from livecode.console.app import LivecodeConsole
+from livecode.console.views import DetailView
 from livecode.client import ApiClient
 from livecode.console.query import QueryError, parse
 
