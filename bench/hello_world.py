@@ -68,16 +68,21 @@ def round_trip(http: Http, sid: str) -> None:
         time.sleep(0.001)
 
 
+def hello_parts(data_dir: str):
+    """Settings on ``data_dir``, the loaded plugins, the Python runner and the hello program."""
+    settings = Settings.from_env({"LIVECODE_DATA_DIR": data_dir})
+    plugins = Plugins(settings)
+    runner = plugins.languages["python"]
+    return settings, plugins, runner, runner.build(HELLO)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=50)
     n = parser.parse_args().n
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_env({"LIVECODE_DATA_DIR": tmp})
-        plugins = Plugins(settings)
-        runner = plugins.languages["python"]
+        settings, plugins, runner, program = hello_parts(tmp)
         sandbox = plugins.create_sandbox(settings.sandbox)
-        program = runner.build(HELLO)
         main_py = Path(tmp, "main.py")
         main_py.write_text(HELLO)
         same_command = [runner.interpreter, *runner.flags, str(main_py)]

@@ -17,10 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hello_world import HELLO, medians_ms  # noqa: E402
-
-from livecode.core.config import Settings  # noqa: E402
-from livecode.core.plugins import Plugins  # noqa: E402
+from hello_world import HELLO, hello_parts, medians_ms  # noqa: E402
 
 
 def main() -> None:
@@ -28,10 +25,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20)
     n = parser.parse_args().n
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_env({"LIVECODE_DATA_DIR": tmp})
-        plugins = Plugins(settings)
-        runner = plugins.languages["python"]
-        program = runner.build(HELLO)
+        settings, plugins, runner, program = hello_parts(tmp)
         subprocess_sandbox = plugins.create_sandbox("subprocess")
         actions = {
             "bare_python_ms": lambda: subprocess.run(
