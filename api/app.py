@@ -11,6 +11,7 @@ from livecode.core.service import Livecode
 
 from . import errors
 from .auth import TokenAuth
+from .reporting import Reporting
 from .resources import (CodeSessions, Executions, Health, Languages, LimitsResource, Queues,
                         Stats, SubmitCode, Workers)
 
@@ -29,7 +30,7 @@ def create_app(livecode: Livecode) -> falcon.App:
     app.add_route("/code-sessions", sessions)
     app.add_route("/code-sessions/{session_id}", sessions, suffix="item")
     app.add_route("/code-sessions/{session_id}/run", sessions, suffix="run")
-    app.add_route("/sessions/{session_id}/run", sessions, suffix="run")  # seed 001's path
+    app.add_route("/sessions/{session_id}/run", sessions, suffix="run")  # the first clients' path
     app.add_route("/code-sessions/{session_id}/executions", sessions, suffix="executions")
 
     executions = Executions(livecode)
@@ -44,9 +45,10 @@ def create_app(livecode: Livecode) -> falcon.App:
 
     app.add_route("/languages", Languages(livecode))
     app.add_route("/limits", LimitsResource(livecode))
-    app.add_route("/workers", Workers(livecode))
-    app.add_route("/queues", Queues(livecode))
-    stats = Stats(livecode)
+    reporting = Reporting(livecode)
+    app.add_route("/workers", Workers(reporting))
+    app.add_route("/queues", Queues(reporting))
+    stats = Stats(reporting)
     app.add_route("/stats", stats)
     app.add_route("/failures", stats, suffix="failures")
     app.add_route("/health", Health(livecode))

@@ -7,6 +7,7 @@ from livecode.core.execution_filter import ExecutionFilter, Term
 from livecode.core.limits import Limits
 from livecode.core.service import Livecode
 
+from .reporting import Reporting
 from .validation import query_int, read_body
 
 
@@ -115,7 +116,7 @@ class Executions:
 
 
 class SubmitCode:
-    """Seed 000's API: ``POST /submit-code`` then poll ``GET /exec-result?jobId=``."""
+    """The one-shot API: ``POST /submit-code`` then poll ``GET /exec-result?jobId=``."""
 
     def __init__(self, livecode: Livecode):
         self.livecode = livecode
@@ -155,12 +156,12 @@ class LimitsResource:
 
 
 class Workers:
-    def __init__(self, livecode: Livecode):
-        self.livecode = livecode
+    def __init__(self, reporting: Reporting):
+        self.reporting = reporting
 
     def on_get(self, req, resp):
-        resp.media = {"workers": self.livecode.workers(),
-                      "lost_after_seconds": self.livecode.settings.worker_lost_after}
+        resp.media = {"workers": self.reporting.workers(),
+                      "lost_after_seconds": self.reporting.settings.worker_lost_after}
 
 
 def window(req, default: float) -> float:
@@ -171,23 +172,23 @@ def window(req, default: float) -> float:
 
 
 class Stats:
-    def __init__(self, livecode: Livecode):
-        self.livecode = livecode
+    def __init__(self, reporting: Reporting):
+        self.reporting = reporting
 
     def on_get(self, req, resp):
-        resp.media = self.livecode.stats(window(req, 300), req.get_param("until"))
+        resp.media = self.reporting.stats(window(req, 300), req.get_param("until"))
 
     def on_get_failures(self, req, resp):
-        resp.media = {"failures": self.livecode.failures(window(req, 3600),
-                                                         req.get_param("until"))}
+        resp.media = {"failures": self.reporting.failures(window(req, 3600),
+                                                          req.get_param("until"))}
 
 
 class Queues:
-    def __init__(self, livecode: Livecode):
-        self.livecode = livecode
+    def __init__(self, reporting: Reporting):
+        self.reporting = reporting
 
     def on_get(self, req, resp):
-        resp.media = {"queues": self.livecode.queue_stats()}
+        resp.media = {"queues": self.reporting.queue_stats()}
 
 
 class Health:

@@ -17,7 +17,8 @@ BODY_SLACK = 4
 def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
               aliases: dict[str, str] | None = None) -> dict:
     """The JSON object in the body, with only ``fields`` (by type) and ``aliases`` (another name
-    accepted for a field, e.g. the seeds' ``sourceCode``). An empty body is ``{}``."""
+    accepted for a field, e.g. ``sourceCode``, which early clients send). An empty body is
+    ``{}``."""
     length = req.content_length
     if length is not None and length > max_bytes * BODY_SLACK:
         raise PayloadTooLarge(f"request body is {length} bytes; the limit is {max_bytes * BODY_SLACK}")

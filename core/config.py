@@ -5,6 +5,7 @@ nothing set every default works on one machine (SQLite file, in-process queue, r
 """
 
 import os
+import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -12,6 +13,13 @@ from .errors import InvalidInput
 from .limits import DEFAULT_CAPS, Limits
 
 ENV_PREFIX = "LIVECODE_"
+
+
+def base_interpreter() -> str:
+    """The interpreter behind the one livecode runs on, outside any virtualenv (and not a pyenv
+    shim): the default for whatever must run Python outside livecode's own environment (the
+    subprocess sandbox's jail, the python runner's programs when the host has no system Python)."""
+    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
 
 
 def default_data_dir(environ) -> str:
@@ -24,7 +32,7 @@ def default_data_dir(environ) -> str:
 class Settings:
     data_dir: str = ""
     store: str = ""  # default: sqlite:///<data_dir>/livecode.db
-    result_store: str = ""  # split mode: where run results go (mongodb://…); empty: with the rest
+    result_store: str = ""  # where run results go apart from the rest (mongodb://…): split mode
     queue: str = "memory://"
     queue_name: str = "livecode.executions"
     sandbox: str = "subprocess"
@@ -82,6 +90,8 @@ class Settings:
         settings = cls(limits=limits, limit_caps=caps, environ=environ, **values)
         data_dir = settings.data_dir or default_data_dir(environ)
         store = settings.store or "sqlite:///" + os.path.join(data_dir, "livecode.db")
+        if settings.result_store:  # the same as the split store's own URL
+            store = f"split:{store};{settings.result_store}"
         concurrency = settings.concurrency or os.cpu_count() or 1
         return replace(settings, data_dir=data_dir, store=store, concurrency=concurrency)
 

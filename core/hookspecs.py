@@ -9,20 +9,36 @@ A plugin is a module or object with functions named like the specs below and mar
 
 Registration hooks receive a ``register`` callback rather than returning values, so one plugin can
 register several things and livecode can name the plugin in any error (two plugins claiming the
-same language, for example, stop start-up with both names).
+same language, for example, stop start-up with both names). ``hookimpl`` is also importable as
+``from livecode import hookimpl``.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
+if TYPE_CHECKING:
+    from .config import Settings
+    from .contracts import LanguageRunner, Queue, Sandbox, Store
+    from .execution_states import Status
+    from .models import Execution
+
 hookspec = pluggy.HookspecMarker("livecode")
 hookimpl = pluggy.HookimplMarker("livecode")
+
+StoreFactory = Callable[[str, "Settings"], "Store"]
+QueueFactory = Callable[[str, "Settings"], "Queue"]
 
 
 # --- What runs ------------------------------------------------------------------------------
 
 
 @hookspec
-def livecode_register_languages(register, settings):
+def livecode_register_languages(register: Callable[[LanguageRunner], None],
+                                settings: Settings) -> None:
     """Register language runners.
 
     Call ``register(runner)`` with a :class:`livecode.core.contracts.LanguageRunner` instance for
@@ -33,7 +49,7 @@ def livecode_register_languages(register, settings):
 
 
 @hookspec
-def livecode_register_sandboxes(register):
+def livecode_register_sandboxes(register: Callable[[type[Sandbox]], None]) -> None:
     """Register sandboxes.
 
     Call ``register(SandboxClass)`` with a subclass of :class:`livecode.core.contracts.Sandbox`;
@@ -46,16 +62,19 @@ def livecode_register_sandboxes(register):
 
 
 @hookspec
-def livecode_register_stores(register):
+def livecode_register_stores(register: Callable[[str, StoreFactory], None],
+                             open_store: Callable[[str], Store]) -> None:
     """Register store backends by URL scheme.
 
     Call ``register("sqlite", factory)`` where ``factory(url, settings)`` returns a
     :class:`livecode.core.contracts.Store`. ``LIVECODE_STORE=sqlite:///path`` then picks it.
+    A store made of other stores (the ``split:`` store) opens them by URL with ``open_store``;
+    a plugin that does not need it may leave the argument out.
     """
 
 
 @hookspec
-def livecode_register_queues(register):
+def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> None:
     """Register queue backends by URL scheme.
 
     Call ``register("redis", factory)`` where ``factory(url, settings)`` returns a
@@ -67,7 +86,7 @@ def livecode_register_queues(register):
 
 
 @hookspec
-def livecode_execution_state_changed(execution, previous):
+def livecode_execution_state_changed(execution: Execution, previous: Status | None) -> None:
     """Called after an execution's status changed and the change is stored.
 
     ``execution`` is the new :class:`livecode.core.models.Execution`, ``previous`` the status it

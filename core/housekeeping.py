@@ -1,15 +1,17 @@
-"""What workers do for each other: heartbeats, and the periodic housekeeping that recovers the
-runs of lost workers, re-sends lost messages and applies retention.
+"""What workers do for each other: the periodic housekeeping that recovers the runs of lost
+workers, re-sends lost messages, applies retention and forgets long-silent workers.
 
-Every worker runs it; all of it is safe to run in many places at once, because every change goes
-through the same compare-and-set as a claim.
+Only workers run it (the worker owns one); all of it is safe to run in many places at once,
+because every change goes through the service's compare-and-set, like a claim.
 """
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from .execution_states import Status
-from .models import Execution, WorkerInfo, age_seconds, iso, utcnow
+from .models import Execution
+from .service import Livecode
+from .timestamps import age_seconds, iso, now, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -18,21 +20,11 @@ WORKER_RECORD_SECONDS = 24 * 3600  # how long /workers remembers a worker that w
 
 
 class Housekeeping:
-    """Mixed into :class:`livecode.core.service.Livecode`; uses its store, queue and settings."""
+    """Sweeps over the store of ``livecode``, changing runs only through its ``transition``."""
 
-    def heartbeat(self, worker: WorkerInfo) -> None:
-        self.store.save_worker(worker)
-
-    def workers(self) -> list[dict]:
-        """Every worker that reported, with the age of its last heartbeat and whether it is lost
-        (silent for longer than ``worker_lost_after``) — a lost worker's runs are recovered."""
-        rows = []
-        for worker in self.store.list_workers():
-            age = age_seconds(worker.last_heartbeat)
-            lost = worker.state != "stopped" and age > self.settings.worker_lost_after
-            rows.append({**worker.to_dict(), "heartbeat_age_seconds": round(age, 3),
-                         "lost": lost})
-        return rows
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+        self.settings, self.store, self.queue = livecode.settings, livecode.store, livecode.queue
 
     def recover_lost_runs(self) -> list[Execution]:
         """Give the runs of lost workers another attempt, or, after ``max_attempts``, end them
@@ -43,18 +35,17 @@ class Housekeeping:
         recovered = []
         for execution in self.store.list_executions(status=Status.RUNNING, limit=RECOVERY_PAGE):
             worker = workers.get(execution.worker_id)
-            if worker is not None and worker.state != "stopped" and (
-                    age_seconds(worker.last_heartbeat) <= lost_after
-                    and (execution.execution_id in worker.current
-                         or age_seconds(execution.started_at) <= lost_after)):
+            if worker is not None and worker.is_live(lost_after) and (
+                    execution.execution_id in worker.current
+                    or age_seconds(execution.started_at) <= lost_after):
                 continue
             if execution.attempts >= self.settings.max_attempts:
-                ended = self.transition(
+                ended = self.livecode.transition(
                     execution, Status.FAILED, finished_at=utcnow(), reason="worker_lost",
                     stderr=f"livecode: the worker running this was lost {execution.attempts} "
                            "times; not trying again\n")
             else:
-                ended = self.transition(execution, Status.QUEUED, started_at=None)
+                ended = self.livecode.transition(execution, Status.QUEUED, started_at=None)
                 if ended is not None:
                     self._publish_quietly(ended)
             if ended is not None:
@@ -85,7 +76,7 @@ class Housekeeping:
     def apply_retention(self) -> int:
         if not self.settings.retention_seconds:
             return 0
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.settings.retention_seconds)
+        cutoff = now() - timedelta(seconds=self.settings.retention_seconds)
         return self.store.delete_finished_before(iso(cutoff))
 
     def forget_old_workers(self) -> int:
@@ -96,8 +87,8 @@ class Housekeeping:
             self.store.delete_worker(worker_id)
         return len(old)
 
-    def maintain(self) -> None:
-        """The periodic housekeeping every worker runs; safe to run in many at once."""
+    def run(self) -> None:
+        """One sweep of every task; a task that fails is logged and tried again next time."""
         for task in (self.recover_lost_runs, self.republish_lost_messages, self.apply_retention,
                      self.forget_old_workers):
             try:

@@ -6,6 +6,7 @@ enforces what it can; what it cannot enforce it must report (see ``Sandbox.prote
 Field names follow Judge0's where it has one, so clients moving over keep their requests.
 """
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import InvalidInput
@@ -45,6 +46,12 @@ class Limits:
                 raise InvalidInput(f"{name} is {value}; this server allows at most {cap}",
                                    field=name, cap=cap)
         return replace(self, **requested)
+
+
+def whole_cpu_seconds(limits: Limits) -> int:
+    """The CPU limit as kernels and engines take it (whole seconds, RLIMIT_CPU and ulimit),
+    rounded up so a run always gets at least what it was promised, and never 0 (no limit)."""
+    return max(1, math.ceil(limits.cpu_time_limit))
 
 
 # What a request may ask for at most, unless the operator sets LIVECODE_CAP_<FIELD>.

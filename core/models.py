@@ -6,33 +6,15 @@ arrive while it waits in the queue never change what runs.
 """
 
 import uuid
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from .execution_states import Status
 from .limits import Limits
+from .timestamps import age_seconds, utcnow
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def utcnow() -> str:
-    """Timestamps are ISO 8601 UTC strings with milliseconds: sortable as text in every store."""
-    return iso(datetime.now(timezone.utc))
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
-
-
-def age_seconds(timestamp: str) -> float:
-    return (datetime.now(timezone.utc) - parse_time(timestamp)).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -97,18 +79,21 @@ class Execution:
     def evolve(self, **changes) -> "Execution":
         return replace(self, **changes)
 
+    # The one codec: an execution as a dict of plain JSON types (status a string, limits and
+    # extra dicts), which the API sends as is and each store adapts only to its storage types.
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["status"] = str(self.status)
-        data["limits"] = self.limits.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Execution":
-        data = dict(data)
-        data["status"] = Status(data["status"])
-        data["limits"] = Limits.from_dict(data.get("limits") or {})
-        return cls(**data)
+        """From :meth:`to_dict`'s shape; keys that are not fields (a store's own) are ignored."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        values["status"] = Status(values["status"])
+        values["limits"] = Limits.from_dict(values.get("limits") or {})
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -131,3 +116,12 @@ class WorkerInfo:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    # The one rule for a worker's liveness: it is live while it beats, lost once it has been
+    # silent for longer than ``lost_after`` without saying it stopped (killed, or its host gone).
+
+    def is_live(self, lost_after: float) -> bool:
+        return self.state != "stopped" and age_seconds(self.last_heartbeat) <= lost_after
+
+    def is_lost(self, lost_after: float) -> bool:
+        return self.state != "stopped" and age_seconds(self.last_heartbeat) > lost_after

@@ -55,12 +55,14 @@ def make_plugin_manager(environ: dict, extra_plugins=()) -> pluggy.PluginManager
     return pm
 
 
-def _collect(hook, kind: str, key, **kwargs) -> dict:
-    """Call each implementation of a ``register`` hook with a callback that remembers which
-    plugin registered what, and refuses a second registration under the same name."""
+def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str, key, **kwargs) -> dict:
+    """Call a ``register`` hook through pluggy (so hook monitoring and tracing see it), once per
+    plugin, with a callback that remembers which plugin registered what and refuses a second
+    registration under the same name."""
     found: dict = {}
     owners: dict = {}
-    for impl in hook.get_hookimpls():
+    plugins = pm.get_plugins()
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
         def register(*args, _plugin=impl.plugin_name):
             name, value = key(*args)
             if name in found:
@@ -68,7 +70,8 @@ def _collect(hook, kind: str, key, **kwargs) -> dict:
                     f"{kind} {name!r} is registered by both {owners[name]!r} and {_plugin!r}"
                 )
             found[name], owners[name] = value, _plugin
-        impl.function(**{a: (register if a == "register" else kwargs[a]) for a in impl.argnames})
+        only_this = pm.subset_hook_caller(hook_name, [p for p in plugins if p is not impl.plugin])
+        only_this(register=register, **kwargs)
     return found
 
 
@@ -77,15 +80,15 @@ class Plugins:
 
     def __init__(self, settings, extra_plugins=()):
         self.settings = settings
-        self.pm = make_plugin_manager(settings.environ, extra_plugins)
-        hook = self.pm.hook
-        self.languages = _collect(hook.livecode_register_languages, "language",
+        self.pm = pm = make_plugin_manager(settings.environ, extra_plugins)
+        self.languages = _collect(pm, "livecode_register_languages", "language",
                                   lambda runner: (runner.name, runner), settings=settings)
-        self.sandboxes = _collect(hook.livecode_register_sandboxes, "sandbox",
+        self.sandboxes = _collect(pm, "livecode_register_sandboxes", "sandbox",
                                   lambda cls: (cls.name, cls))
-        self.stores = _collect(hook.livecode_register_stores, "store scheme",
-                               lambda scheme, factory: (scheme, factory))
-        self.queues = _collect(hook.livecode_register_queues, "queue scheme",
+        self.stores = _collect(pm, "livecode_register_stores", "store scheme",
+                               lambda scheme, factory: (scheme, factory),
+                               open_store=self.open_store)
+        self.queues = _collect(pm, "livecode_register_queues", "queue scheme",
                                lambda scheme, factory: (scheme, factory))
 
     def open_store(self, url: str):

@@ -1,23 +1,23 @@
 """The operations livecode offers, shared by the API, the worker, the CLI and the console.
 
 Every rule about sessions and executions lives here (what is valid, which transition is legal,
-what a rejected request must leave untouched), so no front door can bypass one. What workers do
-for each other lives in :mod:`.housekeeping`, what operators read in :mod:`.reporting`.
+what a rejected request must leave untouched), so no front door can bypass one. The service is
+assembled from explicit parts (settings, plugins, a store, a queue); what workers do for each
+other is the worker's :class:`~livecode.core.housekeeping.Housekeeping`, and what operators read
+lives next to the API that serves it.
 """
 
 import logging
 
 from .config import Settings
-from .contracts import Queue, ResultStore, Store
+from .contracts import Queue, Store
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from .execution_filter import ExecutionFilter
-from .housekeeping import Housekeeping
 from .execution_states import Status, check_transition
 from .limits import Limits
-from .models import CodeSession, Execution, utcnow
+from .models import CodeSession, Execution
 from .plugins import Plugins
-from .reporting import Reporting
-from .split_store import SplitStore
+from .timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ DEFAULT_LANGUAGE = "python"
 MAX_PAGE = 200
 
 
-class Livecode(Housekeeping, Reporting):
+class Livecode:
     def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue):
         self.settings = settings
         self.plugins = plugins
@@ -37,14 +37,6 @@ class Livecode(Housekeeping, Reporting):
     def open(cls, settings: Settings, plugins: Plugins | None = None) -> "Livecode":
         plugins = plugins or Plugins(settings)
         store = plugins.open_store(settings.store)
-        if settings.result_store:
-            results = plugins.open_store(settings.result_store)
-            if not isinstance(results, ResultStore):
-                store.close()
-                results.close()
-                raise InvalidInput(f"{settings.result_store!r} cannot hold results apart "
-                                   "(LIVECODE_RESULT_STORE); use a mongodb:// URL")
-            store = SplitStore(store, results)
         try:
             queue = plugins.open_queue(settings.queue)
         except Exception:
@@ -109,7 +101,7 @@ class Livecode(Housekeeping, Reporting):
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
                     limits: dict | None = None) -> Execution:
-        """Seed 000's one-shot flow: a session made for this code alone, run at once."""
+        """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
         session = self.create_session(language, code)

@@ -3,9 +3,10 @@ store the result, and only then let the queue acknowledge the message.
 
 User code runs on a pool thread, never on the thread that talks to the broker, so heartbeats keep
 flowing during long runs. The claim is a compare-and-set in the store: a message delivered twice
-runs code once. A heartbeat thread records the worker in the store and runs the housekeeping that
-recovers the runs of lost workers. Store operations that fail (the store is locked or away) are
-retried with exponential backoff and jitter; user-code failures never are.
+runs code once. A heartbeat thread records the worker in the store and runs the worker's
+:class:`~livecode.core.housekeeping.Housekeeping`, which recovers the runs of lost workers. Store
+operations that fail (the store is locked or away) are retried with exponential backoff and
+jitter; user-code failures never are.
 """
 
 import logging
@@ -19,8 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .contracts import Sandbox, SandboxError, SandboxResult
 from .execution_states import Status
-from .models import Execution, WorkerInfo, utcnow
+from .housekeeping import Housekeeping
+from .models import Execution, WorkerInfo
 from .service import Livecode
+from .timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,7 @@ class Worker:
                  sandboxes: dict[str, Sandbox] | None = None, worker_id=None):
         self.livecode = livecode
         self.settings = livecode.settings
+        self.housekeeping = Housekeeping(livecode)
         self.sandboxes = sandboxes if sandboxes is not None else {
             name: livecode.plugins.create_sandbox(name) for name in livecode.sandbox_names()}
         self.concurrency = concurrency
@@ -99,7 +103,7 @@ class Worker:
 
     def beat(self) -> bool:
         try:
-            self.livecode.heartbeat(self.info())
+            self.livecode.store.save_worker(self.info())
             return True
         except Exception as exc:
             log.warning("worker %s: heartbeat not stored: %s", self.worker_id, exc)
@@ -110,11 +114,11 @@ class Worker:
         log.info("worker %s: %d concurrent runs, sandboxes %s, queue %s", self.worker_id,
                  self.concurrency, ", ".join(sorted(self.sandboxes)), self.settings.queue)
         done = threading.Event()
-        housekeeping = threading.Thread(target=self._housekeeping, args=(done,),
-                                        name="livecode-heartbeat", daemon=True)
+        beating = threading.Thread(target=self._beat_and_sweep, args=(done,),
+                                   name="livecode-heartbeat", daemon=True)
         self.beat()
-        self.livecode.maintain()  # runs that a worker before this one left behind
-        housekeeping.start()
+        self.housekeeping.run()  # runs that a worker before this one left behind
+        beating.start()
         try:
             self.livecode.queue.consume(self.handle, self.concurrency, stop)
         finally:
@@ -125,12 +129,12 @@ class Worker:
             with self._lock:
                 self.state = "stopped"
             done.set()
-            housekeeping.join(timeout=10)
+            beating.join(timeout=10)
             self.beat()
             for sandbox in self.sandboxes.values():
                 sandbox.close()
 
-    def _housekeeping(self, done: threading.Event) -> None:
+    def _beat_and_sweep(self, done: threading.Event) -> None:
         # Judge other workers lost only after this one has reached the store for a whole
         # worker_lost_after window: after a store outage every heartbeat is old, and the others
         # deserve the time to beat again before their runs are taken from them.
@@ -143,7 +147,7 @@ class Worker:
             healthy_since = healthy_since or now
             if (now - healthy_since >= self.settings.worker_lost_after
                     and now - last_maintenance >= self.settings.maintenance_interval):
-                self.livecode.maintain()
+                self.housekeeping.run()
                 last_maintenance = now
 
     def handle(self, execution_id: str, done) -> None:

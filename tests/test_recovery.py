@@ -9,9 +9,12 @@ import falcon.testing
 import pytest
 
 from livecode.api.app import create_app
+from livecode.api.reporting import Reporting, redact
 from livecode.core.execution_states import Status
-from livecode.core.models import WorkerInfo, utcnow
+from livecode.core.housekeeping import Housekeeping
+from livecode.core.models import WorkerInfo
 from livecode.core.service import Livecode
+from livecode.core.timestamps import utcnow
 from livecode.core.worker import Worker
 
 LONG_AGO = "2020-01-01T00:00:00.000Z"
@@ -47,10 +50,10 @@ def drain_queue(livecode):
 
 
 def test_a_run_of_a_silent_worker_is_queued_again_and_then_runs(fast):
-    fast.heartbeat(worker_record("gone", heartbeat=LONG_AGO))
+    fast.store.save_worker(worker_record("gone", heartbeat=LONG_AGO))
     execution = running_on(fast, "gone")
     drain_queue(fast)
-    recovered = fast.recover_lost_runs()
+    recovered = Housekeeping(fast).recover_lost_runs()
     assert [e.execution_id for e in recovered] == [execution.execution_id]
     again = fast.get_execution(execution.execution_id)
     assert again.status is Status.QUEUED and again.attempts == 1 and again.started_at is None
@@ -60,39 +63,39 @@ def test_a_run_of_a_silent_worker_is_queued_again_and_then_runs(fast):
 
 
 def test_after_max_attempts_a_lost_run_fails_as_worker_lost(fast):
-    fast.heartbeat(worker_record("gone", heartbeat=LONG_AGO))
+    fast.store.save_worker(worker_record("gone", heartbeat=LONG_AGO))
     execution = running_on(fast, "gone")
     fast.store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
                           {"status": Status.RUNNING, "attempts": 2})
-    [ended] = fast.recover_lost_runs()
+    [ended] = Housekeeping(fast).recover_lost_runs()
     assert ended.status is Status.FAILED and ended.reason == "worker_lost"
     assert "lost 2 times" in ended.stderr and ended.finished_at
 
 
 def test_runs_of_a_live_worker_are_left_alone(fast):
     execution = running_on(fast, "alive")
-    fast.heartbeat(worker_record("alive", current=[execution.execution_id]))
-    assert fast.recover_lost_runs() == []
+    fast.store.save_worker(worker_record("alive", current=[execution.execution_id]))
+    assert Housekeeping(fast).recover_lost_runs() == []
     assert fast.get_execution(execution.execution_id).status is Status.RUNNING
 
 
 def test_a_run_an_alive_worker_no_longer_holds_is_recovered(fast):
     execution = running_on(fast, "alive", started_at=LONG_AGO)
-    fast.heartbeat(worker_record("alive", current=[]))
-    assert [(e.execution_id, e.status) for e in fast.recover_lost_runs()] == [
+    fast.store.save_worker(worker_record("alive", current=[]))
+    assert [(e.execution_id, e.status) for e in Housekeeping(fast).recover_lost_runs()] == [
         (execution.execution_id, Status.QUEUED)]
 
 
 def test_a_worker_unknown_to_the_store_counts_as_lost(fast):
     execution = running_on(fast, "never-registered", started_at=LONG_AGO)
-    fast.recover_lost_runs()
+    Housekeeping(fast).recover_lost_runs()
     assert fast.get_execution(execution.execution_id).status is Status.QUEUED
 
 
 def test_a_stale_attempt_cannot_store_over_the_next_one(fast):
-    fast.heartbeat(worker_record("slow", heartbeat=LONG_AGO))
+    fast.store.save_worker(worker_record("slow", heartbeat=LONG_AGO))
     first = running_on(fast, "slow")
-    fast.recover_lost_runs()
+    Housekeeping(fast).recover_lost_runs()
     second = Worker(fast, 1, worker_id="next").execute(first.execution_id)
     assert second.attempts == 2
     assert fast.transition(first, Status.FAILED, reason="late") is None  # attempt 1 is over
@@ -104,9 +107,9 @@ def test_lost_messages_are_sent_again(fast):
     drain_queue(fast)
     assert fast.queue.depth() == 0
     time.sleep(0.05)  # older than requeue_after
-    assert fast.republish_lost_messages() == 1
+    assert Housekeeping(fast).republish_lost_messages() == 1
     assert fast.queue.depth() == 1
-    assert fast.republish_lost_messages() == 0  # the broker has it now
+    assert Housekeeping(fast).republish_lost_messages() == 0  # the broker has it now
     assert Worker(fast, 1).execute(queued.execution_id).status is Status.COMPLETED
 
 
@@ -119,7 +122,7 @@ def test_retention_deletes_old_finished_runs_only(settings_with):
         recent = livecode.submit_code("print(2)")
         waiting = livecode.submit_code("print(3)")
         Worker(livecode, 1).execute(recent.execution_id)
-        assert livecode.apply_retention() == 1
+        assert Housekeeping(livecode).apply_retention() == 1
         assert livecode.store.get_execution(old.execution_id) is None
         assert livecode.get_execution(recent.execution_id).status is Status.COMPLETED
         assert livecode.get_execution(waiting.execution_id).status is Status.QUEUED
@@ -129,13 +132,13 @@ def test_retention_deletes_old_finished_runs_only(settings_with):
 
 
 def test_retention_is_off_by_default(livecode):
-    assert livecode.settings.retention_seconds == 0 and livecode.apply_retention() == 0
+    assert livecode.settings.retention_seconds == 0 and Housekeeping(livecode).apply_retention() == 0
 
 
 def test_workers_and_queues_endpoints(fast):
     client = falcon.testing.TestClient(create_app(fast))
-    fast.heartbeat(replace(worker_record("w-live"), queue=fast.settings.queue_name))
-    fast.heartbeat(replace(worker_record("w-gone", heartbeat=LONG_AGO),
+    fast.store.save_worker(replace(worker_record("w-live"), queue=fast.settings.queue_name))
+    fast.store.save_worker(replace(worker_record("w-gone", heartbeat=LONG_AGO),
                            queue=fast.settings.queue_name))
     fast.submit_code("print(1)")
     workers = {w["worker_id"]: w for w in client.simulate_get("/workers").json["workers"]}
@@ -148,15 +151,13 @@ def test_workers_and_queues_endpoints(fast):
 
 
 def test_workers_silent_for_a_day_are_forgotten(fast):
-    fast.heartbeat(worker_record("ancient", heartbeat=LONG_AGO, state="stopped"))
-    fast.heartbeat(worker_record("recent"))
-    assert fast.forget_old_workers() == 1
-    assert [w["worker_id"] for w in fast.workers()] == ["recent"]
+    fast.store.save_worker(worker_record("ancient", heartbeat=LONG_AGO, state="stopped"))
+    fast.store.save_worker(worker_record("recent"))
+    assert Housekeeping(fast).forget_old_workers() == 1
+    assert [w["worker_id"] for w in Reporting(fast).workers()] == ["recent"]
 
 
 def test_queue_urls_shown_to_operators_hide_passwords():
-    from livecode.core.reporting import redact
-
     assert redact("amqp://guest:s3cret@mq:5672//") == "amqp://guest:***@mq:5672//"
     assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
@@ -176,6 +177,6 @@ def test_a_worker_reports_itself_and_its_counts(livecode):
     finally:
         stop.set()
         thread.join(30)
-    [record] = [w for w in livecode.workers() if w["worker_id"] == "w-report"]
+    [record] = [w for w in Reporting(livecode).workers() if w["worker_id"] == "w-report"]
     assert record["state"] == "stopped" and record["lost"] is False
     assert (record["completed"], record["failed"], record["timed_out"]) == (1, 1, 0)

@@ -12,9 +12,10 @@ import pytest
 from conftest import MONGO_KIND, queued
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
-from livecode.core.models import CodeSession, Execution, WorkerInfo, utcnow
-from livecode.core.split_store import SplitStore
+from livecode.core.models import CodeSession, Execution, WorkerInfo
+from livecode.core.timestamps import utcnow
 from livecode.plugins.mongo_store import MongoStore
+from livecode.plugins.split_store import SplitStore
 from livecode.plugins.sqlite_store import SQLiteStore
 
 
@@ -210,3 +211,35 @@ def test_filters_terms_negation_text_and_time(store):
     assert ids(created_before="2000-01-01T00:00:00.000Z") == set()
     assert store.count_executions(created_before="2000-01-01T00:00:00.000Z") == {}
     assert sum(store.count_executions(created_after=ok.created_at).values()) == 4
+
+
+def test_split_retention_deletes_the_results_of_every_old_run_page_after_page(
+        tmp_path, mongo_url, settings):
+    """Retention in split mode reads the metadata a page at a time (3 here, 1000 in use): no old
+    run's results may stay behind in the results store, however many pages there are."""
+    long_ago, cutoff = "2020-01-01T00:00:00.000Z", "2021-01-01T00:00:00.000Z"
+    results = MongoStore(mongo_url, settings)
+    store = SplitStore(SQLiteStore(str(tmp_path / "meta.db")), results, retention_page=3)
+
+    def finished(status, finished_at):
+        session = CodeSession.new("python", "print(1)")
+        store.create_session(session)
+        execution = Execution.snapshot(session, "", Limits()).evolve(created_at=long_ago)
+        store.create_execution(execution)
+        store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                         {"status": Status.RUNNING, "attempts": 1})
+        store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
+                         {"status": status, "stdout": "out\n", "finished_at": finished_at})
+        return (execution.execution_id, 1)
+
+    try:
+        late = finished(Status.COMPLETED, utcnow())  # created long ago, finished just now
+        old = [finished(status, long_ago) for status in [Status.COMPLETED] * 5
+               + [Status.FAILED, Status.TIMEOUT] * 2]
+        assert store.delete_finished_before(cutoff) == len(old)
+        assert results.get_results(old) == {}
+        assert all(store.get_execution(execution_id) is None for execution_id, _ in old)
+        assert store.get_execution(late[0]).stdout == "out\n"
+        assert list(results.get_results([late])) == [late]
+    finally:
+        store.close()

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 
 from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResult
 from livecode.core.hookspecs import hookimpl
-from livecode.core.limits import Limits
+from livecode.core.limits import Limits, whole_cpu_seconds
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class DockerSandbox(Sandbox):
         chunks = [encoded[i:i + CHUNK] for i in range(0, len(encoded), CHUNK)] or [""]
         argv = [os.path.basename(program.argv[0]), *program.argv[1:]]
         kill_after = int(limits.wall_time_limit) + 5
-        cpu = max(1, int(limits.cpu_time_limit + 0.999))
+        cpu = whole_cpu_seconds(limits)
         Ulimit = self.types.Ulimit
         container = self.client.containers.create(
             image,

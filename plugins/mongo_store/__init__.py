@@ -8,8 +8,8 @@ filtered on status and attempt number, so of many workers exactly one wins. Exec
 With ``LIVECODE_RETENTION_SECONDS`` set, a TTL index on ``finished_at_date`` lets MongoDB itself
 delete finished executions that old (sessions are untouched).
 
-The same store also serves as the *result store* of split mode (seed 000's design: metadata in
-SQLite, results in MongoDB), through :class:`livecode.core.contracts.ResultStore`.
+The same store also serves as the results store of the ``split:`` store (metadata in SQLite,
+results in MongoDB), through :class:`livecode.core.contracts.ResultStore`.
 """
 
 import re
@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 from livecode.core.contracts import ResultStore, Store
 from livecode.core.execution_filter import ExecutionFilter
-from livecode.core.execution_states import TERMINAL, Status
+from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
-from livecode.core.limits import Limits
-from livecode.core.models import CodeSession, Execution, WorkerInfo, parse_time
+from livecode.core.models import CodeSession, Execution, WorkerInfo
+from livecode.core.timestamps import parse_time
 
 TERMINAL_NAMES = sorted(str(s) for s in TERMINAL)
 
@@ -30,13 +30,6 @@ def _execution_doc(execution: Execution) -> dict:
     doc = execution.to_dict()
     doc["_id"] = doc["execution_id"]
     return doc
-
-
-def _execution(doc: dict) -> Execution:
-    data = {k: v for k, v in doc.items() if k not in ("_id", "seq", "finished_at_date")}
-    data["status"] = Status(data["status"])
-    data["limits"] = Limits.from_dict(data["limits"])
-    return Execution(**data)
 
 
 def _session(doc: dict) -> CodeSession:
@@ -127,7 +120,7 @@ class MongoStore(Store, ResultStore):
 
     def get_execution(self, execution_id):
         doc = self.executions.find_one({"_id": execution_id})
-        return _execution(doc) if doc else None
+        return Execution.from_dict(doc) if doc else None
 
     def delete_execution(self, execution_id):
         self.executions.delete_one({"_id": execution_id})
@@ -149,7 +142,8 @@ class MongoStore(Store, ResultStore):
         if extra:
             query = {"$and": [query, *extra]} if query else {"$and": extra}
         order = self._pymongo.ASCENDING if oldest_first else self._pymongo.DESCENDING
-        return [_execution(d) for d in self.executions.find(query).sort("seq", order).limit(limit)]
+        found = self.executions.find(query).sort("seq", order).limit(limit)
+        return [Execution.from_dict(doc) for doc in found]
 
     def transition(self, execution_id, expected, expected_attempts, changes):
         changes = dict(changes)
@@ -161,7 +155,7 @@ class MongoStore(Store, ResultStore):
             {"_id": execution_id, "status": {"$in": [str(s) for s in expected]},
              "attempts": expected_attempts},
             {"$set": changes}, return_document=self._pymongo.ReturnDocument.AFTER)
-        return _execution(doc) if doc else None
+        return Execution.from_dict(doc) if doc else None
 
     def count_executions(self, created_after=None, created_before=None):
         window = _filter_query(ExecutionFilter(created_after=created_after,

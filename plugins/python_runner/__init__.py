@@ -15,18 +15,13 @@ site-packages on.
 
 import os
 import subprocess
-import sys
 
+from livecode.core.config import base_interpreter
 from livecode.core.contracts import LanguageRunner, Program
 from livecode.core.hookspecs import hookimpl
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def base_interpreter() -> str:
-    """The interpreter behind the running one, outside any virtualenv (and not a pyenv shim)."""
-    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
 
 
 def default_interpreter() -> str:

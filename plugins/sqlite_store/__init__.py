@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 
 from livecode.core.contracts import Store
 from livecode.core.execution_filter import ExecutionFilter
-from livecode.core.execution_states import TERMINAL, Status
+from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
-from livecode.core.limits import Limits
 from livecode.core.models import CodeSession, Execution, WorkerInfo
 
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -40,6 +39,9 @@ def path_from_url(url: str) -> str:
     return path
 
 
+# The model's codec gives plain types; SQLite adds only its own: JSON text for the dicts, an
+# integer for the flag.
+
 def _to_row(execution: Execution) -> dict:
     row = execution.to_dict()
     row["limits"] = json.dumps(row["limits"])
@@ -49,12 +51,11 @@ def _to_row(execution: Execution) -> dict:
 
 
 def _from_row(row: sqlite3.Row) -> Execution:
-    data = {k: row[k] for k in EXECUTION_COLUMNS}
-    data["status"] = Status(data["status"])
-    data["limits"] = Limits.from_dict(json.loads(data["limits"]))
+    data = dict(row)
+    data["limits"] = json.loads(data["limits"])
     data["extra"] = json.loads(data["extra"])
     data["truncated"] = bool(data["truncated"])
-    return Execution(**data)
+    return Execution.from_dict(data)
 
 
 COLUMN_OF = {"status": "status", "language": "language", "worker": "worker_id"}

@@ -23,9 +23,10 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from livecode.core.config import base_interpreter
 from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResult
 from livecode.core.hookspecs import hookimpl
-from livecode.core.limits import Limits
+from livecode.core.limits import Limits, whole_cpu_seconds
 
 from .process_io import pump
 from .uid_slots import UidSlots
@@ -58,7 +59,7 @@ def hidden_paths(paths: list[str]) -> list[str]:
 
 
 def rlimits(limits: Limits) -> list[tuple[int, int, int]]:
-    cpu = max(1, int(limits.cpu_time_limit + 0.999))
+    cpu = whole_cpu_seconds(limits)
     memory = limits.memory_limit * 1024
     return [
         (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL a second later
@@ -75,8 +76,6 @@ class SubprocessSandbox(Sandbox):
 
     def __init__(self, settings):
         super().__init__(settings)
-        from livecode.plugins.python_runner import base_interpreter
-
         self.jail_python = settings.option("JAIL_PYTHON") or base_interpreter()
         self.work_root = settings.option("WORK_ROOT") or tempfile.gettempdir()
         self.root = os.geteuid() == 0

@@ -1,23 +1,52 @@
-"""Split mode: run metadata in one store, run results (output, exit code, timings) in another.
+"""The ``split:`` store: run metadata in one store, run results (output, exit code, timings) in
+another, e.g. metadata in SQLite on one host and results in MongoDB.
 
-Seed 000's design kept jobs in SQLite and results in MongoDB. The metadata store decides every
-status change (its compare-and-set is the only one); results are written first, under the
-execution and attempt, so by the time a status says a run has ended its results are there, and
-a stale attempt's results are never read as the current one's.
+``split:<metadata store URL>;<results store URL>`` (``;`` as in Kombu's failover URLs), or, the
+same thing, ``LIVECODE_STORE=<metadata URL>`` with ``LIVECODE_RESULT_STORE=<results URL>``. The
+results store must be a :class:`~livecode.core.contracts.ResultStore` (``mongodb://``).
+
+The metadata store decides every status change (its compare-and-set is the only one); results
+are written first, under the execution and attempt, so by the time a status says a run has ended
+its results are there, and a stale attempt's results are never read as the current one's.
 """
 
-from .contracts import ResultStore, Store
-from .execution_states import TERMINAL
-from .models import Execution
+from collections.abc import Callable
 
+from livecode.core.contracts import ResultStore, Store
+from livecode.core.errors import InvalidInput
+from livecode.core.execution_filter import ExecutionFilter, Term
+from livecode.core.execution_states import TERMINAL
+from livecode.core.hookspecs import hookimpl
+from livecode.core.models import Execution
+
+SCHEME = "split"
 TEXT_SCAN_PAGE, TEXT_SCAN_LIMIT = 200, 20_000  # how far a text search looks back in split mode
+RETENTION_PAGE = 1000  # metadata rows one retention query reads
 RESULT_FIELDS = ("stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                  "max_rss_kb", "truncated")
 
 
+def open_split(url: str, open_store: Callable[[str], Store]) -> "SplitStore":
+    meta_url, _, results_url = url.removeprefix(SCHEME + ":").partition(";")
+    if not meta_url or not results_url:
+        raise InvalidInput(f"{url!r} is not split:<metadata store URL>;<results store URL>")
+    meta = open_store(meta_url)
+    try:
+        results = open_store(results_url)
+    except Exception:
+        meta.close()
+        raise
+    if not isinstance(results, ResultStore):
+        meta.close()
+        results.close()
+        raise InvalidInput(f"{results_url!r} cannot hold results apart "
+                           "(LIVECODE_RESULT_STORE); use a mongodb:// URL")
+    return SplitStore(meta, results)
+
+
 class SplitStore(Store):
-    def __init__(self, meta: Store, results: ResultStore):
-        self.meta, self.results = meta, results
+    def __init__(self, meta: Store, results: ResultStore, retention_page: int = RETENTION_PAGE):
+        self.meta, self.results, self.retention_page = meta, results, retention_page
 
     def _merge(self, executions: list[Execution]) -> list[Execution]:
         found = self.results.get_results([(e.execution_id, e.attempts) for e in executions])
@@ -81,17 +110,23 @@ class SplitStore(Store):
         return self.meta.oldest_queued_at()
 
     def delete_finished_before(self, timestamp):
-        doomed = [e.execution_id for e in self._finished_before(timestamp)]
-        for execution_id in doomed:
-            self.results.delete_results(execution_id)
-        return self.meta.delete_finished_before(timestamp)
-
-    def _finished_before(self, timestamp):
-        for status in TERMINAL:
-            for execution in self.meta.list_executions(status=status, limit=10_000,
-                                                       oldest_first=True):
-                if execution.finished_at and execution.finished_at < timestamp:
-                    yield execution
+        # Page through the oldest finished runs until a page has nothing left to delete, and
+        # delete each run's results before its metadata: a sweep cut short leaves metadata that
+        # the next one finds, never results that nothing points to. A run that waited long may
+        # have finished after the cutoff; it stays at the front until it is old enough.
+        finished = ExecutionFilter(tuple(Term("status", str(s)) for s in TERMINAL))
+        deleted = 0
+        while True:
+            page = self.meta.list_executions(limit=self.retention_page, oldest_first=True,
+                                             match=finished)
+            doomed = [e.execution_id for e in page
+                      if e.finished_at and e.finished_at < timestamp]
+            for execution_id in doomed:
+                self.results.delete_results(execution_id)
+                self.meta.delete_execution(execution_id)
+            deleted += len(doomed)
+            if not doomed or len(page) < self.retention_page:
+                return deleted
 
     def save_worker(self, worker):
         self.meta.save_worker(worker)
@@ -111,3 +146,8 @@ class SplitStore(Store):
         self.meta.close()
         if isinstance(self.results, Store):
             self.results.close()
+
+
+@hookimpl
+def livecode_register_stores(register, open_store):
+    register(SCHEME, lambda url, settings: open_split(url, open_store))

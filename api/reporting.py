@@ -1,26 +1,39 @@
-"""What operators read: queue statistics, windows of run statistics, failures by signature.
+"""What operators read (``/workers``, ``/queues``, ``/stats``, ``/failures``): worker records,
+queue statistics, windows of run statistics, failures by signature. Only the API serves these.
 
 The window functions take ``until`` so that a console can ask about a fixed moment (its snapshot
 tests freeze time that way); by default the window ends now.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from .execution_filter import ExecutionFilter, Term
-from .models import age_seconds, iso, parse_time
+from livecode.core.execution_filter import ExecutionFilter, Term
+from livecode.core.service import Livecode
+from livecode.core.timestamps import age_seconds, iso, now, parse_time
 
 STATS_SAMPLE = 5000  # runs a statistics window reads at most
 
 
 class Reporting:
-    """Mixed into :class:`livecode.core.service.Livecode`; uses its store, queue and settings."""
+    """Reads the store and queue of ``livecode``; changes nothing."""
+
+    def __init__(self, livecode: Livecode):
+        self.settings, self.store, self.queue = livecode.settings, livecode.store, livecode.queue
+
+    def workers(self) -> list[dict]:
+        """Every worker that reported, with the age of its last heartbeat and whether it is lost
+        (silent for longer than ``worker_lost_after``): a lost worker's runs are recovered."""
+        lost_after = self.settings.worker_lost_after
+        return [{**w.to_dict(), "heartbeat_age_seconds": round(age_seconds(w.last_heartbeat), 3),
+                 "lost": w.is_lost(lost_after)} for w in self.store.list_workers()]
 
     def queue_stats(self) -> list[dict]:
         counts = self.store.count_executions()
         oldest = self.store.oldest_queued_at()
-        live = [w for w in self.workers() if not w["lost"] and w["state"] != "stopped"
-                and w["queue"] == self.settings.queue_name]
+        live = [w for w in self.store.list_workers()
+                if w.is_live(self.settings.worker_lost_after)
+                and w.queue == self.settings.queue_name]
         try:
             depth = self.queue.depth()
         except Exception:
@@ -30,7 +43,7 @@ class Reporting:
             "url": redact(self.settings.queue),
             "depth": depth,
             "consumers": len(live),
-            "capacity": sum(w["concurrency"] for w in live),
+            "capacity": sum(w.concurrency for w in live),
             "queued": counts.get("QUEUED", 0),
             "running": counts.get("RUNNING", 0),
             "oldest_waiting_seconds": round(age_seconds(oldest), 3) if oldest else None,
@@ -41,7 +54,7 @@ class Reporting:
         """What the last ``window`` seconds (up to ``until``, default now) looked like: counts
         by state, throughput, wait and run time percentiles, failure rates, and runs per bucket
         for a sparkline. Percentiles come from the newest ``STATS_SAMPLE`` runs of the window."""
-        end = parse_time(until) if until else datetime.now(timezone.utc)
+        end = parse_time(until) if until else now()
         start = end - timedelta(seconds=window)
         bounds = (iso(start), iso(end))
         counts = self.store.count_executions(*bounds)
@@ -71,7 +84,7 @@ class Reporting:
     def failures(self, window: float, until: str | None = None) -> list[dict]:
         """FAILED and TIMEOUT runs of the window grouped by signature: the status and the last
         line of stderr (or the reason), most frequent first."""
-        end = parse_time(until) if until else datetime.now(timezone.utc)
+        end = parse_time(until) if until else now()
         match = ExecutionFilter(
             (Term("status", "FAILED"), Term("status", "TIMEOUT")),
             created_after=iso(end - timedelta(seconds=window)), created_before=iso(end))
@@ -87,7 +100,6 @@ class Reporting:
             if e.created_at >= group["last_seen"]:
                 group["last_seen"], group["example"] = e.created_at, e.execution_id
         return sorted(groups.values(), key=lambda g: (-g["count"], g["signature"]))
-
 
 
 def percentile(ordered: list[float], p: int) -> float | None:
