@@ -79,7 +79,7 @@ def cmd_serve(args) -> int:
     from livecode.api.server import LivecodeServer
 
     settings = _settings(args)
-    settings.ensure_data_dir()
+    os.makedirs(settings.data_dir, mode=0o700, exist_ok=True)
     _check_backends(settings)
     LivecodeServer(settings, embed_worker=True, processes=1,
                    threads=settings.api_threads).run()
@@ -99,11 +99,12 @@ def cmd_api(args) -> int:
 def _check_backends(settings: Settings, sandboxes: bool = True) -> None:
     """Fail before forking anything when a URL is wrong, a backend is down, or (where user code
     will run) a sandbox cannot start."""
+    from livecode.api.introspection import Introspection
     from livecode.core.service import Livecode
 
     livecode = Livecode.open(settings)
     try:
-        report = livecode.health()
+        report = Introspection(livecode).health()
         checks = {**report["checks"], **(report["sandboxes"] if sandboxes else {})}
         failing = {k: v["error"] for k, v in checks.items() if not v["ok"]}
         if failing:

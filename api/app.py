@@ -11,6 +11,7 @@ from livecode.core.service import Livecode
 
 from . import errors
 from .auth import TokenAuth
+from .introspection import Introspection
 from .reporting import Reporting
 from .resources import (CodeSessions, Executions, Health, Languages, LimitsResource, Queues,
                         Stats, SubmitCode, Workers)
@@ -43,15 +44,16 @@ def create_app(livecode: Livecode) -> falcon.App:
     app.add_route("/submit-code", submit)
     app.add_route("/exec-result", submit, suffix="result")
 
-    app.add_route("/languages", Languages(livecode))
-    app.add_route("/limits", LimitsResource(livecode))
+    introspection = Introspection(livecode)
+    app.add_route("/languages", Languages(introspection))
+    app.add_route("/limits", LimitsResource(introspection))
     reporting = Reporting(livecode)
     app.add_route("/workers", Workers(reporting))
     app.add_route("/queues", Queues(reporting))
     stats = Stats(reporting)
     app.add_route("/stats", stats)
     app.add_route("/failures", stats, suffix="failures")
-    app.add_route("/health", Health(livecode))
+    app.add_route("/health", Health(introspection))
     return app
 
 

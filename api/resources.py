@@ -7,6 +7,7 @@ from livecode.core.execution_filter import ExecutionFilter, Term
 from livecode.core.limits import Limits
 from livecode.core.service import Livecode
 
+from .introspection import Introspection
 from .reporting import Reporting
 from .validation import query_int, read_body
 
@@ -140,19 +141,19 @@ class SubmitCode:
 
 
 class Languages:
-    def __init__(self, livecode: Livecode):
-        self.livecode = livecode
+    def __init__(self, introspection: Introspection):
+        self.introspection = introspection
 
     def on_get(self, req, resp):
-        resp.media = {"languages": self.livecode.languages()}
+        resp.media = {"languages": self.introspection.languages()}
 
 
 class LimitsResource:
-    def __init__(self, livecode: Livecode):
-        self.livecode = livecode
+    def __init__(self, introspection: Introspection):
+        self.introspection = introspection
 
     def on_get(self, req, resp):
-        resp.media = self.livecode.limits_report()
+        resp.media = self.introspection.limits()
 
 
 class Workers:
@@ -192,10 +193,10 @@ class Queues:
 
 
 class Health:
-    def __init__(self, livecode: Livecode):
-        self.livecode = livecode
+    def __init__(self, introspection: Introspection):
+        self.introspection = introspection
 
     def on_get(self, req, resp):
-        report = self.livecode.health()
+        report = self.introspection.health()
         resp.status = falcon.HTTP_200 if report["ok"] else falcon.HTTP_503
         resp.media = report

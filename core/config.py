@@ -7,7 +7,6 @@ nothing set every default works on one machine (SQLite file, in-process queue, r
 import os
 import sys
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 
 from .errors import InvalidInput
 from .limits import DEFAULT_CAPS, Limits
@@ -98,20 +97,6 @@ class Settings:
     def option(self, name: str, default=None):
         """A plugin's own option, from ``LIVECODE_<NAME>``."""
         return self.environ.get(ENV_PREFIX + name.upper(), default)
-
-    def ensure_data_dir(self) -> Path:
-        path = Path(self.data_dir)
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return path
-
-    def to_env(self) -> dict:
-        """The environment that reproduces these settings in a child process."""
-        env = {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)
-               if f.name not in STRUCTURED}
-        env.update({ENV_PREFIX + k.upper(): str(v) for k, v in self.limits.to_dict().items()})
-        env.update({ENV_PREFIX + "CAP_" + k.upper(): str(v)
-                    for k, v in self.limit_caps.to_dict().items()})
-        return env
 
 
 STRUCTURED = ("limits", "limit_caps", "environ")

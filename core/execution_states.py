@@ -24,10 +24,6 @@ class Status(str, Enum):
     def __str__(self) -> str:
         return self.value
 
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL
-
 
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.TIMEOUT, Status.CANCELLED})
 

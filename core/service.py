@@ -26,12 +26,13 @@ MAX_PAGE = 200
 
 
 class Livecode:
+    """The service: every operation on sessions and executions, over one store and one queue."""
+
     def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue):
         self.settings = settings
         self.plugins = plugins
         self.store = store
         self.queue = queue
-        self._sandbox_report: dict | None = None
 
     @classmethod
     def open(cls, settings: Settings, plugins: Plugins | None = None) -> "Livecode":
@@ -122,21 +123,6 @@ class Livecode:
     def sandbox_names(self) -> set[str]:
         return {self.sandbox_name(language) for language in self.plugins.languages}
 
-    def sandbox_report(self) -> dict:
-        """Each sandbox in use and the protections it has on this host (or why it cannot run).
-        Sandboxes are probed once per process."""
-        if self._sandbox_report is None:
-            report = {}
-            for name in sorted(self.sandbox_names()):
-                try:
-                    sandbox = self.plugins.create_sandbox(name)
-                    report[name] = {"ok": True, "protections": sandbox.protections()}
-                    sandbox.close()
-                except Exception as exc:
-                    report[name] = {"ok": False, "error": str(exc)}
-            self._sandbox_report = report
-        return self._sandbox_report
-
     def _enqueue(self, execution: Execution) -> Execution:
         self.store.create_execution(execution)
         try:
@@ -155,26 +141,14 @@ class Livecode:
             raise NotFound(f"no execution {execution_id!r}", execution_id=execution_id)
         return execution
 
-    def list_executions(
-        self,
-        session_id: str | None = None,
-        status: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-        match: ExecutionFilter | None = None,
-    ) -> list[Execution]:
-        if status is not None:
-            try:
-                status = Status(status.upper())
-            except ValueError:
-                raise InvalidInput(
-                    f"unknown status {status!r}; one of {', '.join(s.value for s in Status)}"
-                ) from None
+    def list_executions(self, session_id: str | None = None, limit: int = 50,
+                        before: str | None = None,
+                        match: ExecutionFilter | None = None) -> list[Execution]:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         if before is not None:
             self.get_execution(before)
-        return self.store.list_executions(session_id, status, limit, before, match=match)
+        return self.store.list_executions(session_id, None, limit, before, match=match)
 
     def rerun(self, execution_id: str) -> Execution:
         """A new run of exactly what an earlier one ran (code, stdin, limits), linked to it."""
@@ -220,41 +194,6 @@ class Livecode:
             )
         except Exception:
             log.exception("a livecode_execution_state_changed observer failed")
-
-    # --- Introspection ----------------------------------------------------------------------
-
-    def languages(self) -> list[dict]:
-        sandboxes = self.sandbox_report()
-        return [
-            {
-                "name": runner.name,
-                "display_name": runner.display_name or runner.name,
-                "file_extension": runner.file_extension,
-                "version": runner.version(),
-                "sandbox": self.sandbox_name(runner.name),
-                "protections": sandboxes[self.sandbox_name(runner.name)].get("protections"),
-            }
-            for runner in sorted(self.plugins.languages.values(), key=lambda r: r.name)
-        ]
-
-    def limits_report(self) -> dict:
-        return {"defaults": self.settings.limits.to_dict(),
-                "caps": self.settings.limit_caps.to_dict()}
-
-    def health(self) -> dict:
-        checks = {}
-        for name, part in (("store", self.store), ("queue", self.queue)):
-            try:
-                part.ping()
-                checks[name] = {"ok": True}
-            except Exception as exc:
-                checks[name] = {"ok": False, "error": str(exc)}
-        try:
-            checks["queue"]["depth"] = self.queue.depth()
-        except Exception:
-            pass
-        ok = all(c["ok"] for c in checks.values())
-        return {"ok": ok, "checks": checks, "sandboxes": self.sandbox_report()}
 
     # --- Validation -------------------------------------------------------------------------
 

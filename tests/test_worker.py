@@ -8,8 +8,9 @@ import pytest
 
 from conftest import IN_CI
 
+from livecode.api.introspection import Introspection
 from livecode.core.contracts import Sandbox
-from livecode.core.execution_states import Status
+from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.hookspecs import hookimpl
 from livecode.core.plugins import Plugins
 from livecode.core.service import Livecode
@@ -34,7 +35,7 @@ def wait_terminal(livecode, execution_id, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         execution = livecode.get_execution(execution_id)
-        if execution.status.is_terminal:
+        if execution.status in TERMINAL:
             return execution
         time.sleep(0.01)
     raise AssertionError(f"{execution_id} still {execution.status}")
@@ -190,7 +191,7 @@ def test_worker_consumes_a_real_broker_queue(settings_with, broker_url):
         results = _serve_and_run(livecode, ["print('a')", "raise SystemExit(2)", "print('c')"])
         assert [r.status for r in results] == [Status.COMPLETED, Status.FAILED, Status.COMPLETED]
         assert livecode.queue.depth() == 0
-        assert livecode.health()["ok"]
+        assert Introspection(livecode).health()["ok"]
     finally:
         livecode.queue.purge_and_delete()
         livecode.close()

@@ -1,0 +1,60 @@
+"""What the API tells about the deployment itself (``/health``, ``/languages``, ``/limits``):
+whether the store and queue answer, and each sandbox in use with the protections it has here.
+``livecode serve`` and ``livecode api`` also ask it before they start."""
+
+from livecode.core.service import Livecode
+
+
+class Introspection:
+    def __init__(self, livecode: Livecode):
+        self.livecode = livecode
+        self._sandbox_report: dict | None = None
+
+    def sandbox_report(self) -> dict:
+        """Each sandbox in use and the protections it has on this host (or why it cannot run).
+        Sandboxes are probed once per process."""
+        if self._sandbox_report is None:
+            report = {}
+            for name in sorted(self.livecode.sandbox_names()):
+                try:
+                    sandbox = self.livecode.plugins.create_sandbox(name)
+                    report[name] = {"ok": True, "protections": sandbox.protections()}
+                    sandbox.close()
+                except Exception as exc:
+                    report[name] = {"ok": False, "error": str(exc)}
+            self._sandbox_report = report
+        return self._sandbox_report
+
+    def languages(self) -> list[dict]:
+        sandboxes = self.sandbox_report()
+        sandbox_of = self.livecode.sandbox_name
+        return [
+            {
+                "name": runner.name,
+                "display_name": runner.display_name or runner.name,
+                "file_extension": runner.file_extension,
+                "version": runner.version(),
+                "sandbox": sandbox_of(runner.name),
+                "protections": sandboxes[sandbox_of(runner.name)].get("protections"),
+            }
+            for runner in sorted(self.livecode.plugins.languages.values(), key=lambda r: r.name)
+        ]
+
+    def limits(self) -> dict:
+        settings = self.livecode.settings
+        return {"defaults": settings.limits.to_dict(), "caps": settings.limit_caps.to_dict()}
+
+    def health(self) -> dict:
+        checks = {}
+        for name, part in (("store", self.livecode.store), ("queue", self.livecode.queue)):
+            try:
+                part.ping()
+                checks[name] = {"ok": True}
+            except Exception as exc:
+                checks[name] = {"ok": False, "error": str(exc)}
+        try:
+            checks["queue"]["depth"] = self.livecode.queue.depth()
+        except Exception:
+            pass
+        ok = all(c["ok"] for c in checks.values())
+        return {"ok": ok, "checks": checks, "sandboxes": self.sandbox_report()}
