@@ -11,15 +11,11 @@ import os
 import signal
 import sys
 import threading
-import time
 
 from livecode.core.config import Settings
 from livecode.core.contracts import SandboxError
 from livecode.core.errors import LivecodeError
 from livecode.core.plugins import Plugins
-
-TERMINAL = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"}
-
 
 def _backend_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backends (also LIVECODE_<NAME> environment variables)")
@@ -160,16 +156,7 @@ def cmd_run(args) -> int:
     stdin = open(args.stdin, encoding="utf-8").read() if args.stdin else ""
     session = api.post("/code-sessions", {"language": language, "source_code": source})
     queued = api.post(f"/code-sessions/{session['session_id']}/run", {"stdin": stdin})
-    deadline, delay = time.monotonic() + args.wait, 0.005
-    while True:
-        execution = api.get(f"/executions/{queued['execution_id']}")
-        if execution["status"] in TERMINAL:
-            break
-        if time.monotonic() > deadline:
-            raise LivecodeError(f"execution {queued['execution_id']} still "
-                                f"{execution['status']} after {args.wait}s")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.25)
+    execution = api.wait(queued["execution_id"], timeout=args.wait)
     sys.stdout.write(execution["stdout"])
     sys.stderr.write(execution["stderr"])
     if execution["status"] != "COMPLETED":

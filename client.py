@@ -1,31 +1,66 @@
-"""A small client for a livecode server's API: JSON in and out, the API token, and errors worded
-for people. ``livecode run`` and the console use it; it needs nothing beyond the standard library."""
+"""The client for a livecode server's API: JSON in and out, the API token, errors that carry the
+HTTP status and are worded for people, and ``wait`` for a run to end. ``livecode run``, the
+console, the benches and the tests all use it; it needs nothing beyond the standard library.
 
+Each thread keeps one keep-alive connection, as a frontend polling a run does.
+"""
+
+import http.client
 import json
-import urllib.error
+import threading
+import time
 import urllib.parse
-import urllib.request
-
 
 from livecode.core.errors import LivecodeError
+from livecode.core.execution_states import TERMINAL
+
+FINAL_STATUSES = frozenset(str(status) for status in TERMINAL)
 
 
 class ApiError(LivecodeError):
-    """The server refused, or could not be reached."""
+    """The server refused (``status`` is its HTTP status), or could not be reached (``None``)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message, status=status)
+        self.status = status
 
 
 class ApiClient:
     def __init__(self, url: str, token: str | None = None, timeout: float = 10.0):
         self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
+        parts = urllib.parse.urlsplit(self.url)
+        self._connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
+                                  else http.client.HTTPConnection)
+        self._netloc, self._prefix = parts.netloc, parts.path
+        self._local = threading.local()
 
     def get(self, path: str, params=None):
-        query = "?" + urllib.parse.urlencode(params, doseq=True) if params else ""
-        return self._call("GET", path + query)
+        return self._checked("GET", path, params=params)
 
     def post(self, path: str, body=None):
-        return self._call("POST", path, body)
+        return self._checked("POST", path, body)
 
-    def _call(self, method: str, path: str, body=None):
+    def patch(self, path: str, body=None):
+        return self._checked("PATCH", path, body)
+
+    def wait(self, execution_id: str, timeout: float = 60.0, interval: float = 0.05) -> dict:
+        """Poll the execution until it has ended, and return it: first within a millisecond,
+        then backing off to every ``interval`` seconds."""
+        deadline, delay = time.monotonic() + timeout, 0.001
+        while True:
+            execution = self.get(f"/executions/{execution_id}")
+            if execution["status"] in FINAL_STATUSES:
+                return execution
+            if time.monotonic() > deadline:
+                raise ApiError(f"execution {execution_id} still {execution['status']} "
+                               f"after {timeout}s")
+            time.sleep(delay)
+            delay = min(delay * 2, interval)
+
+    def call(self, method: str, path: str, body=None, params=None) -> tuple[int, object]:
+        """The HTTP status and the decoded body, whatever the status; raises only when the
+        server cannot be reached."""
+        query = "?" + urllib.parse.urlencode(params, doseq=True) if params else ""
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
@@ -33,17 +68,35 @@ class ApiClient:
             headers["Content-Type"] = "application/json"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
+        for attempt in (1, 2):
+            reused = getattr(self._local, "conn", None) is not None
+            if not reused:
+                self._local.conn = self._connection_class(self._netloc, timeout=self.timeout)
             try:
-                message = json.load(exc)["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = exc.reason
-            raise ApiError(f"{exc.code}: {message}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ApiError(f"cannot reach {self.url}: {reason}") from None
+                self._local.conn.request(method, self._prefix + path + query, data, headers)
+                response = self._local.conn.getresponse()
+                raw = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                # The server closed an idle keep-alive connection before reading this request:
+                # send it again once on a fresh one, as HTTP clients do.
+                self._local.conn = None
+                if not reused or attempt == 2:
+                    raise ApiError(f"cannot reach {self.url}: {exc}") from None
+            except (OSError, http.client.HTTPException) as exc:
+                self._local.conn = None
+                raise ApiError(f"cannot reach {self.url}: {exc}") from None
+        try:
+            return response.status, (json.loads(raw) if raw else None)
+        except ValueError:
+            return response.status, raw.decode("utf-8", "replace")
+
+    def _checked(self, method: str, path: str, body=None, params=None):
+        status, answer = self.call(method, path, body, params)
+        if status >= 400:
+            try:
+                message = answer["error"]["message"]
+            except (KeyError, TypeError):
+                message = http.client.responses.get(status, "error")
+            raise ApiError(f"{status}: {message}", status)
+        return answer

@@ -11,36 +11,33 @@ one JSON line: requests per refresh and milliseconds per view.
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import LivecodeProcess  # noqa: E402
-
-from livecode.console.views import (DetailView, ExecutionsView, FailuresView,  # noqa: E402
-                                  OverviewView, WorkersView)
-from livecode.client import ApiClient  # noqa: E402
-from livecode.console.query import parse  # noqa: E402
-from livecode.core.execution_states import Status  # noqa: E402
-from livecode.core.limits import Limits  # noqa: E402
-from livecode.core.models import CodeSession, Execution  # noqa: E402
-from livecode.plugins.sqlite_store import SQLiteStore  # noqa: E402
+from livecode.client import ApiClient
+from livecode.console.query import parse
+from livecode.console.views import (DetailView, ExecutionsView, FailuresView, OverviewView,
+                                    WorkersView)
+from livecode.core.execution_states import Status
+from livecode.core.limits import Limits
+from livecode.core.models import CodeSession, Execution
+from livecode.core.timestamps import iso, now
+from livecode.plugins.sqlite_store import SQLiteStore
+from livecode.testing import LivecodeProcess
 
 
 def fill(path: str, count: int) -> str:
     store = SQLiteStore(path)
     conn = store._connect()
-    now = datetime.now(timezone.utc)
+    end = now()
     session = CodeSession.new("python", "print(1)")
     store.create_session(session)
     conn.execute("BEGIN")
     last = None
     for i in range(count):
-        created = now - timedelta(seconds=3600 * (count - i) / count)
-        stamp = created.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        stamp = iso(end - timedelta(seconds=3600 * (count - i) / count))
         failed = i % 5 == 0
         execution = Execution.snapshot(session, "", Limits()).evolve(
             status=Status.FAILED if failed else Status.COMPLETED, created_at=stamp,
@@ -61,7 +58,7 @@ def timed(view, client, n):
     for _ in range(n):
         counting.calls = 0
         started = time.perf_counter()
-        view.fetch(counting, datetime.now(timezone.utc))
+        view.fetch(counting, now())
         samples.append((time.perf_counter() - started) * 1000)
     return {"requests": counting.calls, "ms_p50": round(statistics.median(samples), 2),
             "ms_max": round(max(samples), 2)}
@@ -89,7 +86,7 @@ def main() -> None:
                               {"LIVECODE_STORE": f"sqlite:///{tmp}/bench.db",
                                "LIVECODE_DATA_DIR": tmp}, Path(tmp, "api.log"))
         try:
-            client = ApiClient(api.wait_for(r"listening on (http://\S+)").group(1))
+            client = ApiClient(api.url())
             views = {}
             for name, view in (("overview", OverviewView()), ("executions", ExecutionsView()),
                                ("workers", WorkersView()), ("failures", FailuresView()),

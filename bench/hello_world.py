@@ -12,20 +12,16 @@ with each figure and its ratio to the baseline; only the ratios compare between 
 
 import argparse
 import json
-import os
-import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import Http  # noqa: E402  (the tests' real-HTTP client)
-
-from livecode.core.config import Settings  # noqa: E402
-from livecode.core.plugins import Plugins  # noqa: E402
+from livecode.client import ApiClient
+from livecode.core.config import Settings
+from livecode.core.plugins import Plugins
+from livecode.testing import LivecodeProcess
 
 HELLO = 'print("Hello World")'
 
@@ -42,30 +38,10 @@ def medians_ms(actions: dict, n: int) -> dict:
     return {name: round(statistics.median(values), 2) for name, values in samples.items()}
 
 
-def start_server(tmp: str) -> tuple[subprocess.Popen, str]:
-    log = open(os.path.join(tmp, "serve.log"), "w+")
-    env = {**os.environ, "LIVECODE_DATA_DIR": tmp, "LIVECODE_CONCURRENCY": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "livecode.cli", "serve", "--port", "0"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        match = re.search(r"listening on (http://\S+)", Path(log.name).read_text())
-        if match:
-            return proc, match.group(1)
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"livecode serve did not start:\n{Path(log.name).read_text()}")
-
-
-def round_trip(http: Http, sid: str) -> None:
-    status, queued = http.call("POST", f"/code-sessions/{sid}/run")
-    assert status == 202, queued
-    while True:
-        status, body = http.call("GET", f"/executions/{queued['execution_id']}")
-        if body["status"] in ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"):
-            assert body["stdout"] == "Hello World\n", body
-            return
-        time.sleep(0.001)
+def round_trip(http: ApiClient, sid: str) -> None:
+    queued = http.post(f"/code-sessions/{sid}/run")
+    done = http.wait(queued["execution_id"], interval=0.001)
+    assert done["stdout"] == "Hello World\n", done
 
 
 def hello_parts(data_dir: str):
@@ -87,10 +63,12 @@ def main() -> None:
         main_py.write_text(HELLO)
         same_command = [runner.interpreter, *runner.flags, str(main_py)]
 
-        proc, url = start_server(tmp)
+        server = LivecodeProcess(["serve", "--port", "0"],
+                                 {"LIVECODE_DATA_DIR": tmp, "LIVECODE_CONCURRENCY": "2"},
+                                 Path(tmp, "serve.log"))
         try:
-            http = Http(url)
-            sid = http.call("POST", "/code-sessions", {"source_code": HELLO})[1]["session_id"]
+            http = ApiClient(server.url(), timeout=30)
+            sid = http.post("/code-sessions", {"source_code": HELLO})["session_id"]
             figures = medians_ms({
                 "bare_python3_I_c_ms": lambda: subprocess.run(
                     [runner.interpreter, "-I", "-c", HELLO], capture_output=True),
@@ -99,8 +77,7 @@ def main() -> None:
                 "http_round_trip_ms": lambda: round_trip(http, sid),
             }, n)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            server.stop()
     base = figures["bare_python3_I_c_ms"]
     ratios = {k.replace("_ms", "_ratio"): round(v / base, 3) for k, v in figures.items()}
     print(json.dumps({"n": n, **figures, **ratios,

@@ -13,16 +13,14 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import Http, LivecodeProcess, stop_all  # noqa: E402
-
-from livecode.plugins.python_runner import default_interpreter  # noqa: E402
+from livecode.client import ApiClient
+from livecode.plugins.python_runner import default_interpreter
+from livecode.testing import LivecodeProcess, stop_all
 
 BROKERS = {"redis": "redis://127.0.0.1:6379/14", "amqp": "amqp://guest:guest@127.0.0.1:5672//"}
 HELLO = 'print("Hello World")'
@@ -52,16 +50,15 @@ def measure(broker: str, workers: int, runs: int) -> float:
         api = LivecodeProcess(["api", "--port", "0"], env, Path(tmp, "api.log"))
         processes = [api]
         try:
-            http = Http(api.wait_for(r"listening on (http://\S+)").group(1))
+            http = ApiClient(api.url(), timeout=30)
             for i in range(workers):
                 worker = LivecodeProcess(["worker", "--concurrency", "1"], env,
                                          Path(tmp, f"worker-{i}.log"))
                 processes.append(worker)
                 worker.wait_for("consuming")
-            sid = http.call("POST", "/code-sessions", {"source_code": HELLO})[1]["session_id"]
+            sid = http.post("/code-sessions", {"source_code": HELLO})["session_id"]
             started = time.perf_counter()
-            ids = [http.call("POST", f"/code-sessions/{sid}/run")[1]["execution_id"]
-                   for _ in range(runs)]
+            ids = [http.post(f"/code-sessions/{sid}/run")["execution_id"] for _ in range(runs)]
             for execution_id in ids:
                 result = http.wait(execution_id, timeout=600)
                 assert result["stdout"] == "Hello World\n", result

@@ -2,21 +2,18 @@
 in-process transport or the real Redis, the real subprocess sandbox, real HTTP servers."""
 
 import os
-import re
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from livecode.client import ApiClient
 from livecode.core.config import Settings
 from livecode.core.limits import Limits
 from livecode.core.models import CodeSession, Execution
 from livecode.core.service import Livecode
 from livecode.plugins.kombu_queue.memory_transport import reset as reset_memory_queues
+from livecode.testing import LivecodeProcess, stop_all
 
 REDIS_URL = os.environ.get("LIVECODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
@@ -120,52 +117,6 @@ def sandbox_processes() -> list[int]:
     return found
 
 
-class LivecodeProcess:
-    """A ``livecode`` CLI subprocess (serve, api or worker) with its output kept for failures."""
-
-    def __init__(self, args: list[str], env: dict, log_path: Path):
-        self.log_path = log_path
-        self.log = open(log_path, "w+")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "livecode.cli", *args], env={**os.environ, **env},
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.log_path.read_text())
-            if match:
-                return match
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"no {pattern!r} from livecode; its output:\n"
-                             f"{self.log_path.read_text()}")
-
-    def terminate(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-
-    def stop(self, timeout: float = 30) -> int:
-        self.terminate()
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-
-def stop_all(processes) -> None:
-    """Signal every process first, then wait: they drain in parallel, not one after another."""
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.stop()
-
-
 @pytest.fixture
 def start_livecode(tmp_path):
     started = []
@@ -179,71 +130,15 @@ def start_livecode(tmp_path):
     stop_all(started)
 
 
-class Http:
-    """A small JSON client over real HTTP (keep-alive, like a frontend polling)."""
-
-    def __init__(self, url: str):
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        self.url, self.host, self.port = url, parts.hostname, parts.port
-        self._local = __import__("threading").local()
-
-    def _conn(self):
-        import http.client
-
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        return conn
-
-    def call(self, method: str, path: str, body=None):
-        import json
-
-        import http.client
-
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        for attempt in (1, 2):
-            reused = getattr(self._local, "conn", None) is not None
-            conn = self._conn()
-            try:
-                conn.request(method, path, body=data, headers=headers)
-                response = conn.getresponse()
-                raw = response.read()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # The server closed an idle keep-alive connection before reading this request:
-                # send it again once on a fresh one, as HTTP clients do.
-                self._local.conn = None
-                if not reused or attempt == 2:
-                    raise
-            except Exception:
-                self._local.conn = None
-                raise
-        return response.status, (json.loads(raw) if raw else None)
-
-    def wait(self, execution_id: str, timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status, body = self.call("GET", f"/executions/{execution_id}")
-            assert status == 200, body
-            if body["status"] in ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"):
-                return body
-            time.sleep(0.02)
-        raise AssertionError(f"execution {execution_id} still {body['status']} after {timeout}s")
-
-
 @pytest.fixture
 def serve(start_livecode, tmp_path):
-    """``livecode serve`` on a free port, on the embedded defaults; returns (process, Http)."""
+    """``livecode serve`` on a free port, on the embedded defaults; returns (process, client)."""
 
     def start(**env):
         env = {"LIVECODE_DATA_DIR": str(tmp_path / "data"),
                "LIVECODE_WORK_ROOT": str(_work_root(tmp_path)), **env}
         process = start_livecode("serve", "--port", "0", **env)
-        url = process.wait_for(r"listening on (http://\S+)").group(1)
-        return process, Http(url)
+        return process, ApiClient(process.url(), timeout=30)
 
     return start
 

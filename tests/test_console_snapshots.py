@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import Http
 from livecode.console.app import LivecodeConsole
 from livecode.client import ApiClient
 from livecode.core.execution_states import Status
@@ -78,12 +77,12 @@ def frozen_api(tmp_path_factory, request):
     start = request.getfixturevalue("start_livecode")
     api = start("api", "--port", "0", "--processes", "1",
                 LIVECODE_STORE=f"sqlite:///{root}/frozen.db", LIVECODE_DATA_DIR=str(root))
-    return Http(api.wait_for(r"listening on (http://\S+)").group(1))
+    return ApiClient(api.url(), timeout=30)
 
 
 @pytest.fixture(scope="module")
 def start_livecode(tmp_path_factory):
-    from conftest import LivecodeProcess, stop_all
+    from livecode.testing import LivecodeProcess, stop_all
 
     started = []
 

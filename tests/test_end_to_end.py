@@ -11,12 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import Http, sandbox_processes
+from conftest import sandbox_processes
+from livecode.client import ApiClient
 
 pytestmark = pytest.mark.slow
 
 
-def run_source(http: Http, source: str, stdin: str | None = None) -> dict:
+def run_source(http: ApiClient, source: str, stdin: str | None = None) -> dict:
     status, session = http.call("POST", "/code-sessions", {"language": "python"})
     assert status == 201, session
     sid = session["session_id"]
@@ -124,7 +125,7 @@ def test_api_and_a_separate_worker_over_real_redis(start_livecode, tmp_path, red
     }
     (tmp_path / "runs").mkdir()
     api = start_livecode("api", "--port", "0", "--processes", "2", **env)
-    http = Http(api.wait_for(r"listening on (http://\S+)").group(1))
+    http = ApiClient(api.url(), timeout=30)
     status, queued = http.call("POST", "/submit-code", {"code": "print('via redis')"})
     assert status == 202
     time.sleep(0.5)

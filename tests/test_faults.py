@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Http, LivecodeProcess, sandbox_processes, stop_all
+from conftest import sandbox_processes
+from livecode.client import ApiClient
+from livecode.testing import LivecodeProcess, stop_all
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +126,7 @@ class Cluster:
         }
         self.processes: list[LivecodeProcess] = []
         self.api = self._start("api", "--port", "0", "--processes", "2")
-        self.http = Http(self.api.wait_for(r"listening on (http://\S+)").group(1))
+        self.http = ApiClient(self.api.url(), timeout=30)
         self.workers: list[LivecodeProcess] = []
 
     def _start(self, *args) -> LivecodeProcess:

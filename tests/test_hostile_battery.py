@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IN_CI, Http, LivecodeProcess, docker_problem, sandbox_processes
+from conftest import IN_CI, docker_problem, sandbox_processes
+from livecode.client import ApiClient
+from livecode.testing import LivecodeProcess
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +32,7 @@ SECRET = "livecode-battery-secret-7f3a"
 
 
 class Deployment:
-    def __init__(self, sandbox: str, process: LivecodeProcess, http: Http, root: Path):
+    def __init__(self, sandbox: str, process: LivecodeProcess, http: ApiClient, root: Path):
         self.sandbox, self.process, self.http, self.root = sandbox, process, http, root
         self.work_root = root / "runs"
         self.store_file = root / "data" / "livecode.db"
@@ -77,8 +79,8 @@ def deployment(request, tmp_path_factory):
            "LIVECODE_BATTERY_SECRET": SECRET, "LIVECODE_SANDBOX_STRICT": "1", **LIMITS}
     process = LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log")
     try:
-        url = process.wait_for(r"listening on (http://\S+)", timeout=60).group(1)
-        yield Deployment(sandbox, process, Http(url), root)
+        url = process.url(timeout=60)
+        yield Deployment(sandbox, process, ApiClient(url, timeout=30), root)
     finally:
         process.stop()
 
