@@ -8,8 +8,8 @@ from textual.app import App
 from textual.binding import Binding
 
 from livecode.client import ApiClient, ApiError
+from livecode.core import timestamps
 
-from . import formatting as fmt
 from .views import ExecutionsView, FailuresView, HelpView, OverviewView, PickView, View, WorkersView
 
 MIN_INTERVAL = 0.5
@@ -33,7 +33,7 @@ class LivecodeConsole(App):
     ]
 
     def __init__(self, client: ApiClient, interval: float = 1.5, allow_actions: bool = False,
-                 clock=fmt.utc_now, label: str | None = None):
+                 clock=timestamps.now, label: str | None = None):
         super().__init__()
         self.client = client
         self.label = label or client.url  # what the header calls the deployment

@@ -1,17 +1,17 @@
 """How the console shows times, sizes and states."""
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from rich.text import Text
+
+from livecode.core import timestamps
 
 STATE_STYLES = {"QUEUED": "yellow", "RUNNING": "bold cyan", "COMPLETED": "green",
                 "FAILED": "bold red", "TIMEOUT": "magenta", "CANCELLED": "dim"}
 
 
 def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return timestamps.parse_time(value) if value else None
 
 
 def seconds_between(start: str | None, end: str | datetime | None) -> float | None:
@@ -57,6 +57,3 @@ def short(identifier: str | None, width: int = 8) -> str:
 def percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"
 
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)

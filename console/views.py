@@ -13,16 +13,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static
 
-from . import formatting as fmt
 from livecode.client import ApiClient
+from livecode.core.models import worker_is_lost
+from livecode.core.timestamps import iso
+
+from . import formatting as fmt
 from .query import QueryError, parse
 
 VIEWS = ("overview", "executions", "workers", "failures")
 PAGE = 100
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class View(Screen):
@@ -342,7 +341,7 @@ class WorkersView(View):
         rows = {}
         for worker in data["workers"]:
             age = fmt.seconds_between(worker["last_heartbeat"], now)
-            lost = worker["state"] != "stopped" and age > data["lost_after_seconds"]
+            lost = worker_is_lost(worker["state"], age, data["lost_after_seconds"])
             shown_state = fmt.state("LOST") if lost else Text(worker["state"])
             if lost:
                 shown_state.stylize("bold red")

@@ -117,11 +117,14 @@ class WorkerInfo:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    # The one rule for a worker's liveness: it is live while it beats, lost once it has been
-    # silent for longer than ``lost_after`` without saying it stopped (killed, or its host gone).
-
     def is_live(self, lost_after: float) -> bool:
-        return self.state != "stopped" and age_seconds(self.last_heartbeat) <= lost_after
+        return self.state != "stopped" and not self.is_lost(lost_after)
 
     def is_lost(self, lost_after: float) -> bool:
-        return self.state != "stopped" and age_seconds(self.last_heartbeat) > lost_after
+        return worker_is_lost(self.state, age_seconds(self.last_heartbeat), lost_after)
+
+
+def worker_is_lost(state: str, silent_for: float, lost_after: float) -> bool:
+    """The one rule for a lost worker: silent for longer than ``lost_after`` seconds without
+    having said it stopped (killed, or its host gone). Its runs are recovered elsewhere."""
+    return state != "stopped" and silent_for > lost_after

@@ -195,3 +195,25 @@ def test_worker_consumes_a_real_broker_queue(settings_with, broker_url):
     finally:
         livecode.queue.purge_and_delete()
         livecode.close()
+
+
+def test_a_bug_in_a_message_handler_is_not_taken_for_a_lost_connection(livecode):
+    """Only the broker's connection and channel errors make the consumer reconnect (as Kombu's
+    ConsumerMixin); a bug surfaces instead of looping for ever."""
+    livecode.queue.publish("an-execution")
+
+    def broken(execution_id, done):
+        raise RuntimeError("a bug, not a broker")
+
+    outcome = {}
+
+    def consume():
+        try:
+            livecode.queue.consume(broken, 1, threading.Event())
+        except RuntimeError as exc:
+            outcome["raised"] = exc
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and "a bug" in str(outcome["raised"])

@@ -72,7 +72,7 @@ class DockerSandbox(Sandbox):
             import docker
         except ImportError as exc:
             raise SandboxError("the docker sandbox needs the docker package "
-                               "(pip install docker)") from exc
+                               "(pip install 'livecode[docker]')") from exc
         self.errors = docker.errors
         self.types = docker.types
         try:

@@ -6,15 +6,18 @@ each one on its own thread — Kombu channels are not thread-safe — once the w
 result stored, so a worker that dies mid-run leaves its message to be delivered again.
 """
 
+import importlib.util
 import logging
 import queue as stdlib_queue
 import time
 
 from kombu import Connection, Consumer, Exchange
 from kombu import Queue as KombuQueueSpec
+from kombu.exceptions import OperationalError
 from kombu.pools import connections, producers
 
 from livecode.core.contracts import Queue
+from livecode.core.errors import InvalidInput
 from livecode.core.hookspecs import hookimpl
 
 from .memory_transport import BlockingMemoryTransport
@@ -29,8 +32,14 @@ WATCHDOG_SECONDS = 5.0
 PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2, "interval_max": 1}
 
 
+class SilentConnection(Exception):
+    """Messages wait in the queue but none arrives: the connection died without telling."""
+
+
 class KombuQueue(Queue):
     def __init__(self, url: str, settings):
+        if url.startswith("redis") and importlib.util.find_spec("redis") is None:
+            raise InvalidInput(f"{url!r} needs the redis package (pip install 'livecode[redis]')")
         self.url = url
         self.exchange = Exchange("livecode", type="direct", durable=True)
         self.spec = KombuQueueSpec(settings.queue_name, self.exchange,
@@ -66,10 +75,16 @@ class KombuQueue(Queue):
             self.spec(conn.default_channel).delete()
 
     def consume(self, handler, capacity: int, stop) -> None:
+        # As Kombu's ConsumerMixin: only the broker's connection and channel errors (and the
+        # OperationalError that ensure_connection raises once its retries are spent) mean
+        # "reconnect". Anything else is a bug, and reconnecting in a loop would only hide it.
+        transport = self.connect()
+        lost = (transport.connection_errors + transport.channel_errors
+                + (OperationalError, SilentConnection))
         while not stop.is_set():
             try:
                 self._consume_once(handler, capacity, stop)
-            except Exception as exc:
+            except lost as exc:
                 if stop.is_set():
                     break
                 log.warning("queue %s: connection lost (%s); reconnecting in %.0fs",
@@ -89,8 +104,8 @@ class KombuQueue(Queue):
                 log.error("queue %s: dropping malformed message %r", self.url, body)
                 message.reject()
                 return
-            unacked += 1
             handler(execution_id, lambda requeue=False: finished.put((message, requeue)))
+            unacked += 1  # settled on this thread, so never before this line
 
         def settle(item):
             nonlocal unacked
@@ -129,8 +144,8 @@ class KombuQueue(Queue):
                                     and now - last_delivery >= WATCHDOG_SECONDS):
                                 last_check = now
                                 if self.depth():
-                                    raise ConnectionError("messages wait in the queue but none "
-                                                          "arrives") from None
+                                    raise SilentConnection("messages wait in the queue but "
+                                                           "none arrives") from None
                 finally:
                     # Runs in flight finish and are acknowledged before the connection closes.
                     while unacked:

@@ -17,6 +17,7 @@ from datetime import timezone
 from urllib.parse import urlsplit
 
 from livecode.core.contracts import ResultStore, Store
+from livecode.core.errors import InvalidInput
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
@@ -64,7 +65,11 @@ def _filter_query(match: ExecutionFilter) -> dict:
 
 class MongoStore(Store, ResultStore):
     def __init__(self, url: str, settings):
-        import pymongo
+        try:
+            import pymongo
+        except ImportError:
+            raise InvalidInput(f"{url!r} needs the pymongo package "
+                               "(pip install 'livecode[mongodb]')") from None
 
         self._pymongo = pymongo
         self.client = pymongo.MongoClient(url, serverSelectionTimeoutMS=5000,
