@@ -181,8 +181,8 @@ class Store(ABC):
 
 
 class ResultStore(ABC):
-    """Holds the results of runs apart from their metadata (split mode: seed 000 kept job
-    metadata in SQLite and results in MongoDB). Results are keyed by execution and attempt, so
+    """Holds the results of runs apart from their metadata, for the ``split:`` store (metadata
+    in SQLite, results in MongoDB). Results are keyed by execution and attempt, so
     a stale attempt's write can never show up as the current one's."""
 
     @abstractmethod

@@ -46,10 +46,10 @@ def assert_error(result, status, code=None, fragment=None):
         assert fragment in error["message"]
 
 
-# --- the seed 001 flow ------------------------------------------------------------------------
+# --- the sessions API ------------------------------------------------------------------------
 
 
-def test_seed_001_flow_create_autosave_run_poll(client, livecode, worker):
+def test_sessions_api_create_autosave_run_poll(client, livecode, worker):
     created = new_session(client, language="python")
     assert created["status"] == "ACTIVE" and created["source_code"] == ""
     sid = created["session_id"]
@@ -99,10 +99,10 @@ def test_autosave_with_a_stale_revision_is_a_conflict_that_changes_nothing(clien
     assert client.simulate_get(f"/code-sessions/{sid}").json["source_code"] == "v2"
 
 
-# --- the seed 000 flow ------------------------------------------------------------------------
+# --- the one-shot API -------------------------------------------------------------------------
 
 
-def test_seed_000_flow_submit_code_and_poll_exec_result(client, worker):
+def test_one_shot_api_submit_code_and_poll_exec_result(client, worker):
     submitted = client.simulate_post("/submit-code", json={"code": "raise ValueError('x')"})
     assert submitted.status_code == 202 and submitted.json["status"] == "QUEUED"
     job = submitted.json["jobId"]
@@ -200,7 +200,7 @@ def test_health_is_503_when_the_queue_is_unreachable(settings_with):
         sid = new_session(client, source_code="print(1)")["session_id"]
         assert_error(client.simulate_post(f"/code-sessions/{sid}/run"), 503, "unavailable")
         assert livecode.store.list_executions() == []
-        # Seed 000's one-shot call leaves not even its session behind.
+        # The one-shot call leaves not even its session behind.
         assert_error(client.simulate_post("/submit-code", json={"code": "print(1)"}), 503)
         db = sqlite3.connect(livecode.store.path)
         assert db.execute("SELECT session_id FROM code_sessions").fetchall() == [(sid,)]

@@ -29,7 +29,7 @@ def run_source(http: ApiClient, source: str, stdin: str | None = None) -> dict:
     return http.wait(queued["execution_id"])
 
 
-def test_seed_001_flow_over_http(serve, tmp_path):
+def test_sessions_api_over_http(serve, tmp_path):
     process, http = serve(LIVECODE_WALL_TIME_LIMIT="2")
     hello = run_source(http, 'print("Hello World")')
     assert hello["status"] == "COMPLETED" and hello["stdout"] == "Hello World\n"
@@ -46,7 +46,7 @@ def test_seed_001_flow_over_http(serve, tmp_path):
     assert process.proc.poll() is None
 
 
-def test_seed_000_flow_over_http(serve):
+def test_one_shot_api_over_http(serve):
     _, http = serve()
     status, job = http.call("POST", "/submit-code", {"code": "print(6 * 7)"})
     assert status == 202
@@ -143,7 +143,7 @@ def test_api_and_a_separate_worker_over_real_redis(start_livecode, tmp_path, red
 
 
 @pytest.mark.parametrize("mode", ["mongodb", "split"])
-def test_the_seed_flow_on_mongodb_and_in_split_mode(serve, mongo_url, mode, tmp_path):
+def test_the_sessions_api_on_mongodb_and_in_split_mode(serve, mongo_url, mode, tmp_path):
     env = ({"LIVECODE_STORE": mongo_url} if mode == "mongodb" else
            {"LIVECODE_STORE": f"sqlite:///{tmp_path}/meta.db", "LIVECODE_RESULT_STORE": mongo_url})
     _, http = serve(**env)
