@@ -9,10 +9,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from livecode.core.execution_filter import ExecutionFilter, Term
+from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.service import Livecode
 from livecode.core.timestamps import age_seconds, iso, now, parse_time
 
 STATS_SAMPLE = 5000  # runs a statistics window reads at most
+RAN_TO_AN_END = TERMINAL - {Status.CANCELLED}  # what throughput and failure rates count
 
 
 class Reporting:
@@ -64,7 +66,7 @@ class Reporting:
         waits = sorted((parse_time(e.started_at) - parse_time(e.created_at)).total_seconds()
                        * 1000 for e in sample if e.started_at)
         runs = sorted(e.execution_time_ms for e in sample if e.execution_time_ms is not None)
-        ended = sum(counts.get(s, 0) for s in ("COMPLETED", "FAILED", "TIMEOUT"))
+        ended = sum(counts.get(str(s), 0) for s in RAN_TO_AN_END)
         spark = [0] * buckets
         for e in sample:
             if e.finished_at:
