@@ -121,15 +121,9 @@ class Store(ABC):
     def delete_execution(self, execution_id: str) -> None: ...
 
     @abstractmethod
-    def list_executions(
-        self,
-        session_id: str | None = None,
-        status: Status | None = None,
-        limit: int = 50,
-        before: str | None = None,
-        oldest_first: bool = False,
-        match: ExecutionFilter | None = None,
-    ) -> list[Execution]:
+    def list_executions(self, session_id: str | None = None, status: Status | None = None,
+                        limit: int = 50, before: str | None = None, oldest_first: bool = False,
+                        match: ExecutionFilter | None = None) -> list[Execution]:
         """Newest first (or oldest first). ``before`` is an execution id: only executions
         created before it. ``match`` narrows further (see ``execution_filter``)."""
 

@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from .execution_states import Status
     from .models import Execution
 
+    StoreFactory = Callable[[str, Settings], Store]
+    QueueFactory = Callable[[str, Settings], Queue]
+
 hookspec = pluggy.HookspecMarker("livecode")
 hookimpl = pluggy.HookimplMarker("livecode")
-
-StoreFactory = Callable[[str, "Settings"], "Store"]
-QueueFactory = Callable[[str, "Settings"], "Queue"]
 
 
 # --- What runs ------------------------------------------------------------------------------

@@ -64,13 +64,8 @@ class Livecode:
             raise NotFound(f"no code session {session_id!r}", session_id=session_id)
         return session
 
-    def autosave(
-        self,
-        session_id: str,
-        source_code: str | None = None,
-        language: str | None = None,
-        base_revision: int | None = None,
-    ) -> CodeSession:
+    def autosave(self, session_id: str, source_code: str | None = None,
+                 language: str | None = None, base_revision: int | None = None) -> CodeSession:
         """Save the editor's state. Never starts a run. With ``base_revision``, refuse (409) to
         overwrite a newer save made elsewhere (another tab, another device)."""
         changes = {}

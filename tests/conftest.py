@@ -122,6 +122,8 @@ def start_livecode(tmp_path):
     started = []
 
     def start(*args, **env) -> LivecodeProcess:
+        # Never the user's own ~/.local/share/livecode: each test has its data directory.
+        env = {"LIVECODE_DATA_DIR": str(tmp_path / "data"), **env}
         process = LivecodeProcess(list(args), env, tmp_path / f"livecode-{len(started)}.log")
         started.append(process)
         return process

@@ -46,6 +46,12 @@ def test_two_plugins_registering_one_language_stop_startup_naming_both(settings)
     assert "'python'" in info.value.message and "'python' and" in info.value.message
 
 
+def test_plugin_authors_import_hookimpl_from_the_package():
+    import livecode
+
+    assert livecode.hookimpl is hookimpl and livecode.hookimpl.project_name == "livecode"
+
+
 def test_a_misspelt_hook_fails_loudly(settings):
     class Misspelt:
         @hookimpl
