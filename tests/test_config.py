@@ -58,3 +58,9 @@ def test_every_setting_is_read_back_from_its_environment_variable():
                                   "LIVECODE_DATA_DIR": "/d"})
     again = Settings.from_env(as_environment(settings))
     assert again == settings
+
+
+def test_a_result_store_makes_the_store_a_split_store():
+    settings = Settings.from_env({"LIVECODE_STORE": "sqlite:////d/meta.db",
+                                  "LIVECODE_RESULT_STORE": "mongodb://h:27017/livecode"})
+    assert settings.store == "split:sqlite:////d/meta.db;mongodb://h:27017/livecode"

@@ -243,3 +243,21 @@ def test_split_retention_deletes_the_results_of_every_old_run_page_after_page(
         assert list(results.get_results([late])) == [late]
     finally:
         store.close()
+
+
+def test_the_split_store_is_composed_by_url(tmp_path, mongo_url, settings):
+    from livecode.core.errors import InvalidInput
+    from livecode.core.plugins import Plugins
+
+    plugins = Plugins(settings)
+    store = plugins.open_store(f"split:sqlite:///{tmp_path}/meta.db;{mongo_url}")
+    try:
+        assert isinstance(store.meta, SQLiteStore) and isinstance(store.results, MongoStore)
+        execution = queued(store)
+        assert store.get_execution(execution.execution_id) == execution
+    finally:
+        store.close()
+    with pytest.raises(InvalidInput, match="split:<metadata store URL>;<results store URL>"):
+        plugins.open_store(f"split:sqlite:///{tmp_path}/meta.db")
+    with pytest.raises(InvalidInput, match="cannot hold results apart"):
+        plugins.open_store(f"split:sqlite:///{tmp_path}/meta.db;sqlite:///{tmp_path}/r.db")
