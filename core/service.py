@@ -1,4 +1,4 @@
-"""The operations livecode offers, shared by the API, the worker, the CLI and the console.
+"""The operations livecode offers, shared by the API, the worker and the CLI.
 
 Every rule about sessions and executions lives here (what is valid, which transition is legal,
 what a rejected request must leave untouched), so no front door can bypass one. The service is
