@@ -169,9 +169,9 @@ def test_file_size_limit_stops_a_disk_filler(run, work_root):
 
 def test_memory_limit_stops_a_memory_bomb(run):
     limits = replace(QUICK, memory_limit=128 * 1024)
-    result, (status, _) = run("x = bytearray(512 * 1024 * 1024)", limits=limits)
-    assert status is Status.FAILED
-    assert b"MemoryError" in result.stderr
+    _, (status, reason) = run("x = bytearray(512 * 1024 * 1024)", limits=limits)
+    # A MemoryError under RLIMIT_AS, or an OOM kill in the run's cgroup: the same reason.
+    assert (status, reason) == (Status.FAILED, "memory_limit")
 
 
 def test_protections_are_reported_honestly(settings):

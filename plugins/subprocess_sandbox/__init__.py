@@ -1,15 +1,26 @@
 """The ``subprocess`` sandbox: each run is a child process in its own namespaces, under its own
-uid, under setrlimit limits, with nothing of it left when it ends.
+uid, in its own cgroup, under setrlimit limits, with nothing of it left when it ends.
 
 The worker starts :mod:`.jail` for every run (see its docstring for what it sets up). At start-up
 the sandbox tries the full jail once; where the host refuses a protection (no root, namespaces
-disabled) it says which at start-up and in ``protections()`` and runs without it, or, with
-``LIVECODE_SANDBOX_STRICT=1``, refuses to start.
+disabled, no usable cgroup) it says which at start-up and in ``protections()`` and runs without
+it, or, with ``LIVECODE_SANDBOX_STRICT=1``, refuses to start.
+
+Where a cgroup is usable (:mod:`.cgroups`), the run's limits hold for the whole run: its memory
+(tmpfs included) and its number of processes are bounded by the kernel, and the worker watches
+the run's total CPU time while it lives and ends it at ``cpu_time_limit``. ``cpu_time_ms`` and
+``max_rss_kb`` (the run's peak memory charge) come from the cgroup; the run ends by killing it.
+rlimits stay as a per-process backstop, except ``RLIMIT_AS``, which the cgroup's memory limit
+replaces: runtimes that reserve much more address space than they use (the JVM, Go, V8) fail
+under it, and a program OOM-killed by its cgroup is reported as ``memory_limit`` just as a
+Python ``MemoryError`` is.
 
 Options (environment): ``LIVECODE_SANDBOX_UID_BASE`` and ``LIVECODE_SANDBOX_UID_COUNT``, the range
 of uids runs take one each of (default 2000000000 and 1024); ``LIVECODE_SANDBOX_HIDE``,
 colon-separated paths that runs must not see besides livecode's own data directory;
-``LIVECODE_JAIL_PYTHON``, the interpreter that runs the jail (default: the one livecode runs on).
+``LIVECODE_JAIL_PYTHON``, the interpreter that runs the jail (default: the one livecode runs on);
+``LIVECODE_CGROUP_PARENT``, the cgroup (relative to each cgroup mount) that holds the runs' cgroups
+(default ``livecode``).
 """
 
 import logging
@@ -28,8 +39,9 @@ from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResul
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits, whole_cpu_seconds
 
+from .cgroups import CgroupError, find_tree
 from .process_io import pump
-from .uid_slots import UidSlots
+from .uid_slots import UidSlots, kill_processes_of
 from .workdir import private_workdir
 
 log = logging.getLogger(__name__)
@@ -45,6 +57,8 @@ NAMESPACES = {  # clone flag of each namespace the jail asks for, by protection 
 }
 ALL_NAMESPACES = sum(NAMESPACES.values())
 STOP_GRACE = 2.0  # seconds the jail gets to take its namespace down before it is killed
+# Seconds between two looks at a run's total CPU time: the less CPU is left, the sooner.
+WATCH_MIN, WATCH_MAX = 0.005, 0.025
 
 
 def hidden_paths(paths: list[str]) -> list[str]:
@@ -58,12 +72,13 @@ def hidden_paths(paths: list[str]) -> list[str]:
     return sorted(found)
 
 
-def rlimits(limits: Limits) -> list[tuple[int, int, int]]:
+def rlimits(limits: Limits, address_space: bool) -> list[tuple[int, int, int]]:
+    """Per-process limits; ``address_space`` only where no cgroup bounds the run's memory."""
     cpu = whole_cpu_seconds(limits)
     memory = limits.memory_limit * 1024
     return [
         (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL a second later
-        (resource.RLIMIT_AS, memory, memory),
+        *([(resource.RLIMIT_AS, memory, memory)] if address_space else []),
         (resource.RLIMIT_NPROC, limits.max_processes, limits.max_processes),
         (resource.RLIMIT_FSIZE, limits.max_file_size, limits.max_file_size),
         (resource.RLIMIT_NOFILE, limits.max_open_files, limits.max_open_files),
@@ -85,11 +100,16 @@ class SubprocessSandbox(Sandbox):
                              int(settings.option("SANDBOX_UID_COUNT", 1024)))
         extra = [p for p in settings.option("SANDBOX_HIDE", "").split(":") if p]
         self.hide = hidden_paths([settings.data_dir, lock_dir, self.work_root, *extra])
+        self.cgroups, cgroup_problem = (find_tree(settings.option("CGROUP_PARENT", "livecode"))
+                                        if self.root else (None, "not root"))
+        if self.cgroups:
+            self._sweep_cgroups()
         self.namespaces, self.drop_uid, problem = self._probe()
         missing = [name for name, on in self.protections().items() if not on]
         if missing:
+            problems = "; ".join(p for p in (problem, cgroup_problem) if p)
             message = (f"subprocess sandbox: running WITHOUT {', '.join(missing)}"
-                       + (f" ({problem})" if problem else ""))
+                       + (f" ({problems})" if problems else ""))
             if settings.option("SANDBOX_STRICT", "0") not in ("0", "", "false"):
                 raise SandboxError(message + "; LIVECODE_SANDBOX_STRICT=1 forbids that")
             log.warning(message)
@@ -108,8 +128,38 @@ class SubprocessSandbox(Sandbox):
                 problem = str(exc)
         raise SandboxError(f"the subprocess sandbox cannot run anything here: {problem}")
 
+    def _sweep_cgroups(self) -> None:
+        """Kill and remove the run cgroups that workers now gone left behind: those of slots no
+        one holds, and probes of dead processes."""
+        for name in self.cgroups.children():
+            if name.isdigit():
+                with self.uids.hold_if_free(int(name)) as free:
+                    if free:
+                        self._clear_cgroup(name)
+            elif name.startswith("probe-") and not _alive(int(name.removeprefix("probe-"))):
+                self._clear_cgroup(name)
+
+    def _clear_cgroup(self, name: str) -> bool:
+        try:
+            self.cgroups.cgroup(name).remove()
+            return True
+        except (OSError, CgroupError) as exc:
+            log.error("subprocess sandbox: cannot clear cgroup %s: %s", name, exc)
+            return False
+
+    def _clear_slot(self, uid: int) -> bool:
+        """Called on claiming a uid slot: whatever an earlier run of it left is killed first."""
+        if self.cgroups:
+            return self._clear_cgroup(str(uid))
+        return kill_processes_of(uid)
+
+    def _use_cgroups(self, drop_uid: bool) -> bool:
+        return self.cgroups is not None and drop_uid  # one cgroup per uid slot
+
     def protections(self) -> dict[str, bool]:
         found = {name: bool(self.namespaces & flag) for name, flag in NAMESPACES.items()}
+        cgroups = (self.cgroups.protections() if self._use_cgroups(self.drop_uid)
+                   else dict.fromkeys(("cgroup_memory", "cgroup_pids", "cgroup_cpu"), False))
         return {
             "rlimits": True,
             "unprivileged_user": self.drop_uid,
@@ -119,6 +169,7 @@ class SubprocessSandbox(Sandbox):
             "private_tmp": found["mount_namespace"],
             "kills_every_descendant": found["pid_namespace"],
             "clean_environment": True,
+            **cgroups,
         }
 
     def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
@@ -126,7 +177,13 @@ class SubprocessSandbox(Sandbox):
 
     def _run(self, program, stdin, limits, namespaces, drop_uid) -> SandboxResult:
         with ExitStack() as stack:
-            uid = stack.enter_context(self.uids.acquire()) if drop_uid else -1
+            uid = stack.enter_context(self.uids.acquire(self._clear_slot)) if drop_uid else -1
+            cgroup = None
+            if self._use_cgroups(drop_uid):
+                cgroup = self.cgroups.cgroup(str(uid))
+                # One more process than the program may have: the jail's own, PID 1 of the run.
+                cgroup.create(limits.memory_limit * 1024, limits.max_processes + 1)
+                stack.callback(self._clear_cgroup, str(uid))
             if namespaces & NAMESPACES["mount_namespace"]:
                 workdir = None  # the jail makes a private tmpfs; the host never touches its files
             else:
@@ -143,9 +200,11 @@ class SubprocessSandbox(Sandbox):
                 "disk_limit": limits.disk_limit,
                 "uid": uid,
                 "gid": uid,
-                "rlimits": rlimits(limits),
+                "rlimits": rlimits(limits, address_space=not (
+                    cgroup and self.cgroups.protections()["cgroup_memory"])),
+                "cgroup_procs": cgroup.procs_files if cgroup else [],
             }
-            return self._spawn(spec, stdin, limits, own_pid_namespace=bool(
+            return self._spawn(spec, stdin, limits, cgroup, own_pid_namespace=bool(
                 namespaces & NAMESPACES["pid_namespace"]))
 
     @staticmethod
@@ -159,7 +218,7 @@ class SubprocessSandbox(Sandbox):
                     break
         return argv
 
-    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, own_pid_namespace: bool):
+    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool):
         spec_r, spec_w = os.pipe()
         status_r, status_w = os.pipe()
         started = time.monotonic()
@@ -189,12 +248,18 @@ class SubprocessSandbox(Sandbox):
             except ProcessLookupError:
                 pass
 
+        watch = RunWatch(cgroup, limits) if cgroup else None
         try:
             captured = pump(proc, stdin, limits.output_limit,
-                            started + limits.wall_time_limit, stop)
+                            started + limits.wall_time_limit, stop, watch)
         finally:
             stop()
             status, usage = _reap(proc, STOP_GRACE)
+            if cgroup:
+                try:
+                    cgroup.kill()  # what outlived the jail, so the figures below are final
+                except CgroupError as exc:
+                    log.error("subprocess sandbox: %s", exc)
             proc.stdout.close()
             proc.stderr.close()
             with os.fdopen(status_r, "rb") as status_file:
@@ -206,7 +271,12 @@ class SubprocessSandbox(Sandbox):
             raise SandboxError(f"the jail could not start the program: {failure}")
         exec_at = int(exec_line.split()[1]) / 1e9
         ended = captured.exited_at or time.monotonic()
-        cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+        if cgroup:
+            cpu_ms, peak = cgroup.cpu_ns() / 1e6, cgroup.peak_bytes()
+            max_rss_kb = None if peak is None else peak // 1024
+            out_of_memory = cgroup.oom_kills() > 0
+        else:  # the jail's rusage; its maxrss would be the worker's, from before the exec
+            cpu_ms, max_rss_kb, out_of_memory = (usage.ru_utime + usage.ru_stime) * 1000, None, False
         code = os.waitstatus_to_exitcode(status)
         sig = -code if code < 0 else None
         limit_hit = None
@@ -214,6 +284,10 @@ class SubprocessSandbox(Sandbox):
             limit_hit = "wall_time_limit"
         elif captured.truncated:
             limit_hit = "output_limit"
+        elif watch and watch.hit:
+            limit_hit = watch.hit
+        elif out_of_memory:
+            limit_hit = "memory_limit"
         elif sig in (signal.SIGXCPU, signal.SIGKILL) and cpu_ms >= limits.cpu_time_limit * 1000:
             limit_hit = "cpu_time_limit"
         return SandboxResult(
@@ -222,11 +296,45 @@ class SubprocessSandbox(Sandbox):
             stderr=bytes(captured.stderr),
             wall_time_ms=max(0.0, (ended - exec_at) * 1000),
             cpu_time_ms=round(cpu_ms, 3),
-            max_rss_kb=usage.ru_maxrss,
+            max_rss_kb=max_rss_kb,
             signal=sig,
             truncated=captured.truncated,
             limit_hit=limit_hit,
         )
+
+
+class RunWatch:
+    """Looks at a live run's cgroup every few milliseconds and says when the run must end: its
+    processes together used ``cpu_time_limit`` of CPU, or the kernel OOM-killed one of them (on
+    cgroup v1 the others would go on without it)."""
+
+    def __init__(self, cgroup, limits: Limits):
+        self.cgroup = cgroup
+        self.limit_ns = limits.cpu_time_limit * 1e9
+        self.cpus = len(os.sched_getaffinity(0))
+        self.hit: str | None = None
+
+    def __call__(self) -> float | None:
+        """Seconds until the next look, or ``None``: end the run now (``hit`` says why)."""
+        if self.cgroup.oom_kills():
+            self.hit = "memory_limit"
+            return None
+        left = self.limit_ns - self.cgroup.cpu_ns()
+        if left <= 0:
+            self.hit = "cpu_time_limit"
+            return None
+        # All CPUs busy use ``left`` in left/cpus seconds: look again well before that.
+        return min(WATCH_MAX, max(WATCH_MIN, left / 1e9 / self.cpus / 2))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
 
 
 def _reap(proc, grace: float):

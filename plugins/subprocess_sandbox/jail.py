@@ -116,10 +116,23 @@ def drop_privileges(uid, gid):
     os.setuid(uid)  # with no keep-caps, this clears every capability
 
 
+def join_cgroup(spec):
+    """Move this process (PID 1 of the run, still root) into the run's cgroup, so that everything
+    the run starts is counted, limited and killed with it. "0" means the writer itself: its pid
+    in this PID namespace (1) would name another process on the host."""
+    for path in spec.get("cgroup_procs", []):
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+
+
 def become_program(spec, status_fd):
     """In the child: finish the jail and exec. Never returns."""
     try:
         prctl(PR_SET_PDEATHSIG, SIGKILL)
+        join_cgroup(spec)
         if spec["namespaces"] & CLONE_NEWNS:
             workdir = private_filesystem(spec)
         else:

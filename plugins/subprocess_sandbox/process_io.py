@@ -23,9 +23,12 @@ class Captured:
     exited_at: float | None = None
 
 
-def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill) -> Captured:
+def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=None) -> Captured:
     """Run the I/O of ``proc`` until it exits, the deadline passes (``timed_out``) or a stream
-    exceeds ``output_limit`` (``truncated``). ``kill()`` kills the whole process group."""
+    exceeds ``output_limit`` (``truncated``). ``kill()`` kills the whole process group.
+
+    ``watch()``, if given, is called at once and then when the seconds it returned have passed;
+    when it returns ``None`` the run is killed (the watch knows why)."""
     captured = Captured()
     buffers = {proc.stdout.fileno(): captured.stdout, proc.stderr.fileno(): captured.stderr}
     pidfd = os.pidfd_open(proc.pid)
@@ -42,13 +45,26 @@ def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill) -> Captur
         else:
             proc.stdin.close()
         killed = False
+        next_look = time.monotonic()
         while sel.get_map():
             now = time.monotonic()
             if now >= deadline:
                 if captured.exited_at is None:
                     captured.timed_out = True
                 break
-            for key, _ in sel.select(deadline - now):
+            if watch and now >= next_look:
+                wait = watch()
+                if wait is None:
+                    if not killed:
+                        kill()
+                        killed = True
+                    watch = None
+                else:
+                    next_look = now + wait
+            timeout = deadline - now
+            if watch:
+                timeout = min(timeout, max(0.0, next_look - now))
+            for key, _ in sel.select(timeout):
                 fd = key.fd
                 if fd == pidfd:
                     captured.exited_at = time.monotonic()
