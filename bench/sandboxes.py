@@ -4,8 +4,10 @@
 
 Measures, as medians over ``--n`` interleaved rounds: a bare ``python3 -I -c`` spawn of the
 interpreter the runner uses, the subprocess sandbox's ``run``, a bare ``docker run --rm`` of the
-sandbox image, and the docker sandbox's ``run``. Prints one JSON line with the figures and each
-sandbox's ratio to its bare baseline. The docker figures are left out when no engine answers.
+sandbox image, and the docker sandbox's ``run``; and the subprocess sandbox's ``run`` with its
+per-run cgroup turned off (the same jail, limits per process only), for what the cgroup costs.
+Prints one JSON line with the figures and each sandbox's ratio to its bare baseline. The docker
+figures are left out when no engine answers; the cgroup ones where the host has no usable cgroup.
 """
 
 import argparse
@@ -31,6 +33,11 @@ def main() -> None:
             "subprocess_sandbox_ms": lambda: subprocess_sandbox.run(
                 program, b"", settings.limits),
         }
+        if subprocess_sandbox.cgroups:
+            without_cgroups = plugins.create_sandbox("subprocess")
+            without_cgroups.cgroups = None
+            actions["subprocess_sandbox_without_cgroups_ms"] = lambda: without_cgroups.run(
+                program, b"", settings.limits)
         try:
             docker_sandbox = plugins.create_sandbox("docker")
             image = docker_sandbox.images["python"]
@@ -45,6 +52,9 @@ def main() -> None:
         figures = medians_ms(actions, n)
     ratios = {"subprocess_sandbox_over_bare_python": round(
         figures["subprocess_sandbox_ms"] / figures["bare_python_ms"], 3)}
+    if "subprocess_sandbox_without_cgroups_ms" in figures:
+        ratios["subprocess_sandbox_over_without_cgroups"] = round(
+            figures["subprocess_sandbox_ms"] / figures["subprocess_sandbox_without_cgroups_ms"], 3)
     if "docker_sandbox_ms" in figures:
         ratios["docker_sandbox_over_bare_docker_run"] = round(
             figures["docker_sandbox_ms"] / figures["bare_docker_run_ms"], 3)

@@ -135,22 +135,24 @@ class SubprocessSandbox(Sandbox):
             if name.isdigit():
                 with self.uids.hold_if_free(int(name)) as free:
                     if free:
-                        self._clear_cgroup(name)
+                        self._clear_cgroup(self.cgroups.cgroup(name))
             elif name.startswith("probe-") and not _alive(int(name.removeprefix("probe-"))):
-                self._clear_cgroup(name)
+                self._clear_cgroup(self.cgroups.cgroup(name))
 
-    def _clear_cgroup(self, name: str) -> bool:
+    @staticmethod
+    def _clear_cgroup(cgroup) -> bool:
+        """Kill and remove ``cgroup``; False (and an error in the log) if it cannot be emptied."""
         try:
-            self.cgroups.cgroup(name).remove()
+            cgroup.remove()
             return True
         except (OSError, CgroupError) as exc:
-            log.error("subprocess sandbox: cannot clear cgroup %s: %s", name, exc)
+            log.error("subprocess sandbox: cannot clear cgroup %s: %s", cgroup.paths[0], exc)
             return False
 
     def _clear_slot(self, uid: int) -> bool:
         """Called on claiming a uid slot: whatever an earlier run of it left is killed first."""
         if self.cgroups:
-            return self._clear_cgroup(str(uid))
+            return self._clear_cgroup(self.cgroups.cgroup(str(uid)))
         return kill_processes_of(uid)
 
     def _use_cgroups(self, drop_uid: bool) -> bool:
@@ -181,9 +183,12 @@ class SubprocessSandbox(Sandbox):
             cgroup = None
             if self._use_cgroups(drop_uid):
                 cgroup = self.cgroups.cgroup(str(uid))
-                # One more process than the program may have: the jail's own, PID 1 of the run.
-                cgroup.create(limits.memory_limit * 1024, limits.max_processes + 1)
-                stack.callback(self._clear_cgroup, str(uid))
+                stack.callback(self._clear_cgroup, cgroup)
+                try:
+                    # One more process than the program may have: the jail's, PID 1 of the run.
+                    cgroup.create(limits.memory_limit * 1024, limits.max_processes + 1)
+                except OSError as exc:
+                    raise SandboxError(f"cannot make the run's cgroup: {exc}") from exc
             if namespaces & NAMESPACES["mount_namespace"]:
                 workdir = None  # the jail makes a private tmpfs; the host never touches its files
             else:
