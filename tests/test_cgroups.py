@@ -233,3 +233,52 @@ def test_a_worker_sweeps_the_cgroups_of_slots_no_one_holds(tmp_path):
             tree.cgroup(name).remove()
         for path in tree.parents:
             os.rmdir(path)
+
+
+STEP_DOWN_PROBE = """
+import json, os, sys
+from livecode.core.config import Settings
+from livecode.core.limits import Limits
+from livecode.core.plugins import Plugins
+from livecode.core.worker import outcome
+settings = Settings.from_env({**os.environ, "LIVECODE_DATA_DIR": sys.argv[1],
+                              "LIVECODE_WORK_ROOT": sys.argv[1]})
+plugins = Plugins(settings)
+runner, sandbox = plugins.languages["python"], plugins.create_sandbox("subprocess")
+hello = sandbox.run(runner.build("print('still runs')"), b"", settings.limits)
+bomb = sandbox.run(runner.build("x = b'x' * (512 << 20)"), b"", Limits(memory_limit=128 * 1024))
+print(json.dumps({"protections": sandbox.protections(), "stdout": hello.stdout.decode(),
+                  "max_rss_kb": hello.max_rss_kb, "bomb": outcome(bomb, runner)[1]}))
+"""
+
+
+def _with_read_only_cgroups(tmp_path, **env):
+    """The probe on a real host whose cgroup hierarchies livecode may not write (as in a
+    container that mounts them read-only): a private mount namespace with them remounted so."""
+    remounts = " && ".join(f"mount -o remount,bind,ro {path}"
+                           for path in sorted({*V1_MOUNTS.values(), *filter(None, [V2_MOUNT])}))
+    return subprocess.run(
+        ["unshare", "--mount", "/bin/sh", "-c", f'{remounts} && exec "$@"', "sh",
+         PYTHON, "-c", STEP_DOWN_PROBE, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+
+
+def test_without_a_usable_cgroup_the_sandbox_says_so_and_limits_per_process(tmp_path):
+    result = _with_read_only_cgroups(tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = __import__("json").loads(result.stdout)
+    assert report["stdout"] == "still runs\n"
+    assert {name: report["protections"][name] for name in
+            ("cgroup_memory", "cgroup_pids", "cgroup_cpu")} == dict.fromkeys(
+        ("cgroup_memory", "cgroup_pids", "cgroup_cpu"), False)
+    assert report["protections"]["pid_namespace"] and report["protections"]["process_limit"]
+    assert report["max_rss_kb"] is None  # not the worker's memory passed off as the program's
+    assert report["bomb"] == "memory_limit"  # RLIMIT_AS is back: a MemoryError
+    assert "running WITHOUT cgroup_memory, cgroup_pids, cgroup_cpu" in result.stderr
+
+
+def test_strict_mode_refuses_to_run_without_a_cgroup(tmp_path):
+    result = _with_read_only_cgroups(tmp_path, LIVECODE_SANDBOX_STRICT="1")
+    assert result.returncode != 0
+    assert "LIVECODE_SANDBOX_STRICT=1 forbids that" in result.stderr
+    assert "cgroup_memory" in result.stderr
