@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IN_CI, LivecodeProcess, Http, docker_problem
+from conftest import IN_CI, docker_problem
+from livecode.client import ApiClient
+from livecode.testing import LivecodeProcess
 from test_hostile_battery import Deployment
 
 pytestmark = pytest.mark.slow
@@ -47,8 +49,8 @@ def deployment(request, tmp_path_factory):
            "LIVECODE_SANDBOX_UID_COUNT": "1", **LIMITS}
     process = LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log")
     try:
-        url = process.wait_for(r"listening on (http://\S+)", timeout=60).group(1)
-        yield Deployment(sandbox, process, Http(url), root)
+        url = process.url(timeout=60)
+        yield Deployment(sandbox, process, ApiClient(url, timeout=30), root)
     finally:
         process.stop()
 
