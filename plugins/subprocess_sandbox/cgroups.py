@@ -70,7 +70,7 @@ def _field(text: str, key: str) -> int:
 class Cgroup:
     """One run's cgroup: its directory in each hierarchy that holds one of its controllers."""
 
-    FREEZE = ("", "", "")  # (controller, file, frozen value, thawed value) in subclasses
+    FREEZE: tuple[str, str, str, str]  # controller, file, frozen value, thawed value
 
     def __init__(self, dirs: dict[str, str]):
         self.dirs = dirs  # controller -> directory ("" for v2's single directory)
@@ -112,19 +112,21 @@ class Cgroup:
         return self._parse_cpu(self._poll(self._cpu_file()))
 
     def kill(self) -> None:
-        """SIGKILL every process in the cgroup and wait until it is empty. Freezing first means no
-        process can fork between the read of the list and the kills."""
+        """SIGKILL every process in the cgroup and wait until it is empty. The list is read while
+        the cgroup is frozen, so no process forks between the read and the kills; a process still
+        freezing might, hence the loop."""
         controller, name, frozen, thawed = self.FREEZE
         state = self.file(controller, name)
         deadline = time.monotonic() + EMPTY_DEADLINE
-        while pids := self.pids():
+        while self.pids():
             _write(state, frozen)
-            for pid in pids:
+            for pid in self.pids():
                 with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             _write(state, thawed)  # killed processes die only once thawed
             if time.monotonic() > deadline:
-                raise CgroupError(f"{self.paths[0]} still holds {sorted(pids)} after SIGKILL")
+                raise CgroupError(f"{self.paths[0]} still holds {sorted(self.pids())} after "
+                                  "SIGKILL")
             time.sleep(STEP)
 
     def remove(self) -> None:
@@ -287,9 +289,6 @@ class CgroupV1Tree(CgroupTree):
         self.dirs = {c: os.path.join(mounts[c], parent) for c in V1_CONTROLLERS}
         for path in self.parents:
             os.makedirs(path, 0o755, exist_ok=True)
-        # Whatever the parent held (an earlier livecode, the operator's settings) is its own.
-        with suppress(OSError):
-            _write(os.path.join(self.dirs["memory"], "memory.use_hierarchy"), "1")
 
     @property
     def parents(self):
