@@ -262,19 +262,23 @@ class CgroupTree:
         return found
 
     def check(self) -> None:
-        """Prove on this host that a process can join a run cgroup and be counted and killed."""
+        """Prove on this host that a run cgroup can be made with its limits, joined by a process
+        (as the jail's child joins it), counted and removed."""
         probe = self.cgroup(f"probe-{os.getpid()}")
         probe.remove()
-        probe.create(64 << 20, 8)
-        joined = subprocess.run(
-            ["/bin/sh", "-c", 'for p; do echo 0 > "$p" || exit 1; done; i=0; '
-             'while [ $i -lt 1000 ]; do i=$((i+1)); done', "sh", *probe.procs_files],
-            stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
-        if joined.returncode:
-            raise CgroupError(f"cannot join a run cgroup: {joined.stderr.decode()[-200:]}")
-        if not probe.cpu_ns():
-            raise CgroupError("a process that joined a run cgroup was not counted")
-        probe.remove()
+        try:
+            probe.create(64 << 20, 8)
+            joined = subprocess.run(
+                ["/bin/sh", "-c", 'for p; do echo 0 > "$p" || exit 1; done; i=0; '
+                 'while [ $i -lt 1000 ]; do i=$((i+1)); done', "sh", *probe.procs_files],
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+            if joined.returncode:
+                raise CgroupError(f"cannot join a run cgroup: {joined.stderr.decode()[-200:]}")
+            if not probe.cpu_ns():
+                raise CgroupError("a process that joined a run cgroup was not counted")
+        finally:
+            with suppress(OSError, CgroupError):
+                probe.remove()
 
     @property
     def parents(self) -> list[str]:
