@@ -293,7 +293,10 @@ class SubprocessSandbox(Sandbox):
             limit_hit = watch.hit
         elif out_of_memory:
             limit_hit = "memory_limit"
-        elif sig in (signal.SIGXCPU, signal.SIGKILL) and cpu_ms >= limits.cpu_time_limit * 1000:
+        elif cpu_ms >= limits.cpu_time_limit * 1000 and (
+                cgroup or sig in (signal.SIGXCPU, signal.SIGKILL)):
+            # The run's total passed the limit between two looks (it counts even if the run then
+            # ended by itself), or RLIMIT_CPU ended a process.
             limit_hit = "cpu_time_limit"
         return SandboxResult(
             exit_code=None if sig else code,
