@@ -7,7 +7,8 @@ On a hybrid host (cgroup v1 controllers, cgroup2 mounted at /sys/fs/cgroup/unifi
 hierarchy offers no memory or pids controller, because a controller belongs to one hierarchy and
 these are bound to v1; so the v2 cases that need them skip here, saying so, and run on a pure v2
 host. What v2 has without any controller (joining, cpu.stat, cgroup.kill, cgroup.freeze,
-removal, the sweep) is tested here for real.
+removal) is tested here for real, and so is handing controllers down the levels, with the one
+controller such a host offers on v2 (hugetlb).
 """
 
 import os
@@ -185,6 +186,33 @@ def test_joining_from_a_new_pid_namespace_with_zero(tree):
     assert all(pid > 1 for pid in cgroup.pids())  # host pids, not the namespace's own
     cgroup.remove()
     proc.wait(5)
+
+
+def test_v2_hands_its_controllers_down_to_the_run_cgroups():
+    """The walk that enables controllers level by level, on the real v2 hierarchy, with a
+    controller this host does offer there when memory and pids are bound to v1."""
+    if not V2_MOUNT:
+        pytest.skip("this host mounts no cgroup2 hierarchy")
+    offered = open(f"{V2_MOUNT}/cgroup.controllers").read().split()
+    if not offered:
+        pytest.skip(f"cgroup v2 at {V2_MOUNT} offers no controller at all")
+    controller = "memory" if "memory" in offered else offered[0]
+    root_control = f"{V2_MOUNT}/cgroup.subtree_control"
+    enabled_before = controller in open(root_control).read().split()
+    parent = f"livecode-test-{uuid.uuid4().hex[:8]}/runs"
+    tree = CgroupV2Tree(V2_MOUNT, parent, wanted=(controller,))
+    try:
+        assert tree.controllers == {controller}
+        cgroup = tree.cgroup("run")
+        cgroup.create(64 * MiB, 8)
+        assert controller in open(f"{cgroup.paths[0]}/cgroup.controllers").read().split()
+        cgroup.remove()
+    finally:
+        os.rmdir(tree.path)
+        os.rmdir(os.path.dirname(tree.path))
+        if not enabled_before:  # leave the host's root as it was
+            with open(root_control, "w") as file:
+                file.write(f"-{controller}")
 
 
 def test_probe_finds_a_usable_tree_on_this_host():

@@ -220,7 +220,10 @@ class CgroupV2(Cgroup):
     def peak_bytes(self):
         if "memory" not in self.controllers:
             return None
-        return int(_read(self.file("", "memory.peak")))
+        try:
+            return int(_read(self.file("", "memory.peak")))
+        except FileNotFoundError:  # Linux < 5.19
+            return None
 
     def oom_kills(self):
         if "memory" not in self.controllers:
@@ -305,15 +308,20 @@ class CgroupV1Tree(CgroupTree):
 class CgroupV2Tree(CgroupTree):
     version = 2
 
-    def __init__(self, mount: str, parent: str):
+    def __init__(self, mount: str, parent: str, wanted=V2_CONTROLLERS):
         self.path = os.path.join(mount, parent)
         offered = set(_read(os.path.join(mount, "cgroup.controllers")).split())
-        self.controllers = frozenset(c for c in V2_CONTROLLERS if c in offered)
+        self.controllers = frozenset(c for c in wanted if c in offered)
         os.makedirs(self.path, 0o755, exist_ok=True)
-        wanted = " ".join(f"+{c}" for c in sorted(self.controllers))
-        if wanted:  # each level passes the controllers down to the next one
-            for level in (mount, self.path):
-                _write(os.path.join(level, "cgroup.subtree_control"), wanted)
+        # Each level from the mount down hands the controllers to the next. A level that holds
+        # processes cannot (the "no internal processes" rule), unless it is the host's root.
+        parts = parent.strip("/").split("/")
+        for depth in range(len(parts) + 1):  # the mount, ..., the parent itself
+            level = os.path.join(mount, *parts[:depth])
+            control = os.path.join(level, "cgroup.subtree_control")
+            missing = self.controllers - set(_read(control).split())
+            if missing:
+                _write(control, " ".join(f"+{c}" for c in sorted(missing)))
 
     @property
     def parents(self):
