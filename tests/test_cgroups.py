@@ -310,3 +310,17 @@ def test_strict_mode_refuses_to_run_without_a_cgroup(tmp_path):
     assert result.returncode != 0
     assert "LIVECODE_SANDBOX_STRICT=1 forbids that" in result.stderr
     assert "cgroup_memory" in result.stderr
+
+
+def test_without_cgroup_or_pid_namespace_a_slot_is_cleared_by_its_uid():
+    """The step-down: a slot's earlier run is found by its uid, wherever it went."""
+    from livecode.plugins.subprocess_sandbox.uid_slots import kill_processes_of
+
+    uid = 2_000_990_500  # in the sandbox range, used by no other test
+    def become():
+        os.setsid()
+        os.setgid(uid)
+        os.setuid(uid)
+    daemons = [subprocess.Popen(["sleep", "60"], preexec_fn=become) for _ in range(3)]
+    assert kill_processes_of(uid)
+    assert [d.wait(5) for d in daemons] == [-signal.SIGKILL] * 3

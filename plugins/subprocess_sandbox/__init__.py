@@ -149,10 +149,12 @@ class SubprocessSandbox(Sandbox):
             log.error("subprocess sandbox: cannot clear cgroup %s: %s", cgroup.paths[0], exc)
             return False
 
-    def _clear_slot(self, uid: int) -> bool:
+    def _clear_slot(self, uid: int, namespaces: int) -> bool:
         """Called on claiming a uid slot: whatever an earlier run of it left is killed first."""
         if self.cgroups:
             return self._clear_cgroup(self.cgroups.cgroup(str(uid)))
+        if namespaces & NAMESPACES["pid_namespace"]:
+            return True  # the kernel killed the earlier run's namespace before its init was gone
         return kill_processes_of(uid)
 
     def _use_cgroups(self, drop_uid: bool) -> bool:
@@ -179,7 +181,8 @@ class SubprocessSandbox(Sandbox):
 
     def _run(self, program, stdin, limits, namespaces, drop_uid) -> SandboxResult:
         with ExitStack() as stack:
-            uid = stack.enter_context(self.uids.acquire(self._clear_slot)) if drop_uid else -1
+            uid = (stack.enter_context(self.uids.acquire(
+                lambda slot: self._clear_slot(slot, namespaces))) if drop_uid else -1)
             cgroup = None
             if self._use_cgroups(drop_uid):
                 cgroup = self.cgroups.cgroup(str(uid))
