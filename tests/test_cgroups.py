@@ -86,10 +86,11 @@ def test_a_process_joins_every_hierarchy_of_its_cgroup(tree):
 def test_cpu_time_of_every_process_is_counted_together(tree):
     cgroup = tree.cgroup("run")
     cgroup.create(256 * MiB, 16)
-    spin = "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        break\n" \
-           "end = time.process_time() + 0.2\nwhile time.process_time() < end: pass\n"
+    spin = ("import os, time\nchildren = 0\nfor _ in range(3):\n    if os.fork() == 0:\n"
+            "        break\n    children += 1\n"
+            "end = time.process_time() + 0.2\nwhile time.process_time() < end: pass\n"
+            "for _ in range(children):\n    os.wait()\n")
     joined(cgroup, PYTHON, "-c", spin).wait(30)
-    time.sleep(0.2)  # the forked children end on their own
     assert cgroup.cpu_ns() >= 4 * 0.2e9  # the parent and its three children
     cgroup.remove()
 

@@ -30,10 +30,14 @@ def kill_processes_of(uid: int) -> bool:
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
                 continue
-            with suppress(OSError):
-                if entry.stat(follow_symlinks=False).st_uid == uid:
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    found = True
+            with suppress(OSError, IndexError):
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        continue  # dead already, waiting for its parent to reap it
+                os.kill(int(entry.name), signal.SIGKILL)
+                found = True
         if not found:
             return True
         time.sleep(WAIT_STEP)
