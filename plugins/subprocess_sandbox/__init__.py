@@ -100,8 +100,11 @@ class SubprocessSandbox(Sandbox):
                              int(settings.option("SANDBOX_UID_COUNT", 1024)))
         extra = [p for p in settings.option("SANDBOX_HIDE", "").split(":") if p]
         self.hide = hidden_paths([settings.data_dir, lock_dir, self.work_root, *extra])
-        self.cgroups, cgroup_problem = (find_tree(settings.option("CGROUP_PARENT", "livecode"))
-                                        if self.root else (None, "not root"))
+        if self.root:
+            self.cgroups, cgroup_problem = find_tree(settings.option("CGROUP_PARENT", "livecode"))
+        else:
+            self.cgroups, cgroup_problem = None, ("run cgroups are made by root (a cgroup "
+                                                  "delegated to an ordinary user is not used)")
         if self.cgroups:
             self._sweep_cgroups()
         self.namespaces, self.drop_uid, problem = self._probe()
