@@ -287,7 +287,8 @@ class SubprocessSandbox(Sandbox):
             max_rss_kb = None if peak is None else peak // 1024
             out_of_memory = cgroup.oom_kills() > 0
         else:  # the jail's rusage; its maxrss would be the worker's, from before the exec
-            cpu_ms, max_rss_kb, out_of_memory = (usage.ru_utime + usage.ru_stime) * 1000, None, False
+            cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+            max_rss_kb, out_of_memory = None, False
         code = os.waitstatus_to_exitcode(status)
         sig = -code if code < 0 else None
         limit_hit = None
