@@ -106,6 +106,8 @@ class SubprocessSandbox(Sandbox):
             self.cgroups, cgroup_problem = None, ("run cgroups are made by root (a cgroup "
                                                   "delegated to an ordinary user is not used)")
         if self.cgroups:
+            log.info("subprocess sandbox: a cgroup v%d per run, under %s", self.cgroups.version,
+                     ", ".join(self.cgroups.parents))
             self._sweep_cgroups()
         self.namespaces, self.drop_uid, problem = self._probe()
         missing = [name for name, on in self.protections().items() if not on]
