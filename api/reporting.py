@@ -84,8 +84,8 @@ class Reporting:
         }
 
     def failures(self, window: float, until: str | None = None) -> list[dict]:
-        """FAILED and TIMEOUT runs of the window grouped by signature: the status and the last
-        line of stderr (or the reason), most frequent first."""
+        """FAILED and TIMEOUT runs of the window grouped by signature: the status, the reason
+        and the last line of stderr (or the reason), most frequent first."""
         end = parse_time(until) if until else now()
         match = ExecutionFilter(
             (Term("status", "FAILED"), Term("status", "TIMEOUT")),
@@ -93,7 +93,7 @@ class Reporting:
         groups: dict[tuple, dict] = {}
         for e in self.store.list_executions(limit=STATS_SAMPLE, match=match):
             last_line = (e.stderr.strip().splitlines() or [e.reason or ""])[-1][:200]
-            key = (str(e.status), last_line)
+            key = (str(e.status), e.reason, last_line)
             group = groups.setdefault(key, {
                 "status": key[0], "signature": last_line, "count": 0, "first_seen": e.created_at,
                 "last_seen": e.created_at, "example": e.execution_id, "reason": e.reason})

@@ -2,7 +2,7 @@
 
 Terms on the same field are alternatives (``state:FAILED state:TIMEOUT`` is either); negated
 terms all apply (``!language:python !worker:w3`` excludes both); different fields all apply.
-``status`` and ``language`` match exactly, ``worker`` and ``text`` as substrings (of the worker
+``status``, ``language`` and ``reason`` match exactly, ``worker`` and ``text`` as substrings (of the worker
 id; of stdout or stderr).
 """
 
@@ -12,7 +12,7 @@ from .errors import InvalidInput
 from .execution_states import Status
 from .models import Execution
 
-FIELDS = ("status", "language", "worker", "text")
+FIELDS = ("status", "language", "reason", "worker", "text")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Term:
             return str(execution.status) == self.value.upper()
         if self.field == "language":
             return execution.language == self.value
+        if self.field == "reason":
+            return execution.reason == self.value
         if self.field == "worker":
             return self.value in (execution.worker_id or "")
         return self.value in execution.stdout or self.value in execution.stderr

@@ -185,7 +185,8 @@ def test_filters_terms_negation_text_and_time(store):
         store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
                          {"status": Status.RUNNING, "attempts": 1, "worker_id": worker})
         store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
-                         {"status": status, "stdout": stdout, "stderr": stderr})
+                         {"status": status, "stdout": stdout, "stderr": stderr,
+                          "reason": "nonzero_exit" if status is Status.FAILED else None})
 
     ok, boom, slow, waiting = (queued(store) for _ in range(4))
     finish(ok, Status.COMPLETED, "host:1:w1", stdout="fine\n")
@@ -203,6 +204,10 @@ def test_filters_terms_negation_text_and_time(store):
     assert ids(Term("worker", "w3")) == {boom.execution_id, slow.execution_id}
     assert ids(Term("worker", "w3"), Term("status", "FAILED", negate=True)) == {slow.execution_id}
     assert ids(Term("text", "MemoryError")) == {boom.execution_id}
+    assert ids(Term("reason", "nonzero_exit")) == {boom.execution_id}
+    assert ids(Term("reason", "nonzero_exit", negate=True), Term("status", "QUEUED",
+                                                                  negate=True)) == {
+        ok.execution_id, slow.execution_id}
     assert ids(Term("text", "fine"), Term("language", "python")) == {ok.execution_id}
     assert ids(Term("text", "MemoryError", negate=True), Term("status", "QUEUED")) == {
         waiting.execution_id}

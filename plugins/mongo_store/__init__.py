@@ -37,7 +37,8 @@ def _session(doc: dict) -> CodeSession:
     return CodeSession(**{k: v for k, v in doc.items() if k != "_id"})
 
 
-FIELD_OF = {"status": "status", "language": "language", "worker": "worker_id"}
+FIELD_OF = {"status": "status", "language": "language", "reason": "reason",
+            "worker": "worker_id"}
 
 
 def _filter_query(match: ExecutionFilter) -> dict:

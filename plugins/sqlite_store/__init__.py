@@ -58,7 +58,9 @@ def _from_row(row: sqlite3.Row) -> Execution:
     return Execution.from_dict(data)
 
 
-COLUMN_OF = {"status": "status", "language": "language", "worker": "worker_id"}
+# coalesce: a run without a reason must count as "not this reason" when a reason is excluded.
+COLUMN_OF = {"status": "status", "language": "language", "reason": "coalesce(reason, '')",
+             "worker": "worker_id"}
 
 
 def _filter_sql(match: ExecutionFilter, clauses: list, params: list) -> None:
