@@ -14,7 +14,7 @@ from .auth import TokenAuth
 from .introspection import Introspection
 from .reporting import Reporting
 from .resources import (CodeSessions, Executions, Health, Languages, LimitsResource, Queues,
-                        Stats, SubmitCode, Workers)
+                        Root, Stats, SubmitCode, Workers)
 
 
 def create_app(livecode: Livecode) -> falcon.App:
@@ -26,6 +26,9 @@ def create_app(livecode: Livecode) -> falcon.App:
     json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     app.req_options.media_handlers = json_only
     errors.register(app)
+
+    root = Root()
+    app.add_route("/", root)
 
     sessions = CodeSessions(livecode)
     app.add_route("/code-sessions", sessions)
@@ -54,6 +57,7 @@ def create_app(livecode: Livecode) -> falcon.App:
     app.add_route("/stats", stats)
     app.add_route("/failures", stats, suffix="failures")
     app.add_route("/health", Health(introspection))
+    root.list_routes(app)
     return app
 
 

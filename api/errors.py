@@ -1,7 +1,14 @@
-"""One JSON error shape for every failure, ours or Falcon's::
+"""One JSON error shape for every failure, ours, Falcon's or the HTTP server's::
 
     {"error": {"status": 404, "code": "not_found", "message": "no execution 'x'", ...details}}
+
+One ``code`` per meaning, whoever noticed the problem: a missing route and a missing id are both
+``not_found``. Details name what was wrong: ``field`` (a body field or query parameter),
+``cap`` (the most a limit may be), ``revision`` (the session's current revision).
 """
+
+import json
+import re
 
 import falcon
 
@@ -16,6 +23,20 @@ STATUS_BY_ERROR = {
     errors.Unavailable: falcon.HTTP_503,
 }
 
+# The code of an error nobody gave one, by HTTP status.
+CODE_BY_STATUS = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 414: "uri_too_long",
+    415: "unsupported_media_type", 417: "expectation_failed", 422: "invalid_input",
+    429: "too_many_requests", 431: "headers_too_large", 500: "internal_error",
+    501: "not_implemented", 503: "unavailable",
+}
+
+
+def error_body(status: int, code: str | None, message: str, **details) -> dict:
+    code = code or CODE_BY_STATUS.get(status, "error")
+    return {"error": {**details, "status": status, "code": code, "message": message}}
+
 
 class APIError(falcon.HTTPError):
     def __init__(self, status, code: str, message: str, details: dict | None = None):
@@ -24,28 +45,56 @@ class APIError(falcon.HTTPError):
         self.details = details or {}
 
     def to_dict(self, obj_type=dict):
-        body = {**self.details, "status": self.status_code, "code": self.code,
-                "message": self.description}
-        return obj_type(error=body)
+        return obj_type(error_body(self.status_code, self.code, self.description,
+                                   **self.details))
 
 
 def handle_domain_error(req, resp, exc: errors.LivecodeError, params):
     raise APIError(STATUS_BY_ERROR[type(exc)], exc.code, exc.message, exc.details)
 
 
+PARAM_NAME = re.compile(r'The "([^"]+)" parameter')
+
+
+def handle_invalid_param(req, resp, exc: falcon.HTTPInvalidParam, params):
+    """A query parameter of the wrong type is the same as a body field of the wrong type: 422
+    ``invalid_input`` naming it (Falcon's own would be a 400)."""
+    found = PARAM_NAME.search(exc.description or "")
+    details = {"field": found.group(1)} if found else {}
+    raise APIError(falcon.HTTP_422, "invalid_input", exc.description, details)
+
+
 def serialize_error(req, resp, exc: falcon.HTTPError):
     """Falcon's own errors (malformed JSON, unknown route, wrong method) get our shape too."""
     if isinstance(exc, APIError):
         body = exc.to_dict()
+    elif isinstance(exc, falcon.HTTPRouteNotFound):
+        body = error_body(404, None, f"no route {req.method} {req.path}; GET / lists them")
+    elif isinstance(exc, falcon.HTTPMethodNotAllowed):
+        allowed = (exc.headers or {}).get("Allow", "")
+        body = error_body(405, None, f"{req.path} does not take {req.method}; it takes "
+                                     f"{allowed.replace(', OPTIONS', '') or 'nothing'}")
+    elif isinstance(exc, falcon.HTTPMissingParam):
+        found = PARAM_NAME.search(exc.description or "")
+        body = error_body(400, "missing_parameter", exc.description,
+                          **({"field": found.group(1)} if found else {}))
     else:
-        code = (exc.title or "error").lower().replace(" ", "_")
-        body = {"error": {"status": exc.status_code, "code": code,
-                          "message": exc.description or exc.title}}
+        body = error_body(exc.status_code, None, exc.description or exc.title)
     resp.media = body
     resp.content_type = falcon.MEDIA_JSON
+
+
+def http_error_response(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP response in our shape, for errors the HTTP server answers before the
+    application sees the request (a malformed request line, headers too large)."""
+    body = json.dumps(error_body(status, None, message)).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
 
 
 def register(app: falcon.App) -> None:
     for error_type in STATUS_BY_ERROR:
         app.add_error_handler(error_type, handle_domain_error)
+    app.add_error_handler(falcon.HTTPInvalidParam, handle_invalid_param)
     app.set_error_serializer(serialize_error)

@@ -2,6 +2,7 @@
 
 import falcon
 
+from livecode import __version__
 from livecode.core.errors import InvalidInput
 from livecode.core.execution_filter import ExecutionFilter, Term
 from livecode.core.limits import Limits
@@ -9,12 +10,15 @@ from livecode.core.service import Livecode
 
 from .introspection import Introspection
 from .reporting import Reporting
-from .validation import query_int, read_body
+from .validation import query_int, query_time, read_body
 
 
 # Per-run limits a request may set (Judge0's names), each a number within the server's caps.
 LIMIT_FIELDS = {name: (int, float) if kind is float else int
                 for name, kind in Limits.names().items()}
+
+
+NO_BODY = 64  # bytes: room for an empty JSON object, the body of an action that takes none
 
 
 def split_limits(body: dict) -> dict:
@@ -68,7 +72,8 @@ class CodeSessions:
         resp.media = list_page(self.livecode, req, session_id)
 
 
-FILTER_PARAMS = {"status": "status", "language": "language", "worker": "worker", "q": "text"}
+FILTER_PARAMS = {"status": "status", "language": "language", "reason": "reason", "worker": "worker",
+                 "q": "text"}
 
 
 def execution_filter(req) -> ExecutionFilter:
@@ -81,7 +86,7 @@ def execution_filter(req) -> ExecutionFilter:
             value = raw[1:] if negate else raw
             if value:
                 terms.append(Term(field, value, negate))
-    return ExecutionFilter(tuple(terms), req.get_param("since"), req.get_param("until"))
+    return ExecutionFilter(tuple(terms), query_time(req, "since"), query_time(req, "until"))
 
 
 def list_page(livecode: Livecode, req, session_id=None) -> dict:
@@ -106,9 +111,11 @@ class Executions:
         resp.media = execution_json(self.livecode.get_execution(execution_id))
 
     def on_post_cancel(self, req, resp, execution_id):
+        read_body(req, {}, NO_BODY)  # takes none: anything sent is refused, not ignored
         resp.media = execution_json(self.livecode.cancel(execution_id))
 
     def on_post_rerun(self, req, resp, execution_id):
+        read_body(req, {}, NO_BODY)
         execution = self.livecode.rerun(execution_id)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
@@ -177,11 +184,11 @@ class Stats:
         self.reporting = reporting
 
     def on_get(self, req, resp):
-        resp.media = self.reporting.stats(window(req, 300), req.get_param("until"))
+        resp.media = self.reporting.stats(window(req, 300), query_time(req, "until"))
 
     def on_get_failures(self, req, resp):
         resp.media = {"failures": self.reporting.failures(window(req, 3600),
-                                                          req.get_param("until"))}
+                                                          query_time(req, "until"))}
 
 
 class Queues:
@@ -200,3 +207,25 @@ class Health:
         report = self.introspection.health()
         resp.status = falcon.HTTP_200 if report["ok"] else falcon.HTTP_503
         resp.media = report
+
+
+class Root:
+    """``GET /``: where a newcomer lands: what this is, where the docs are, the health check
+    and every route with its methods (read from the app, so never out of date)."""
+
+    routes: dict[str, list[str]] = {}
+
+    def list_routes(self, app) -> None:
+        from falcon.inspect import inspect_routes
+
+        self.routes = {route.path: sorted({m.method for m in route.methods
+                                           if m.internal is False and m.method != "OPTIONS"})
+                       for route in inspect_routes(app)}
+
+    def on_get(self, req, resp):
+        resp.media = {
+            "name": "livecode", "version": __version__,
+            "docs": "README.md of the livecode package, section API",
+            "health": "/health",
+            "routes": self.routes,
+        }

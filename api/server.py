@@ -6,16 +6,59 @@ that also hosts the worker pool, which is what lets the in-process ``memory://``
 the two: the one-command, nothing-to-install mode.
 """
 
+import errno
+import socket
 import sys
 import threading
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from livecode.core.config import Settings
+from livecode.core.errors import LivecodeError
 from livecode.core.service import Livecode
 from livecode.core.worker import Worker
 
 from .app import create_app
+from .errors import http_error_response
+
+
+class JsonErrorsWorker(ThreadWorker):
+    """gunicorn's threaded worker, except that the errors gunicorn answers itself, before the
+    API sees the request (a malformed request line, headers too large), come in the API's JSON
+    error shape instead of an HTML page. (Served another way, e.g. by an ASGI server, this
+    needs that server's equivalent.)"""
+
+    def init_process(self):
+        # gunicorn writes every such answer through this one function; this process is ours.
+        gunicorn_util.write_error = write_json_error
+        super().init_process()
+
+
+def write_json_error(sock, status_int, reason, mesg):
+    gunicorn_util.write_nonblock(sock, http_error_response(status_int, reason,
+                                                           mesg or reason))
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse in one clear line what gunicorn would answer with tracebacks and retries: a port
+    that is taken or not ours to use."""
+    if not port:
+        return  # any free port
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise LivecodeError(f"port {port} on {host} is already in use; choose another "
+                                f"with --port or LIVECODE_PORT (or stop what listens there)"
+                                ) from None
+        raise LivecodeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose "
+                            f"another address with --host/--port or LIVECODE_HOST/"
+                            f"LIVECODE_PORT") from None
 
 
 class LivecodeServer(BaseApplication):
@@ -25,7 +68,7 @@ class LivecodeServer(BaseApplication):
         self.options = {
             "bind": f"{settings.host}:{settings.port}",
             "workers": processes,
-            "worker_class": "gthread",
+            "worker_class": JsonErrorsWorker,
             "threads": threads,
             # Long enough for the runs in flight to finish when stopping.
             "graceful_timeout": int(settings.limits.wall_time_limit) + 10,
@@ -38,6 +81,10 @@ class LivecodeServer(BaseApplication):
         self._worker_thread = None
         self._livecode = None
         super().__init__()
+
+    def run(self):
+        check_port(self.settings.host, self.settings.port)
+        super().run()
 
     def load_config(self):
         for key, value in self.options.items():

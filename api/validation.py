@@ -4,9 +4,12 @@ Each endpoint declares its fields; anything else in the body, a wrong type or a 
 document is refused before the service is called, so a rejected request changes nothing.
 """
 
+from datetime import datetime, timezone
+
 import falcon
 
 from livecode.core.errors import InvalidInput, PayloadTooLarge
+from livecode.core.models import iso
 
 from .errors import APIError
 
@@ -34,6 +37,10 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
     if not isinstance(body, dict):
         raise InvalidInput(f"the request body must be a JSON object, not {type(body).__name__}")
     aliases = aliases or {}
+    for alias, target in aliases.items():
+        if alias in body and target in body:
+            raise InvalidInput(f"send {target} or {alias}, not both: they are two spellings of "
+                               f"one field", field=target)
     unknown = sorted(set(body) - set(fields) - set(aliases))
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; accepted: "
@@ -41,8 +48,6 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
     values = {}
     for name, value in body.items():
         target = aliases.get(name, name)
-        if target in values:
-            raise InvalidInput(f"{name} and {target} are the same field; send one of them")
         expected = fields[target]
         if value is None:
             continue
@@ -61,6 +66,22 @@ def query_int(req: falcon.Request, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise InvalidInput(f"{name} must be an integer, not {raw!r}", field=name) from None
+
+
+def query_time(req: falcon.Request, name: str) -> str | None:
+    """A moment in the query string (ISO 8601, e.g. 2026-03-02T12:00:00Z; without an offset it
+    is UTC), as the store keeps times; anything else is a 422 naming the parameter."""
+    raw = req.get_param(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name} must be an ISO 8601 time such as 2026-03-02T12:00:00Z, "
+                           f"not {raw!r}", field=name) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return iso(moment)
 
 
 def _type_name(kind) -> str:

@@ -336,6 +336,82 @@ def test_source_at_the_cap_is_accepted(client):
     assert new_session(client, source_code="x" * (64 * 1024))["source_code"] == "x" * 65536
 
 
+def test_every_route_answers_errors_in_one_shape_with_one_code_per_meaning(client, livecode):
+    """For every route the app has: an unknown id, a wrong method and bad bodies each get the
+    same status and code whichever route it is, and change nothing."""
+    from falcon.inspect import inspect_routes
+
+    sid = new_session(client, source_code="print(1)")["session_id"]
+    eid = client.simulate_post(f"/code-sessions/{sid}/run").json["execution_id"]
+    raw = {"Content-Type": "application/json"}
+    checked = 0
+    for route in inspect_routes(client.app):
+        methods = {m.method for m in route.methods if not m.internal and m.method != "OPTIONS"}
+        missing = route.path.replace("{session_id}", "missing").replace("{execution_id}",
+                                                                        "missing")
+        real = route.path.replace("{session_id}", sid).replace("{execution_id}", eid)
+        before = snapshot(livecode)
+        if "{" in route.path:
+            for method in methods:
+                assert_error(client.simulate_request(method, missing), 404, "not_found")
+        wrong = next(m for m in ("DELETE", "PUT", "PATCH", "POST") if m not in methods)
+        assert_error(client.simulate_request(wrong, real), 405, "method_not_allowed",
+                     f"{real} does not take {wrong}")
+        for method in methods & {"POST", "PATCH"}:
+            assert_error(client.simulate_request(method, real, body="{oops", headers=raw),
+                         400, "malformed_json")
+            assert_error(client.simulate_request(method, real, json=[1]), 422, "invalid_input")
+            unknown = client.simulate_request(method, real, json={"nope": 1})
+            assert_error(unknown, 422, "invalid_input", "nope")
+            assert unknown.json["error"]["fields"] == ["nope"]
+            assert_error(client.simulate_request(method, real, body="a=1", headers={
+                "Content-Type": "application/x-www-form-urlencoded"}), 415,
+                "unsupported_media_type")
+        assert snapshot(livecode) == before, route.path
+        checked += 1
+    assert checked >= 15
+    assert_error(client.simulate_get("/no/such/route"), 404, "not_found", "GET / lists")
+
+
+@pytest.mark.parametrize("path,param", [
+    ("/executions", "since"), ("/executions", "until"), ("/stats", "until"),
+    ("/failures", "until"), ("/code-sessions/{sid}/executions", "since"),
+])
+def test_time_parameters_must_be_times(client, path, param):
+    sid = new_session(client)["session_id"]
+    path = path.format(sid=sid)
+    result = client.simulate_get(path, params={param: "yesterday"})
+    assert_error(result, 422, "invalid_input", param)
+    assert result.json["error"]["field"] == param
+    # Any ISO 8601 spelling works, a time without an offset being UTC.
+    for moment in ("2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", "2000-01-01T00:00"):
+        assert client.simulate_get(path, params={param: moment}).status_code == 200, moment
+
+
+def test_both_spellings_of_a_field_are_refused_with_a_sensible_message(client):
+    for body in ({"sourceCode": "a", "source_code": "b"}, {"source_code": "b", "sourceCode": "a"}):
+        result = client.simulate_post("/code-sessions", json=body)
+        assert_error(result, 422, "invalid_input", "send source_code or sourceCode, not both")
+        assert result.json["error"]["field"] == "source_code"
+
+
+def test_a_query_parameter_of_the_wrong_type_is_a_422_naming_it(client):
+    result = client.simulate_get("/stats", params={"window": "abc"})
+    assert_error(result, 422, "invalid_input", "window")
+    assert result.json["error"]["field"] == "window"
+    missing = client.simulate_get("/exec-result")
+    assert_error(missing, 400, "missing_parameter")
+    assert missing.json["error"]["field"] == "jobId"
+
+
+def test_the_root_points_to_the_docs_health_and_every_route(client):
+    root = client.simulate_get("/")
+    assert root.status_code == 200
+    assert root.json["health"] == "/health" and "README" in root.json["docs"]
+    assert root.json["routes"]["/code-sessions/{session_id}"] == ["GET", "PATCH"]
+    assert root.json["routes"]["/executions/{execution_id}/cancel"] == ["POST"]
+
+
 # --- what the console needs -------------------------------------------------------------------
 
 
