@@ -2,6 +2,10 @@
 
 Every flag has an environment variable of the same name (``--store`` / ``LIVECODE_STORE``); a
 flag given on the command line wins.
+
+Exit status: ``livecode run`` exits with its program's own status (124 when the run timed out);
+livecode's own errors (a bad flag, a server that cannot be reached, a refused start) exit with
+125, as ``docker run`` does, so they are never mistaken for a program's.
 """
 
 import argparse
@@ -12,10 +16,26 @@ import signal
 import sys
 import threading
 
+from livecode import __version__
 from livecode.core.config import Settings
 from livecode.core.contracts import SandboxError
 from livecode.core.errors import LivecodeError
 from livecode.core.plugins import Plugins
+
+OWN_ERROR = 125  # livecode's own failures; a program's exit status passes through unchanged
+TIMED_OUT = 124
+DESCRIPTION = ("Run untrusted code for other programs: the API and workers (serve, api, worker), "
+               "a client (run) and the list of plugins.")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one of livecode's own errors (125), not a 2 that a
+    program run by ``livecode run`` could also exit with."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(OWN_ERROR, f"{self.prog}: error: {message}\n")
+
 
 def _backend_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backends (also LIVECODE_<NAME> environment variables)")
@@ -33,9 +53,12 @@ def _listen_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="livecode", description=__doc__.splitlines()[0])
+    parser = Parser(prog="livecode", description=DESCRIPTION,
+                    epilog=f"Exit status: a program's own under run (124: timed out); "
+                           f"{OWN_ERROR}: livecode's own error.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"livecode {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     serve = sub.add_parser("serve", help="API and worker in one process, on embedded defaults")
     _listen_flags(serve)
@@ -56,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("file", help="the program, or - for standard input")
     run.add_argument("--url", default=os.environ.get("LIVECODE_URL", "http://127.0.0.1:8000"),
                      help="server URL (LIVECODE_URL; default http://127.0.0.1:8000)")
-    run.add_argument("--language", help="language (default: from the file's extension)")
+    run.add_argument("--language", help="language (default: from the file's extension; the "
+                     "server's GET /languages lists them)")
     run.add_argument("--stdin", help="a file whose content is the program's standard input")
     run.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the result")
 
@@ -86,20 +110,23 @@ def cmd_api(args) -> int:
     from livecode.api.server import LivecodeServer
 
     settings = _settings(args)
-    _check_backends(settings, sandboxes=False)  # API hosts run no user code
+    _check_backends(settings, sandboxes=False, alone="api")  # API hosts run no user code
     LivecodeServer(settings, embed_worker=False, processes=settings.api_processes,
                    threads=settings.api_threads).run()
     return 0
 
 
-def _check_backends(settings: Settings, sandboxes: bool = True) -> None:
-    """Fail before forking anything when a URL is wrong, a backend is down, or (where user code
-    will run) a sandbox cannot start."""
+def _check_backends(settings: Settings, sandboxes: bool = True, alone: str | None = None) -> None:
+    """Fail before forking anything when a URL is wrong, a backend is down, (where user code
+    will run) a sandbox cannot start, or (``alone``: an API or a worker started on its own) the
+    queue cannot reach another process."""
     from livecode.api.introspection import Introspection
     from livecode.core.service import Livecode
 
     livecode = Livecode.open(settings)
     try:
+        if alone:
+            _refuse_in_process_queue(livecode, settings, alone)
         report = Introspection(livecode).health()
         checks = {**report["checks"], **(report["sandboxes"] if sandboxes else {})}
         failing = {k: v["error"] for k, v in checks.items() if not v["ok"]}
@@ -109,12 +136,27 @@ def _check_backends(settings: Settings, sandboxes: bool = True) -> None:
         livecode.close()
 
 
+def _refuse_in_process_queue(livecode, settings: Settings, command: str) -> None:
+    if livecode.queue.in_process:
+        raise LivecodeError(
+            f"cannot start: the queue {settings.queue} lives inside one process, so a "
+            f"`livecode {command}` started on its own would never meet the other side; set "
+            f"LIVECODE_QUEUE (or --queue) to redis://host:6379/0 or amqp://user:pass@host:5672// "
+            f"on the API and every worker, or run `livecode serve` for both in one process on "
+            f"one machine")
+
+
 def cmd_worker(args) -> int:
     from livecode.core.service import Livecode
     from livecode.core.worker import Worker
 
     settings = _settings(args)
     livecode = Livecode.open(settings)
+    try:
+        _refuse_in_process_queue(livecode, settings, "worker")
+    except LivecodeError:
+        livecode.close()
+        raise
     stop = threading.Event()
 
     def drain(signum, frame):
@@ -142,18 +184,49 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def _read_text(path: str, what: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
+        with open(path, "rb") as file:
+            return file.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        name = "standard input" if path == "-" else path
+        raise LivecodeError(f"{name} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                            f"offset {exc.start}); {what} must be UTF-8") from None
+
+
+def _language(api, args) -> str:
+    """The language to run the file as: ``--language``, else the one whose extension the file
+    has; never a guess."""
+    known = api.get("/languages")["languages"]
+    names = sorted(lang["name"] for lang in known)
+    listing = ", ".join(f"{lang['name']} ({lang['file_extension']})" for lang in
+                        sorted(known, key=lambda lang: lang["name"]))
+    if args.language is not None:
+        if args.language not in names:
+            raise LivecodeError(f"the server has no language {args.language!r}; it has "
+                                f"{listing}")
+        return args.language
+    if args.file == "-" and len(names) == 1:
+        return names[0]  # standard input has no extension; with one language there is no doubt
+    ext = os.path.splitext(args.file)[1]
+    matches = [lang["name"] for lang in known if ext and lang["file_extension"] == ext]
+    if not matches:
+        what = (f"files ending in {ext}" if ext else "standard input" if args.file == "-"
+                else "a file without an extension")
+        raise LivecodeError(f"the server runs no language for {what}; it has {listing}: "
+                            f"name one with --language")
+    return matches[0]
+
+
 def cmd_run(args) -> int:
     from livecode.client import ApiClient
 
     api = ApiClient(args.url, os.environ.get("LIVECODE_API_TOKEN"), timeout=30)
-    source = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
-    language = args.language
-    if language is None:
-        ext = os.path.splitext(args.file)[1]
-        known = api.get("/languages")["languages"]
-        matches = [lang["name"] for lang in known if ext and lang["file_extension"] == ext]
-        language = matches[0] if matches else "python"
-    stdin = open(args.stdin, encoding="utf-8").read() if args.stdin else ""
+    source = _read_text(args.file, "a program")
+    stdin = _read_text(args.stdin, "standard input for a run") if args.stdin else ""
+    language = _language(api, args)
     session = api.post("/code-sessions", {"language": language, "source_code": source})
     queued = api.post(f"/code-sessions/{session['session_id']}/run", {"stdin": stdin})
     execution = api.wait(queued["execution_id"], timeout=args.wait)
@@ -163,7 +236,7 @@ def cmd_run(args) -> int:
         reason = f" ({execution['reason']})" if execution.get("reason") else ""
         print(f"livecode: {execution['status']}{reason}", file=sys.stderr)
     if execution["status"] == "TIMEOUT":
-        return 124
+        return TIMED_OUT
     return execution["exit_code"] if execution["exit_code"] is not None else 1
 
 
@@ -190,10 +263,10 @@ def main(argv=None) -> int:
         return COMMANDS[args.command](args)
     except LivecodeError as exc:
         print(f"livecode: {exc.message}", file=sys.stderr)
-        return 2
+        return OWN_ERROR
     except OSError as exc:
         print(f"livecode: {exc}", file=sys.stderr)
-        return 2
+        return OWN_ERROR
 
 
 if __name__ == "__main__":

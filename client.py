@@ -25,9 +25,17 @@ class ApiError(LivecodeError):
         self.status = status
 
 
+def normalize_url(url: str) -> str:
+    """``localhost:8000`` means ``http://localhost:8000``: a URL without a scheme gets http."""
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    return url.rstrip("/")
+
+
 class ApiClient:
     def __init__(self, url: str, token: str | None = None, timeout: float = 10.0):
-        self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
+        self.url, self.token, self.timeout = normalize_url(url), token, timeout
         parts = urllib.parse.urlsplit(self.url)
         self._connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
                                   else http.client.HTTPConnection)
@@ -97,6 +105,21 @@ class ApiClient:
             try:
                 message = answer["error"]["message"]
             except (KeyError, TypeError):
-                message = http.client.responses.get(status, "error")
+                # Not our error shape: another server, or a proxy in front of ours.
+                raise self._not_livecode(f"answered {method} {path} with {status} "
+                                         f"{http.client.responses.get(status, '')}".rstrip(),
+                                         status) from None
+            if status == 404 and message.startswith("no route"):
+                # Our server, but the URL has a path in front of the routes.
+                raise ApiError(f"{self.url} is a livecode server's address plus a path: "
+                               f"{message} (--url or LIVECODE_URL should be the server's root, "
+                               f"e.g. http://127.0.0.1:8000)", status)
             raise ApiError(f"{status}: {message}", status)
+        if isinstance(answer, str):
+            raise self._not_livecode(f"answered {method} {path} with something not JSON",
+                                     status)
         return answer
+
+    def _not_livecode(self, what: str, status: int | None) -> ApiError:
+        return ApiError(f"{self.url} {what}: it is not a livecode API (check the URL: --url or "
+                        f"LIVECODE_URL, e.g. http://127.0.0.1:8000)", status)

@@ -27,6 +27,8 @@ from livecode.core.timestamps import iso, now
 from livecode.plugins.sqlite_store import SQLiteStore
 from livecode.testing import LivecodeProcess
 
+REDIS_URL = "redis://127.0.0.1:6379/14"  # an API alone needs a queue other processes share
+
 
 def fill(path: str, count: int) -> str:
     store = SQLiteStore(path)
@@ -82,9 +84,12 @@ def main() -> None:
         started = time.perf_counter()
         last = fill(f"{tmp}/bench.db", args.executions)
         filled = time.perf_counter() - started
+        # An API alone needs a queue other processes share: Redis, on a queue of the bench's.
         api = LivecodeProcess(["api", "--port", "0", "--processes", "1"],
                               {"LIVECODE_STORE": f"sqlite:///{tmp}/bench.db",
-                               "LIVECODE_DATA_DIR": tmp}, Path(tmp, "api.log"))
+                               "LIVECODE_DATA_DIR": tmp, "LIVECODE_QUEUE": REDIS_URL,
+                               "LIVECODE_QUEUE_NAME": "bench-console-refresh"},
+                              Path(tmp, "api.log"))
         try:
             client = ApiClient(api.url())
             views = {}

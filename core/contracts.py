@@ -197,6 +197,10 @@ MessageHandler = Callable[[str, Callable[..., None]], None]
 class Queue(ABC):
     """Carries execution ids, nothing else: the worker loads everything from the store."""
 
+    # True when messages never leave the process that published them (``memory://``): an API
+    # and a worker can share such a queue only inside one process (``livecode serve``).
+    in_process = False
+
     @abstractmethod
     def publish(self, execution_id: str) -> None: ...
 

@@ -74,7 +74,7 @@ def test_a_missing_image_is_a_clear_error_naming_the_build_script(engine, settin
 def test_serve_refuses_to_start_without_the_image(engine, start_livecode):
     process = start_livecode("serve", "--port", "0", "--sandbox", "docker",
                              LIVECODE_DOCKER_IMAGE_PYTHON="livecode-python:no-such-tag")
-    assert process.proc.wait(60) == 2
+    assert process.proc.wait(60) == 125
     assert "scripts/build-docker-image" in process.log_path.read_text()
 
 

@@ -122,7 +122,7 @@ def test_third_party_plugin_is_listed_and_a_broken_one_is_skipped_with_a_warning
 
 def test_strict_mode_makes_a_broken_plugin_fatal(third_party):
     result = _livecode(third_party, "plugins", LIVECODE_STRICT_PLUGINS="1")
-    assert result.returncode == 2
+    assert result.returncode == 125
     assert "plugin 'broken'" in result.stderr and "broken on purpose" in result.stderr
 
 

@@ -41,6 +41,7 @@ class KombuQueue(Queue):
         if url.startswith("redis") and importlib.util.find_spec("redis") is None:
             raise InvalidInput(f"{url!r} needs the redis package (pip install 'livecode[redis]')")
         self.url = url
+        self.in_process = url.startswith("memory:")
         self.exchange = Exchange("livecode", type="direct", durable=True)
         self.spec = KombuQueueSpec(settings.queue_name, self.exchange,
                                    routing_key=settings.queue_name, durable=True)
