@@ -1,4 +1,4 @@
-"""How the console shows times, sizes and states."""
+"""How the console shows times, sizes and states, and how its table cells sort."""
 
 from datetime import datetime
 
@@ -8,6 +8,27 @@ from livecode.core import timestamps
 
 STATE_STYLES = {"QUEUED": "yellow", "RUNNING": "bold cyan", "COMPLETED": "green",
                 "FAILED": "bold red", "TIMEOUT": "magenta", "CANCELLED": "dim"}
+# States sort in the order a run goes through them, not alphabetically.
+LIFECYCLE = {name: rank for rank, name in enumerate(STATE_STYLES)}
+
+
+class Cell(Text):
+    """A table cell that shows text and sorts by a value: a duration by its seconds, a size by
+    its bytes, a state by its place in the lifecycle. Never read as markup, so a program's
+    output in a cell is shown as it is."""
+
+    def __init__(self, text: str, value=None, style: str = ""):
+        super().__init__(text, style=style)
+        self.value = text if value is None and text != "-" else value
+
+    def __eq__(self, other):
+        return super().__eq__(other) and getattr(other, "value", None) == self.value
+
+
+def sort_key(cell):
+    """What a column sorts by: the cell's value, unknown values (``-``) after known ones."""
+    value = cell.value if isinstance(cell, Cell) else str(cell)
+    return (value is None, value if value is not None else 0)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -46,8 +67,21 @@ def size(count: int) -> str:
     return f"{count}G"
 
 
-def state(name: str) -> Text:
-    return Text(name, style=STATE_STYLES.get(name, ""))
+def state(name: str) -> Cell:
+    return Cell(name, LIFECYCLE.get(name, len(LIFECYCLE)), STATE_STYLES.get(name, ""))
+
+
+def duration_cell(seconds: float | None) -> Cell:
+    return Cell(duration(seconds), seconds)
+
+
+def size_cell(count: int) -> Cell:
+    return Cell(size(count), count)
+
+
+def kib(value: int | None) -> str:
+    """A size given in KiB (a run's peak memory), ``-`` when unknown."""
+    return "-" if value is None else size(value * 1024)
 
 
 def short(identifier: str | None, width: int = 8) -> str:

@@ -2,15 +2,15 @@
 
     state:FAILED language:python worker:w3 "MemoryError" !state:QUEUED
 
-``key:value`` terms (``state`` or ``status``, ``language`` or ``lang``, ``worker``), quoted or
-bare words searched in the output, and ``!`` before any term to exclude it. Terms on one key
-are alternatives; everything else must hold.
+``key:value`` terms (``state`` or ``status``, ``language`` or ``lang``, ``reason``,
+``worker``), quoted or bare words searched in the output, and ``!`` before any term to exclude
+it. Terms on one key are alternatives; everything else must hold.
 """
 
 import shlex
 
 KEYS = {"state": "status", "status": "status", "language": "language", "lang": "language",
-        "worker": "worker"}
+        "reason": "reason", "worker": "worker"}
 
 
 class QueryError(ValueError):
@@ -32,8 +32,8 @@ def parse(text: str) -> list[tuple[str, str]]:
                 raise QueryError(f"{key}: needs a value")
             params.append((KEYS[key], ("!" if negate else "") + value))
         elif sep and key.isidentifier() and " " not in body:
-            raise QueryError(f"unknown filter key {key!r}; use state, language, worker "
-                             "or quoted text")
+            raise QueryError(f"unknown filter key {key!r}; use state, language, reason, "
+                             "worker or quoted text")
         elif body:
             params.append(("q", ("!" if negate else "") + body))
     return params

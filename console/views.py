@@ -18,17 +18,23 @@ from livecode.core.models import worker_is_lost
 from livecode.core.timestamps import iso
 
 from . import formatting as fmt
+from .formatting import Cell
 from .query import QueryError, parse
 
 VIEWS = ("overview", "executions", "workers", "failures")
 PAGE = 100
+STATS_WINDOW = 300  # seconds the overview looks back
 
 
 class View(Screen):
-    """A screen the console keeps up to date."""
+    """A screen the console keeps up to date. A view with a table keeps it sorted by the
+    column the operator chose, and keeps the cursor on the same row (the same run, worker or
+    group) while rows arrive, leave and move."""
 
+    BINDINGS = [Binding("j", "cursor_down", "Down", show=False),
+                Binding("k", "cursor_up", "Up", show=False)]
     ready = False  # set once its widgets are set up; data arriving earlier waits a refresh
-    shown = 0  # refreshes this view has shown
+    sort: tuple[str, bool]  # (column key, descending): the order of the view's table
 
     def on_mount(self) -> None:
         self._cache: dict = {}
@@ -49,29 +55,67 @@ class View(Screen):
     def show(self, data) -> None:
         raise NotImplementedError
 
-    def sync_rows(self, table: DataTable, rows: dict[str, tuple], cache: dict) -> bool:
-        """Make ``table`` hold ``rows`` (key → cells), touching only cells that changed;
-        returns whether rows were added (so the caller can re-sort)."""
+    def table(self) -> DataTable | None:
+        tables = self.query(DataTable)
+        return tables.first() if tables else None
+
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor (an execution id, a worker id…)."""
+        table = self.table()
+        if table is None or not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def sync_rows(self, table: DataTable, rows: dict[str, tuple]) -> None:
+        """Make ``table`` hold ``rows`` (key → cells) in the chosen order, touching only cells
+        that changed, with the cursor still on the row it was on."""
+        cache = self._cache
+        selected = self.selected_key()
         for key in [k for k in cache if k not in rows]:
             table.remove_row(key)
             del cache[key]
-        added = False
         columns = list(table.columns)
         for key, cells in rows.items():
             old = cache.get(key)
             if old is None:
                 table.add_row(*cells, key=key)
-                added = True
             else:
                 for column, before, after in zip(columns, old, cells):
                     if before != after:
                         table.update_cell(key, column, after)
             cache[key] = cells
-        return added
+        table.sort(self.sort[0], key=fmt.sort_key, reverse=self.sort[1])
+        if selected in rows:
+            index = table.get_row_index(selected)
+            if index != table.cursor_row:
+                table.move_cursor(row=index, animate=False)
+
+    @on(DataTable.HeaderSelected)
+    def resort(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a header sorts by that column, by value; a second click reverses."""
+        column = event.column_key.value
+        descending = not self.sort[1] if self.sort[0] == column else False
+        self.sort = (column, descending)
+        self.sync_rows(event.data_table, dict(self._cache))
+        self.sorted_by_changed()
+
+    def sorted_by_changed(self) -> None:
+        """Called after the operator chose another order."""
+
+    def action_cursor_down(self) -> None:
+        table = self.table()
+        if table is not None:
+            table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        table = self.table()
+        if table is not None:
+            table.action_cursor_up()
 
 
 class OverviewView(View):
     BINDINGS = [Binding("enter", "drill", "Executions")]
+    sort = ("name", False)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -79,7 +123,7 @@ class OverviewView(View):
             yield DataTable(id="queues", cursor_type="row")
             yield Static(id="warning")
             yield Static(id="counts")
-            yield Static("runs finished, last 5 minutes", classes="caption")
+            yield Static(id="spark-caption", classes="caption")
             yield Sparkline([], id="spark")
         yield Footer()
 
@@ -94,7 +138,7 @@ class OverviewView(View):
 
     def fetch(self, client, now):
         return (client.get("/queues")["queues"],
-                client.get("/stats", {"window": 300, "until": iso(now)}))
+                client.get("/stats", {"window": STATS_WINDOW, "until": iso(now)}))
 
     def show(self, data) -> None:
         queues, stats = data
@@ -102,43 +146,59 @@ class OverviewView(View):
         rows = {}
         idle_with_work = []
         for queue in queues:
+            oldest = fmt.seconds_between(queue["oldest_waiting_since"], self.app.clock())
             rows[queue["name"]] = (
-                queue["name"], str(queue["depth"] if queue["depth"] is not None else "?"),
-                fmt.duration(fmt.seconds_between(queue["oldest_waiting_since"],
-                                                 self.app.clock())),
-                str(queue["running"]),
-                f"{queue['consumers']} ({queue['capacity']})",
-                f"{stats['runs_per_second']:.2f}",
-                f"{fmt.ms(stats['wait_ms']['p50'])}/{fmt.ms(stats['wait_ms']['p95'])}",
-                f"{fmt.ms(stats['run_ms']['p50'])}/{fmt.ms(stats['run_ms']['p95'])}",
-                fmt.percent(stats["failed_rate"]), fmt.percent(stats["timeout_rate"]))
+                Cell(queue["name"]), Cell(str(queue["depth"]) if queue["depth"] is not None
+                                          else "?", queue["depth"]),
+                fmt.duration_cell(oldest), Cell(str(queue["running"]), queue["running"]),
+                Cell(f"{queue['consumers']} ({queue['capacity']})", queue["consumers"]),
+                Cell(f"{stats['runs_per_second']:.2f}", stats["runs_per_second"]),
+                Cell(f"{fmt.ms(stats['wait_ms']['p50'])}/{fmt.ms(stats['wait_ms']['p95'])}",
+                     stats["wait_ms"]["p50"]),
+                Cell(f"{fmt.ms(stats['run_ms']['p50'])}/{fmt.ms(stats['run_ms']['p95'])}",
+                     stats["run_ms"]["p50"]),
+                Cell(fmt.percent(stats["failed_rate"]), stats["failed_rate"]),
+                Cell(fmt.percent(stats["timeout_rate"]), stats["timeout_rate"]))
             if (queue["depth"] or queue["queued"]) and not queue["consumers"]:
                 idle_with_work.append(queue["name"])
-        self.sync_rows(table, rows, self._cache)
+        self.sync_rows(table, rows)
         warning = self.query_one("#warning", Static)
         warning.update(Text(f"⚠ {', '.join(idle_with_work)}: runs are waiting and no worker "
                             "consumes", style="bold red") if idle_with_work else "")
         counts = "  ".join(f"{name} {stats['counts'].get(name, 0)}" for name in
                            ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"))
         self.query_one("#counts", Static).update(f"last 5 min: {counts}")
-        self.query_one("#spark", Sparkline).data = stats["sparkline"]
+        bars = stats["sparkline"]
+        self.query_one("#spark-caption", Static).update(spark_caption(bars, STATS_WINDOW))
+        self.query_one("#spark", Sparkline).data = bars
 
     @on(DataTable.RowSelected, "#queues")
     def action_drill(self) -> None:
         self.app.switch_mode("executions")
+        self.app.screen.drilled_from("overview", "")
+
+
+def spark_caption(bars: list, window: float) -> str:
+    """The sparkline's scale: what one bar counts and the highest bar."""
+    if not bars:
+        return f"runs finished, last {window / 60:g} min"
+    per_bar = window / len(bars)
+    return (f"runs finished per {per_bar:g}s, last {window / 60:g} min · "
+            f"highest bar {max(bars)} · lowest {min(bars)}")
 
 
 class ExecutionsView(View):
     BINDINGS = [
         Binding("enter", "open", "Open"),
         Binding("slash", "filter", "Filter"),
+        Binding("escape", "back", "Back", show=False),
         Binding("x", "cancel", "Cancel"),
         Binding("R", "rerun", "Re-run"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
     ]
     filter_text = ""
     filter_params: list[tuple[str, str]] = ()  # replaced, never mutated
+    back_to: tuple[str, str] | None = None  # (view, its filter) a drill-down came from
+    sort = ("created", True)
 
     COLUMNS = (("id", "id"), ("created", "created"), ("lang", "language"), ("state", "state"),
                ("wait", "wait"), ("run", "run"), ("exit", "exit"), ("out", "out"),
@@ -156,9 +216,15 @@ class ExecutionsView(View):
         table = self.query_one("#executions", DataTable)
         for label, key in self.COLUMNS:
             table.add_column(label, key=key)
-        self.sort = ("created", True)
         self.query_one("#filter", Input).display = False
         table.focus()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # Read-only: cancel and re-run are neither offered in the footer nor run (the app's
+        # own x and R then say how to allow them).
+        if action in ("cancel", "rerun"):
+            return self.app.allow_actions
+        return True
 
     def fetch(self, client, now):
         return client.get("/executions", [("limit", PAGE), *self.filter_params])["executions"]
@@ -169,43 +235,41 @@ class ExecutionsView(View):
         run = (execution["execution_time_ms"] / 1000 if execution["execution_time_ms"]
                is not None else fmt.seconds_between(execution["started_at"], now)
                if execution["status"] == "RUNNING" else None)
-        worker = execution["worker_id"] or "-"
+        waited = fmt.seconds_between(execution["created_at"], execution["started_at"] or (
+            now if execution["status"] == "QUEUED" else None))
+        exit_code = execution["exit_code"]
         return (
-            fmt.short(execution["execution_id"]), created.strftime("%H:%M:%S"),
-            execution["language"], fmt.state(execution["status"]),
-            fmt.duration(fmt.seconds_between(execution["created_at"],
-                                              execution["started_at"] or (
-                                                  now if execution["status"] == "QUEUED"
-                                                  else None))),
-            fmt.duration(run),
-            "-" if execution["exit_code"] is None else str(execution["exit_code"]),
-            fmt.size(len(execution["stdout"]) + len(execution["stderr"])),
-            ":".join(worker.split(":")[:2])[:16], execution["sandbox"] or "-",
+            Cell(fmt.short(execution["execution_id"]), execution["execution_id"]),
+            Cell(created.strftime("%H:%M:%S"), execution["created_at"]),
+            Cell(execution["language"]), fmt.state(execution["status"]),
+            fmt.duration_cell(waited), fmt.duration_cell(run),
+            Cell("-" if exit_code is None else str(exit_code), exit_code),
+            fmt.size_cell(len(execution["stdout"]) + len(execution["stderr"])),
+            Cell(execution["worker_id"] or "-"), Cell(execution["sandbox"] or "-"),
         )
 
     def show(self, executions) -> None:
         table = self.query_one("#executions", DataTable)
         self.executions = {e["execution_id"]: e for e in executions}
-        rows = {e["execution_id"]: self.row(e) for e in executions}
-        if self.sync_rows(table, rows, self._cache):
-            table.sort(self.sort[0], reverse=self.sort[1])
+        self.sync_rows(table, {e["execution_id"]: self.row(e) for e in executions})
+        self.describe(len(executions))
+
+    def describe(self, count: int | None = None) -> None:
+        if not self.ready:
+            return  # a drill-down may set the filter before the view is set up
+        if count is None:
+            count = self.query_one("#executions", DataTable).row_count
         shown = f"filter: {self.filter_text}" if self.filter_text else "no filter"
+        order = f"sorted by {self.sort[0]}{' descending' if self.sort[1] else ''}"
+        back = f" · esc: back to {self.back_to[0]}" if self.back_to else ""
         self.query_one("#filter-line", Static).update(
-            f"{len(executions)} newest runs · {shown} · sorted by {self.sort[0]}")
+            f"{count} newest runs · {shown} · {order}{back}")
+
+    def sorted_by_changed(self) -> None:
+        self.describe()
 
     def selected(self) -> dict | None:
-        table = self.query_one("#executions", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.executions.get(key)
-
-    @on(DataTable.HeaderSelected)
-    def resort(self, event: DataTable.HeaderSelected) -> None:
-        column = event.column_key.value
-        reverse = not self.sort[1] if self.sort[0] == column else False
-        self.sort = (column, reverse)
-        event.data_table.sort(column, reverse=reverse)
+        return getattr(self, "executions", {}).get(self.selected_key())
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -223,16 +287,28 @@ class ExecutionsView(View):
         try:
             self.filter_params = parse(text)
         except QueryError as exc:
-            self.app.tell(str(exc), "error")
+            self.notify(str(exc), severity="error")
             return
         self.filter_text = text
+        self.describe()
         self.app.poll(now=True)
 
-    def key_escape(self) -> None:
+    def drilled_from(self, view: str, query: str) -> None:
+        """Shown from ``view`` with ``query`` as the filter; esc goes back to it."""
+        if self.back_to is None:
+            self.back_to = (view, self.filter_text)
+        self.set_filter(query)
+
+    def action_back(self) -> None:
         box = self.query_one("#filter", Input)
         if box.display:
             box.display = False
             self.query_one("#executions", DataTable).focus()
+        elif self.back_to is not None:
+            view, previous = self.back_to
+            self.back_to = None
+            self.set_filter(previous)
+            self.app.switch_mode(view)
 
     @on(DataTable.RowSelected, "#executions")
     def action_open(self) -> None:
@@ -240,23 +316,15 @@ class ExecutionsView(View):
         if execution:
             self.app.push_screen(DetailView(execution["execution_id"]))
 
-    def action_cursor_down(self) -> None:
-        self.query_one("#executions", DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#executions", DataTable).action_cursor_up()
-
     def action_cancel(self) -> None:
         execution = self.selected()
         if execution:
-            self.app.act(f"/executions/{execution['execution_id']}/cancel",
-                         f"cancelled {fmt.short(execution['execution_id'])}")
+            self.app.confirm_and_act(execution, "cancel")
 
     def action_rerun(self) -> None:
         execution = self.selected()
         if execution:
-            self.app.act(f"/executions/{execution['execution_id']}/rerun",
-                         f"re-running {fmt.short(execution['execution_id'])}")
+            self.app.confirm_and_act(execution, "rerun")
 
 
 class DetailView(View):
@@ -266,6 +334,12 @@ class DetailView(View):
     def __init__(self, execution_id: str):
         super().__init__()
         self.execution_id = execution_id
+        self.shown: dict | None = None  # the execution as last shown
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("cancel", "rerun"):
+            return self.app.allow_actions
+        return True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -296,7 +370,7 @@ class DetailView(View):
                         f"{execution['finished_at'] or ''}")
         timeline.append(f"\nworker {execution['worker_id'] or '-'}  sandbox "
                         f"{execution['sandbox'] or '-'}  cpu {fmt.ms(execution['cpu_time_ms'])}"
-                        f"  rss {execution['max_rss_kb'] or '-'}K")
+                        f"  rss {fmt.kib(execution['max_rss_kb'])}")
         self.query_one("#timeline", Static).update(timeline)
         self.query_one("#source", Static).update(Syntax(
             execution["source_code"] or " ", execution["language"], line_numbers=True,
@@ -311,16 +385,26 @@ class DetailView(View):
         self.query_one("#limits", Static).update(Text("limits\n", style="bold") + Text(limits))
         self.query_one("#raw", Static).update(
             Syntax(json.dumps(execution, indent=2), "json", theme="ansi_dark", word_wrap=True))
-        self.execution = execution
+        self.shown = execution
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#detail", VerticalScroll).scroll_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#detail", VerticalScroll).scroll_up()
 
     def action_cancel(self) -> None:
-        self.app.act(f"/executions/{self.execution_id}/cancel", "cancelled")
+        if self.shown:
+            self.app.confirm_and_act(self.shown, "cancel")
 
     def action_rerun(self) -> None:
-        self.app.act(f"/executions/{self.execution_id}/rerun", "re-running")
+        if self.shown:
+            self.app.confirm_and_act(self.shown, "rerun")
 
 
 class WorkersView(View):
+    sort = ("id", False)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="workers", cursor_type="row", zebra_stripes=True)
@@ -332,6 +416,7 @@ class WorkersView(View):
                            ("heartbeat", "age"), ("done", "done"), ("failed", "failed"),
                            ("timeout", "timeout"), ("slots", "slots"), ("sandboxes", "sandboxes")):
             table.add_column(label, key=key)
+        self.query_one("#workers", DataTable).focus()
 
     def fetch(self, client, now):
         return client.get("/workers")
@@ -342,32 +427,37 @@ class WorkersView(View):
         for worker in data["workers"]:
             age = fmt.seconds_between(worker["last_heartbeat"], now)
             lost = worker_is_lost(worker["state"], age, data["lost_after_seconds"])
-            shown_state = fmt.state("LOST") if lost else Text(worker["state"])
-            if lost:
-                shown_state.stylize("bold red")
+            shown_state = (Cell("LOST", "LOST", "bold red") if lost
+                           else Cell(worker["state"]))
             rows[worker["worker_id"]] = (
-                worker["worker_id"][:28], shown_state,
-                ", ".join(fmt.short(i) for i in worker["current"]) or "-", fmt.duration(age),
-                str(worker["completed"]), str(worker["failed"]), str(worker["timed_out"]),
-                str(worker["concurrency"]), ", ".join(worker["sandboxes"]))
-        self.sync_rows(self.query_one("#workers", DataTable), rows, self._cache)
+                Cell(worker["worker_id"]), shown_state,
+                Cell(", ".join(fmt.short(i) for i in worker["current"]) or "-",
+                     len(worker["current"])),
+                fmt.duration_cell(age), Cell(str(worker["completed"]), worker["completed"]),
+                Cell(str(worker["failed"]), worker["failed"]),
+                Cell(str(worker["timed_out"]), worker["timed_out"]),
+                Cell(str(worker["concurrency"]), worker["concurrency"]),
+                Cell(", ".join(worker["sandboxes"])))
+        self.sync_rows(self.query_one("#workers", DataTable), rows)
 
 
 class FailuresView(View):
     BINDINGS = [Binding("enter", "drill", "Show runs")]
+    sort = ("count", True)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
-        yield Static("failures of the last hour, by status and last line of stderr",
+        yield Static("failures of the last hour, by status, reason and last line of stderr",
                      classes="caption")
         yield Footer()
 
     def setup(self) -> None:
         table = self.query_one("#failures", DataTable)
-        for label, key in (("count", "count"), ("state", "state"), ("signature", "signature"),
-                           ("first", "first"), ("last", "last")):
+        for label, key in (("count", "count"), ("state", "state"), ("reason", "reason"),
+                           ("signature", "signature"), ("first", "first"), ("last", "last")):
             table.add_column(label, key=key)
+        table.focus()
         self.groups = {}
 
     def fetch(self, client, now):
@@ -377,24 +467,34 @@ class FailuresView(View):
         rows = {}
         self.groups = {}
         for group in data["failures"]:
-            key = f"{group['status']}|{group['signature']}"
+            key = f"{group['status']}|{group.get('reason')}|{group['signature']}"
             self.groups[key] = group
-            rows[key] = (str(group["count"]), fmt.state(group["status"]), group["signature"],
-                         fmt.parse_time(group["first_seen"]).strftime("%H:%M:%S"),
-                         fmt.parse_time(group["last_seen"]).strftime("%H:%M:%S"))
-        self.sync_rows(self.query_one("#failures", DataTable), rows, self._cache)
+            rows[key] = (Cell(str(group["count"]), group["count"]), fmt.state(group["status"]),
+                         Cell(group.get("reason") or "-"), Cell(group["signature"]),
+                         Cell(fmt.parse_time(group["first_seen"]).strftime("%H:%M:%S"),
+                              group["first_seen"]),
+                         Cell(fmt.parse_time(group["last_seen"]).strftime("%H:%M:%S"),
+                              group["last_seen"]))
+        self.sync_rows(self.query_one("#failures", DataTable), rows)
 
     @on(DataTable.RowSelected, "#failures")
     def action_drill(self) -> None:
-        table = self.query_one("#failures", DataTable)
-        if not table.row_count:
+        group = self.groups.get(self.selected_key())
+        if group is None:
             return
-        group = self.groups[table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value]
-        signature = group["signature"].replace('"', "")
-        query = f'state:{group["status"]}' + (f' "{signature}"' if signature and group[
-            "signature"] != group.get("reason") else "")
         self.app.switch_mode("executions")
-        self.app.screen.set_filter(query)
+        self.app.screen.drilled_from("failures", group_query(group))
+
+
+def group_query(group: dict) -> str:
+    """The executions filter that shows a failures group's runs: its status, its reason and,
+    when stderr had a last line, that line."""
+    terms = [f"state:{group['status']}"]
+    if group.get("reason"):
+        terms.append(f"reason:{group['reason']}")
+    if group["signature"] and group["signature"] != group.get("reason"):
+        terms.append('"' + group["signature"].replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return " ".join(terms)
 
 
 class PickView(ModalScreen):
@@ -413,27 +513,47 @@ class PickView(ModalScreen):
         self.dismiss(None)
 
 
-class HelpView(ModalScreen):
-    TEXT = """livecode console — keys
+class ConfirmView(ModalScreen[bool]):
+    """Asks before an action on the server: y does it, n or esc does not."""
 
-  ?        this help              :        switch view (overview, executions, workers,
-  1 2 3 4  overview, executions,           failures)
-           workers, failures      /        filter executions
-  enter    drill down             esc      back
-  j / k    down / up              p        pause / resume updates
-  x        cancel a queued run    R        re-run (a new run linked to the old one)
-  q        quit
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n", "answer(False)", "No"),
+                Binding("escape", "answer(False)", "No", show=False)]
 
-Filter: state:FAILED language:python worker:w3 "MemoryError"  (! before a term excludes it)
-x and R need --allow-actions; the console is read-only without it.   (esc closes)"""
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
 
     def compose(self) -> ComposeResult:
-        yield Static(self.TEXT, id="help")
+        yield Static(Text(self.question + "\n\n", style="bold") + Text("y: yes   n / esc: no"),
+                     id="confirm")
 
-    def key_escape(self) -> None:
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class HelpView(ModalScreen):
+    """``?`` — the keys of the view below, read from its bindings, so it is never out of date."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close"),
+                Binding("question_mark", "dismiss", "Close", show=False)]
+    NOTES = ('Filter: state:FAILED language:python reason:nonzero_exit worker:w3 "MemoryError"'
+             "  (! before a term excludes it)")
+
+    def __init__(self, keys: list[tuple[str, str]], read_only: bool):
+        super().__init__()
+        self.keys = keys
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        text = Text("livecode console — keys\n\n", style="bold")
+        for key, description in self.keys:
+            text.append(f"  {key:<10}", style="bold")
+            text.append(f"{description}\n")
+        text.append("\n" + self.NOTES)
+        if self.read_only:
+            text.append("\nRead-only: start with --allow-actions to cancel and re-run runs.")
+        text.append("   (esc closes)")
+        yield Static(text, id="help")
+
+    def action_dismiss(self) -> None:
         self.dismiss()
-
-    def key_question_mark(self) -> None:
-        self.dismiss()
-
-

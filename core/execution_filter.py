@@ -2,8 +2,8 @@
 
 Terms on the same field are alternatives (``state:FAILED state:TIMEOUT`` is either); negated
 terms all apply (``!language:python !worker:w3`` excludes both); different fields all apply.
-``status``, ``language`` and ``reason`` match exactly, ``worker`` and ``text`` as substrings (of the worker
-id; of stdout or stderr).
+``status``, ``language`` and ``reason`` match exactly, ``worker`` and ``text`` as substrings (of
+the worker id; of stdout or stderr).
 """
 
 from dataclasses import dataclass

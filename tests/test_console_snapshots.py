@@ -10,14 +10,18 @@ from datetime import datetime, timezone
 
 import pytest
 
+from textual.widgets import DataTable
+
+from conftest import IN_CI, REDIS_URL
 from livecode.console.app import LivecodeConsole
+from livecode.console.views import DetailView
 from livecode.client import ApiClient
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import CodeSession, Execution, WorkerInfo
 from livecode.plugins.sqlite_store import SQLiteStore
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
 NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=timezone.utc)
 SIZES = [(80, 24), (160, 48)]
@@ -75,9 +79,29 @@ def frozen_api(tmp_path_factory, request):
             current=current, completed=3, failed=2, timed_out=1))
     store.close()
     start = request.getfixturevalue("start_livecode")
+    # An API alone needs a queue shared between processes: the real Redis, on a queue of its
+    # own that no worker consumes and nothing publishes to (its name is in the pictures).
+    queue = "livecode.frozen"
     api = start("api", "--port", "0", "--processes", "1",
-                LIVECODE_STORE=f"sqlite:///{root}/frozen.db", LIVECODE_DATA_DIR=str(root))
-    return ApiClient(api.url(), timeout=30)
+                LIVECODE_STORE=f"sqlite:///{root}/frozen.db", LIVECODE_DATA_DIR=str(root),
+                LIVECODE_QUEUE=redis_url_for_module(), LIVECODE_QUEUE_NAME=queue)
+    yield ApiClient(api.url(), timeout=30)
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).delete(queue)
+
+
+def redis_url_for_module() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL
 
 
 @pytest.fixture(scope="module")
@@ -101,12 +125,20 @@ def frozen_console(http) -> LivecodeConsole:
                            label="frozen deployment")
 
 
+def has_data(screen) -> bool:
+    """Whether a view shows what its first refresh brought (public state only)."""
+    if isinstance(screen, DetailView):
+        return screen.shown is not None
+    tables = screen.query(DataTable)
+    return bool(tables) and tables.first().row_count > 0
+
+
 def settle(app, *keys):
     async def run_before(pilot):
         for key in keys:
             await pilot.press(key)
         deadline = time.monotonic() + 20
-        while not getattr(app.screen, "shown", 0) or app.in_flight or app.wanted_again:
+        while not has_data(app.screen) or app.in_flight or app.wanted_again:
             assert time.monotonic() < deadline, "the view got no data"
             await pilot.pause(0.05)
         await pilot.pause(0.3)
@@ -121,3 +153,15 @@ def settle(app, *keys):
 def test_view_snapshot(snap_compare, frozen_api, view, keys, size):
     app = frozen_console(frozen_api)
     assert snap_compare(app, terminal_size=size, run_before=settle(app, *keys))
+
+
+def test_the_readme_pictures_are_the_current_snapshots():
+    """docs/console/*.svg (shown in the README) are copies of the 160x48 snapshots."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    snapshots = root / "tests" / "__snapshots__" / "test_console_snapshots"
+    for number, view in enumerate(("overview", "executions", "detail", "workers", "failures")):
+        snapshot = snapshots / f"test_view_snapshot[{view}-keys{number}-160x48].svg"
+        assert (root / "docs" / "console" / f"{view}.svg").read_bytes() == \
+            snapshot.read_bytes(), f"copy {snapshot.name} to docs/console/{view}.svg"
