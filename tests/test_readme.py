@@ -1,0 +1,34 @@
+"""The README's shell examples run as written against a real ``livecode serve``: a newcomer
+pastes them, so they must work pasted."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def walk_through_blocks() -> list[str]:
+    text = README.read_text()
+    section = text[text.index("## Walk-through"):text.index("\n## API")]
+    return re.findall(r"```sh\n(.*?)```", section, re.S)
+
+
+def test_the_walk_through_runs_as_written(serve):
+    if shutil.which("curl") is None:
+        pytest.skip("the README's examples use curl, which is not installed here")
+    _, http = serve()
+    blocks = walk_through_blocks()
+    assert len(blocks) == 2
+    for block, expected in zip(blocks, ['"stdout": "Hello World\\n"', '"stdout": "42\\n"']):
+        script = block.replace("localhost:8000", f"{http.host}:{http.port}")
+        assert script != block  # the examples talk to the default address, now ours
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert expected in result.stdout, result.stdout
