@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 
 from livecode import __version__
 from livecode.core.config import Settings
@@ -266,6 +267,10 @@ def main(argv=None) -> int:
         return OWN_ERROR
     except OSError as exc:
         print(f"livecode: {exc}", file=sys.stderr)
+        return OWN_ERROR
+    except Exception:  # a bug, or a plugin failing its own way: still livecode's, never 1
+        traceback.print_exc()
+        print("livecode: unexpected error (above)", file=sys.stderr)
         return OWN_ERROR
 
 

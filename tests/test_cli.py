@@ -107,6 +107,19 @@ def test_api_and_worker_refuse_a_queue_that_cannot_leave_their_process(command, 
     assert "listening" not in result.stdout
 
 
+def test_an_unexpected_failure_at_start_is_livecodes_own_status(tmp_path):
+    """A store file written by a newer livecode: not a LivecodeError, still not a 1 that
+    ``livecode run``'s programs use."""
+    import sqlite3
+
+    db = tmp_path / "newer.db"
+    sqlite3.connect(db).execute("PRAGMA user_version = 999").connection.commit()
+    result = livecode("serve", "--port", "0", "--store", f"sqlite:////{db}",
+                      env={"PATH": "/usr/bin:/bin", "LIVECODE_DATA_DIR": str(tmp_path)})
+    assert result.returncode == OWN_ERROR
+    assert "schema version 999" in result.stderr and "unexpected error" in result.stderr
+
+
 def test_a_port_in_use_is_one_clear_line(tmp_path):
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))

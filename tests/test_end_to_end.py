@@ -102,8 +102,9 @@ def test_livecode_run_says_clearly_when_no_server_answers(tmp_path):
     assert result.returncode == 125 and "cannot reach http://127.0.0.1:9" in result.stderr
 
 
-def test_api_refuses_to_start_when_the_queue_is_unreachable(start_livecode):
-    process = start_livecode("api", "--port", "0", "--queue", "redis://127.0.0.1:1/0")
+def test_api_refuses_to_start_when_the_queue_is_unreachable(start_livecode, tmp_path):
+    process = start_livecode("api", "--port", "0", "--queue", "redis://127.0.0.1:1/0",
+                             LIVECODE_DATA_DIR=str(tmp_path))
     assert process.proc.wait(60) == 125
     log = process.log_path.read_text()
     assert "cannot start" in log and "queue" in log and "listening" not in log
@@ -168,6 +169,6 @@ def test_the_sessions_api_on_mongodb_and_in_split_mode(serve, mongo_url, mode, t
 
 def test_a_result_store_that_cannot_hold_results_is_refused(start_livecode, tmp_path):
     process = start_livecode("serve", "--port", "0", "--result-store",
-                             f"sqlite:///{tmp_path}/results.db")
+                             f"sqlite:///{tmp_path}/results.db", LIVECODE_DATA_DIR=str(tmp_path))
     assert process.proc.wait(30) == 125
     assert "cannot hold results apart" in process.log_path.read_text()
