@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -142,7 +143,8 @@ def test_a_malformed_request_line_gets_the_json_error(serve):
 
     _, http = serve()
     for raw in (b"GARBAGE\r\n\r\n", b"GET /health HTTP/9.9\r\n\r\n"):
-        with socket.create_connection((http.host, http.port), timeout=10) as conn:
+        address = urlsplit(http.url)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
             conn.sendall(raw)
             answer = b""
             while chunk := conn.recv(65536):

@@ -8,7 +8,6 @@ from textual.notifications import Notify
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
-
 from livecode.client import ApiClient
 from livecode.console import formatting as fmt
 from livecode.console.app import Fetched, LivecodeConsole

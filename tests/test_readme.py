@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_the_walk_through_runs_as_written(serve):
     blocks = walk_through_blocks()
     assert len(blocks) == 2
     for block, expected in zip(blocks, ['"stdout": "Hello World\\n"', '"stdout": "42\\n"']):
-        script = block.replace("localhost:8000", f"{http.host}:{http.port}")
+        script = block.replace("localhost:8000", urlsplit(http.url).netloc)
         assert script != block  # the examples talk to the default address, now ours
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True,
                                 text=True, timeout=120)
