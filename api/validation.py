@@ -4,12 +4,12 @@ Each endpoint declares its fields; anything else in the body, a wrong type or a 
 document is refused before the service is called, so a rejected request changes nothing.
 """
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 import falcon
 
 from livecode.core.errors import InvalidInput, PayloadTooLarge
-from livecode.core.models import iso
+from livecode.core.timestamps import iso, parse_time
 
 from .errors import APIError
 
@@ -75,7 +75,7 @@ def query_time(req: falcon.Request, name: str) -> str | None:
     if raw is None:
         return None
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        moment = parse_time(raw)
     except ValueError:
         raise InvalidInput(f"{name} must be an ISO 8601 time such as 2026-03-02T12:00:00Z, "
                            f"not {raw!r}", field=name) from None
