@@ -29,6 +29,9 @@ def test_version_and_help_read_as_plain_text():
         for markup in ("``", "[bold", ":class:", "%("):
             assert markup not in text, (args, markup)
     assert "125" in livecode("--help").stdout  # the exit statuses are documented
+    console = subprocess.run([sys.executable, "-m", "livecode.console.cli", "--help"],
+                             capture_output=True, text=True, timeout=60).stdout
+    assert "usage: livecode-console" in console and "``" not in console
 
 
 def test_a_usage_error_is_livecodes_own_not_a_programs():
