@@ -536,8 +536,8 @@ class HelpView(ModalScreen):
 
     BINDINGS = [Binding("escape", "dismiss", "Close"),
                 Binding("question_mark", "dismiss", "Close", show=False)]
-    NOTES = ('Filter: state:FAILED language:python reason:nonzero_exit worker:w3 "MemoryError"'
-             "  (! before a term excludes it)")
+    NOTES = ('Filter: state:FAILED language:python reason:nonzero_exit worker:w3 "MemoryError"\n'
+             "        (! before a term excludes it)")
 
     def __init__(self, keys: list[tuple[str, str]], read_only: bool):
         super().__init__()
@@ -546,13 +546,17 @@ class HelpView(ModalScreen):
 
     def compose(self) -> ComposeResult:
         text = Text("livecode console — keys\n\n", style="bold")
-        for key, description in self.keys:
-            text.append(f"  {key:<10}", style="bold")
-            text.append(f"{description}\n")
+        half = (len(self.keys) + 1) // 2  # two columns, so it fits 80x24
+        for left, right in zip(self.keys[:half], [*self.keys[half:], None]):
+            for entry in (left, right):
+                if entry:
+                    text.append(f"  {entry[0]:<6}", style="bold")
+                    text.append(f"{entry[1]:<22}")
+            text.append("\n")
         text.append("\n" + self.NOTES)
         if self.read_only:
             text.append("\nRead-only: start with --allow-actions to cancel and re-run runs.")
-        text.append("   (esc closes)")
+        text.append("\n(esc closes)")
         yield Static(text, id="help")
 
     def action_dismiss(self) -> None:

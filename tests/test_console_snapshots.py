@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 
 from conftest import IN_CI, REDIS_URL
 from livecode.console.app import LivecodeConsole
-from livecode.console.views import DetailView
+from livecode.console.views import DetailView, HelpView
 from livecode.client import ApiClient
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
@@ -127,6 +127,8 @@ def frozen_console(http) -> LivecodeConsole:
 
 def has_data(screen) -> bool:
     """Whether a view shows what its first refresh brought (public state only)."""
+    if isinstance(screen, HelpView):
+        return has_data(screen.app.screen_stack[-2])
     if isinstance(screen, DetailView):
         return screen.shown is not None
     tables = screen.query(DataTable)
@@ -148,7 +150,7 @@ def settle(app, *keys):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("view,keys", [
     ("overview", ()), ("executions", ("2",)), ("detail", ("2", "j", "j", "enter")),
-    ("workers", ("3",)), ("failures", ("4",)),
+    ("workers", ("3",)), ("failures", ("4",)), ("help", ("2", "question_mark")),
 ])
 def test_view_snapshot(snap_compare, frozen_api, view, keys, size):
     app = frozen_console(frozen_api)
