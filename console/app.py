@@ -163,10 +163,7 @@ class LivecodeConsole(App):
 
     def confirm_and_act(self, execution: dict, action: str) -> None:
         """Ask, then cancel or re-run exactly this execution (whatever the cursor does
-        meanwhile)."""
-        if not self.allow_actions:
-            self.action_read_only()
-            return
+        meanwhile). The views offer it only with ``--allow-actions``."""
         verb, done = ACTIONS[action]
         execution_id = execution["execution_id"]
         question = (f"{verb} run {fmt.short(execution_id)} ({execution['language']}, "

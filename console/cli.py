@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from livecode.client import ApiClient, ApiError, normalize_url
+from livecode.client import ApiClient, ApiError
 
 from .app import MIN_INTERVAL, LivecodeConsole
 
@@ -37,7 +37,7 @@ def main(argv=None) -> int:
               "run it in a terminal, or read the API itself with curl or `livecode run`",
               file=sys.stderr)
         return CANNOT_START
-    client = ApiClient(normalize_url(args.url), args.token)
+    client = ApiClient(args.url, args.token)
     try:
         client.get("/health")
     except ApiError as exc:
