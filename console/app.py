@@ -9,7 +9,7 @@ message that the app hands to the view on the UI thread.
 from dataclasses import dataclass
 
 from textual import work
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -99,7 +99,10 @@ class LivecodeConsole(App):
             # One refresh at a time; a view that asked meanwhile gets the next one at once.
             self.wanted_again = self.wanted_again or now
             return
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return  # the console is closing: a last tick of the timer finds no screen
         if not isinstance(screen, View) or not screen.ready:
             return  # a view asks for its first refresh itself once it is set up
         self.in_flight = True
