@@ -1,4 +1,6 @@
-"""The console driven with Textual's pilot against a real ``livecode serve`` with real runs."""
+"""The console driven with Textual's pilot against a real ``livecode serve`` with real runs (or a
+real ``livecode api`` with no worker, where runs must stay QUEUED), and run as a command in a real
+pseudo-terminal for what only a terminal shows: exit statuses and refusing to start."""
 
 import asyncio
 import time
