@@ -26,6 +26,13 @@ PAGE = 100
 STATS_WINDOW = 300  # seconds the overview looks back
 
 
+class Rows(DataTable, inherit_bindings=False):
+    """A table whose ``enter`` is left to its view, so the footer names what enter does there
+    (open a run, show a group's runs); a click on a row still selects it."""
+
+    BINDINGS = [binding for binding in DataTable.BINDINGS if binding.key != "enter"]
+
+
 class View(Screen):
     """A screen the console keeps up to date. A view with a table keeps it sorted by the
     column the operator chose, and keeps the cursor on the same row (the same run, worker or
@@ -120,7 +127,7 @@ class OverviewView(View):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="overview"):
-            yield DataTable(id="queues", cursor_type="row")
+            yield Rows(id="queues", cursor_type="row")
             yield Static(id="warning")
             yield Static(id="counts")
             yield Static(id="spark-caption", classes="caption")
@@ -208,7 +215,7 @@ class ExecutionsView(View):
         yield Header()
         yield Input(placeholder='state:FAILED language:python worker:w3 "MemoryError"  '
                                 '(! excludes; enter applies, esc leaves)', id="filter")
-        yield DataTable(id="executions", cursor_type="row", zebra_stripes=True)
+        yield Rows(id="executions", cursor_type="row", zebra_stripes=True)
         yield Static(id="filter-line")
         yield Footer()
 
@@ -407,7 +414,7 @@ class WorkersView(View):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="workers", cursor_type="row", zebra_stripes=True)
+        yield Rows(id="workers", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def setup(self) -> None:
@@ -447,7 +454,7 @@ class FailuresView(View):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
+        yield Rows(id="failures", cursor_type="row", zebra_stripes=True)
         yield Static("failures of the last hour, by status, reason and last line of stderr",
                      classes="caption")
         yield Footer()

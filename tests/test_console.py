@@ -209,6 +209,7 @@ def test_read_only_offers_no_actions_and_says_why(api_without_workers):
     assert http.call("GET", f"/executions/{waiting}")[1]["status"] == "QUEUED"
     allowed = asyncio.run(scenario(True))
     assert {"x", "R"}.isdisjoint(read_only) and {"x", "R"} <= allowed
+    assert "enter" in read_only  # what enter does here is in the footer too
 
 
 def test_sorting_by_every_column_by_value(serve):
