@@ -97,9 +97,10 @@ def _settings(args) -> Settings:
 
 
 def cmd_serve(args) -> int:
-    from livecode.api.server import LivecodeServer
+    from livecode.api.server import LivecodeServer, check_port
 
     settings = _settings(args)
+    check_port(settings.host, settings.port)  # first: the cheapest check, and one clear line
     os.makedirs(settings.data_dir, mode=0o700, exist_ok=True)
     _check_backends(settings)
     LivecodeServer(settings, embed_worker=True, processes=1,
@@ -108,9 +109,10 @@ def cmd_serve(args) -> int:
 
 
 def cmd_api(args) -> int:
-    from livecode.api.server import LivecodeServer
+    from livecode.api.server import LivecodeServer, check_port
 
     settings = _settings(args)
+    check_port(settings.host, settings.port)
     _check_backends(settings, sandboxes=False, alone="api")  # API hosts run no user code
     LivecodeServer(settings, embed_worker=False, processes=settings.api_processes,
                    threads=settings.api_threads).run()

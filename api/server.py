@@ -43,7 +43,7 @@ def write_json_error(sock, status_int, reason, mesg):
 
 def check_port(host: str, port: int) -> None:
     """Refuse in one clear line what gunicorn would answer with tracebacks and retries: a port
-    that is taken or not ours to use."""
+    that is taken or not ours to use. The CLI asks before anything else starts."""
     if not port:
         return  # any free port
     try:
@@ -81,10 +81,6 @@ class LivecodeServer(BaseApplication):
         self._worker_thread = None
         self._livecode = None
         super().__init__()
-
-    def run(self):
-        check_port(self.settings.host, self.settings.port)
-        super().run()
 
     def load_config(self):
         for key, value in self.options.items():
