@@ -23,11 +23,17 @@ class Program:
     A sandbox that runs programs on the host resolves ``argv[0]`` there; one that runs them in
     another filesystem (a container image) runs ``argv[0]``'s base name from that filesystem's
     PATH, so each may have its own interpreter at its own path.
+
+    ``toolchain_paths`` are the host paths the command needs besides the system's own program and
+    library directories (``/usr``, ``/lib*``, ``/bin``): an interpreter installed elsewhere (a
+    pyenv or venv Python under /root or /opt) and what it loads. A sandbox that builds each run's
+    root from an allow-list shows the run these, read-only, and nothing else of the host.
     """
 
     files: Mapping[str, bytes]
     argv: Sequence[str]
     language: str = ""
+    toolchain_paths: Sequence[str] = ()
 
 
 class LanguageRunner(ABC):

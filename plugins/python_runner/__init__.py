@@ -38,13 +38,31 @@ class PythonRunner(LanguageRunner):
         self.interpreter = interpreter
         self.flags = ["-I", "-B"] if site_packages else ["-I", "-B", "-S"]
         self._version: str | None = None
+        self._prefixes: tuple[str, ...] | None = None
 
     def build(self, source_code: str) -> Program:
         return Program(
             files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
             argv=[self.interpreter, *self.flags, self.main_file],
             language=self.name,
+            toolchain_paths=self.toolchain_paths(),
         )
+
+    def toolchain_paths(self) -> tuple[str, ...]:
+        """The interpreter and its installation prefixes (a venv's and the Python it is built on),
+        as the interpreter itself reports them, asked once."""
+        if self._prefixes is None:
+            try:
+                out = subprocess.run(
+                    [self.interpreter, "-I", "-S", "-c",
+                     "import sys; print(sys.prefix, sys.base_prefix, sys.exec_prefix, "
+                     "sys.base_exec_prefix, sep=chr(10))"],
+                    capture_output=True, text=True, timeout=10, env={}, check=True,
+                )
+                self._prefixes = (self.interpreter, *dict.fromkeys(out.stdout.splitlines()))
+            except (OSError, subprocess.SubprocessError):
+                return (self.interpreter,)  # the run will say what is missing
+        return self._prefixes
 
     def failure_reason(self, result) -> str | None:
         last_line = result.stderr.rstrip().rsplit(b"\n", 1)[-1]

@@ -1,10 +1,21 @@
-"""The ``subprocess`` sandbox: each run is a child process in its own namespaces, under its own
-uid, in its own cgroup, under setrlimit limits, with nothing of it left when it ends.
+"""The ``subprocess`` sandbox: each run is a child process in its own namespaces and minimal root,
+under its own uid, in its own cgroup, a seccomp filter and setrlimit limits, with nothing of it
+left when it ends.
 
-The worker starts :mod:`.jail` for every run (see its docstring for what it sets up). At start-up
-the sandbox tries the full jail once; where the host refuses a protection (no root, namespaces
-disabled, no usable cgroup) it says which at start-up and in ``protections()`` and runs without
-it, or, with ``LIVECODE_SANDBOX_STRICT=1``, refuses to start.
+The worker starts :mod:`.jail` for every run (see its docstring for the steps). It runs in one of
+three modes, the best this host allows, found at start-up by trying each on ``/bin/true``:
+
+- ``root``: livecode is root; each run gets a uid of its own from a range (``uid_slots``) and,
+  where the host has a usable cgroup, a cgroup of its own;
+- ``user_namespace``: livecode is an ordinary user and the host allows unprivileged user
+  namespaces (as bubblewrap needs); the same namespaces and minimal root, inside a user namespace
+  that maps one id, so runs share livecode's uid outside it (no uid slots, no run cgroups);
+- ``none``: no isolation at all, only rlimits and a clean environment. The sandbox refuses to
+  start in this mode unless the operator says so in words: ``LIVECODE_SANDBOX_STRICT=0``.
+
+``LIVECODE_SANDBOX_STRICT=1`` refuses to start without every protection of the ``root`` mode;
+unset, a missing protection other than isolation itself (seccomp without libseccomp, uid slots or
+cgroups without root) is logged and reported ``false`` in ``protections()``.
 
 Where a cgroup is usable (:mod:`.cgroups`), the run's limits hold for the whole run: its memory
 (tmpfs included) and its number of processes are bounded by the kernel, and the worker watches
@@ -16,11 +27,9 @@ under it, and a program OOM-killed by its cgroup is reported as ``memory_limit``
 Python ``MemoryError`` is.
 
 Options (environment): ``LIVECODE_SANDBOX_UID_BASE`` and ``LIVECODE_SANDBOX_UID_COUNT``, the range
-of uids runs take one each of (default 2000000000 and 1024); ``LIVECODE_SANDBOX_HIDE``,
-colon-separated paths that runs must not see besides livecode's own data directory;
-``LIVECODE_JAIL_PYTHON``, the interpreter that runs the jail (default: the one livecode runs on);
-``LIVECODE_CGROUP_PARENT``, the cgroup (relative to each cgroup mount) that holds the runs' cgroups
-(default ``livecode``).
+of uids runs take one each of (default 2000000000 and 1024); ``LIVECODE_JAIL_PYTHON``, the
+interpreter that runs the jail (default: the one livecode runs on); ``LIVECODE_CGROUP_PARENT``,
+the cgroup (relative to each cgroup mount) that holds the runs' cgroups (default ``livecode``).
 """
 
 import logging
@@ -39,37 +48,24 @@ from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResul
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits, whole_cpu_seconds
 
+from . import toolchain
 from .cgroups import CgroupError, find_tree
 from .process_io import pump
-from .uid_slots import UidSlots, kill_processes_of
+from .seccomp_filter import compile_filter
+from .uid_slots import UidSlots
 from .workdir import private_workdir
 
 log = logging.getLogger(__name__)
 
 JAIL = str(Path(__file__).with_name("jail.py"))
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
-NAMESPACES = {  # clone flag of each namespace the jail asks for, by protection name
-    "mount_namespace": 0x00020000,
-    "pid_namespace": 0x20000000,
-    "network_isolation": 0x40000000,
-    "ipc_namespace": 0x08000000,
-    "uts_namespace": 0x04000000,
-}
-ALL_NAMESPACES = sum(NAMESPACES.values())
+CLONE_NEWUSER = 0x10000000
+ISOLATION = 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000  # mnt pid net ipc uts
+RUN_ID_IN_USER_NAMESPACE = 1000  # the run's uid and gid inside its user namespace
 STOP_GRACE = 2.0  # seconds the jail gets to take its namespace down before it is killed
 # Seconds between two looks at a run's total CPU time: the less CPU is left, the sooner.
 WATCH_MIN, WATCH_MAX = 0.005, 0.025
-
-
-def hidden_paths(paths: list[str]) -> list[str]:
-    """The mounts that hide ``paths`` from runs. Whatever lies under /tmp needs none (runs get a
-    fresh /tmp), and / or /tmp itself cannot be hidden from a program that must run."""
-    found = set()
-    for path in map(os.path.realpath, paths):
-        if path in ("/", "/tmp") or path.startswith("/tmp/") or "/tmp".startswith(path + "/"):
-            continue
-        found.add(path)
-    return sorted(found)
+MODES = ("root", "user_namespace", "none")
 
 
 def rlimits(limits: Limits, address_space: bool) -> list[tuple[int, int, int]]:
@@ -93,14 +89,15 @@ class SubprocessSandbox(Sandbox):
         super().__init__(settings)
         self.jail_python = settings.option("JAIL_PYTHON") or base_interpreter()
         self.work_root = settings.option("WORK_ROOT") or tempfile.gettempdir()
-        self.root = os.geteuid() == 0
-        lock_dir = ("/run/livecode-sandbox" if self.root
-                    else os.path.join(settings.data_dir, "sandbox-locks"))
-        self.uids = UidSlots(lock_dir, int(settings.option("SANDBOX_UID_BASE", 2_000_000_000)),
-                             int(settings.option("SANDBOX_UID_COUNT", 1024)))
-        extra = [p for p in settings.option("SANDBOX_HIDE", "").split(":") if p]
-        self.hide = hidden_paths([settings.data_dir, lock_dir, self.work_root, *extra])
-        if self.root:
+        self.uids = None
+        if os.geteuid() == 0:
+            try:
+                self.uids = UidSlots("/run/livecode-sandbox",
+                                     int(settings.option("SANDBOX_UID_BASE", 2_000_000_000)),
+                                     int(settings.option("SANDBOX_UID_COUNT", 1024)))
+            except OSError as exc:  # root of a user namespace, say, not of the host
+                log.info("subprocess sandbox: no uid slots: %s", exc)
+        if self.uids:
             self.cgroups, cgroup_problem = find_tree(settings.option("CGROUP_PARENT", "livecode"))
         else:
             self.cgroups, cgroup_problem = None, ("run cgroups are made by root (a cgroup "
@@ -109,28 +106,40 @@ class SubprocessSandbox(Sandbox):
             log.info("subprocess sandbox: a cgroup v%d per run, under %s", self.cgroups.version,
                      ", ".join(self.cgroups.parents))
             self._sweep_cgroups()
-        self.namespaces, self.drop_uid, problem = self._probe()
-        missing = [name for name, on in self.protections().items() if not on]
+        strict = settings.option("SANDBOX_STRICT", "")
+        try:
+            self.seccomp, seccomp_problem = compile_filter(), None
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            self.seccomp, seccomp_problem = b"", f"no seccomp filter: {exc}"
+        self.mode, problem = self._probe(allow_none=strict in ("0", "false"))
+        missing = [name for name, on in self.protections().items()
+                   if not on and name != "user_namespace"]  # root mode has no need of one
         if missing:
-            problems = "; ".join(p for p in (problem, cgroup_problem) if p)
-            message = (f"subprocess sandbox: running WITHOUT {', '.join(missing)}"
-                       + (f" ({problems})" if problems else ""))
-            if settings.option("SANDBOX_STRICT", "0") not in ("0", "", "false"):
+            problems = "; ".join(p for p in (problem, seccomp_problem, cgroup_problem) if p)
+            message = (f"subprocess sandbox ({self.mode} mode): running WITHOUT "
+                       f"{', '.join(missing)}" + (f" ({problems})" if problems else ""))
+            if strict in ("1", "true"):
                 raise SandboxError(message + "; LIVECODE_SANDBOX_STRICT=1 forbids that")
             log.warning(message)
 
-    def _probe(self) -> tuple[int, bool, str | None]:
-        """Try the full jail once on ``/bin/true``; step down only as far as the host requires."""
+    def _probe(self, allow_none: bool) -> tuple[str, str | None]:
+        """Try the jail on ``/bin/true`` in the best mode first; step down only as far as the host
+        requires, and to no isolation at all only when the operator allowed it."""
         problem = None
-        attempts = [(ALL_NAMESPACES, self.root), (ALL_NAMESPACES, False), (0, self.root), (0, False)]
-        for namespaces, drop_uid in attempts:
+        for mode in MODES[0 if self.uids else 1:]:
+            if mode == "none" and not allow_none:
+                raise SandboxError(
+                    "the subprocess sandbox cannot isolate runs on this host (" + str(problem)
+                    + "): refusing to run untrusted code. Run livecode as root, allow "
+                    "unprivileged user namespaces (sysctl user.max_user_namespaces), or set "
+                    "LIVECODE_SANDBOX_STRICT=0 to run programs with no isolation at all")
             try:
-                result = self._run(Program({}, ["/bin/true"]), b"", Limits(), namespaces, drop_uid)
+                result = self._run(Program({}, ["/bin/true"]), b"", Limits(), mode)
                 if result.exit_code == 0:
-                    return namespaces, drop_uid, problem
-                problem = f"probe exited {result.exit_code}: {result.stderr[-200:]!r}"
-            except SandboxError as exc:
-                problem = str(exc)
+                    return mode, problem
+                problem = f"{mode} probe exited {result.exit_code}: {result.stderr[-200:]!r}"
+            except (SandboxError, OSError) as exc:
+                problem = f"{mode}: {exc}"
         raise SandboxError(f"the subprocess sandbox cannot run anything here: {problem}")
 
     def _sweep_cgroups(self) -> None:
@@ -154,71 +163,83 @@ class SubprocessSandbox(Sandbox):
             log.error("subprocess sandbox: cannot clear cgroup %s: %s", cgroup.paths[0], exc)
             return False
 
-    def _clear_slot(self, uid: int, namespaces: int) -> bool:
-        """Called on claiming a uid slot: whatever an earlier run of it left is killed first."""
+    def _clear_slot(self, uid: int) -> bool:
+        """Called on claiming a uid slot: whatever an earlier run of it left is killed first.
+        Without a cgroup there is nothing to do: a slot's runs always have a PID namespace, which
+        the kernel empties before the run's init is gone and the slot's lock released."""
         if self.cgroups:
             return self._clear_cgroup(self.cgroups.cgroup(str(uid)))
-        if namespaces & NAMESPACES["pid_namespace"]:
-            return True  # the kernel killed the earlier run's namespace before its init was gone
-        return kill_processes_of(uid)
-
-    def _use_cgroups(self, drop_uid: bool) -> bool:
-        return self.cgroups is not None and drop_uid  # one cgroup per uid slot
+        return True
 
     def protections(self) -> dict[str, bool]:
-        found = {name: bool(self.namespaces & flag) for name, flag in NAMESPACES.items()}
-        cgroups = (self.cgroups.protections() if self._use_cgroups(self.drop_uid)
+        isolated = self.mode != "none"
+        cgroups = (self.cgroups.protections() if self.cgroups and self.mode == "root"
                    else dict.fromkeys(("cgroup_memory", "cgroup_pids", "cgroup_cpu"), False))
         return {
             "rlimits": True,
-            "unprivileged_user": self.drop_uid,
-            "no_new_privs": True,
-            "process_limit": self.drop_uid,  # RLIMIT_NPROC binds no root process
-            **found,
-            "private_tmp": found["mount_namespace"],
-            "kills_every_descendant": found["pid_namespace"],
             "clean_environment": True,
+            "no_new_privs": True,
+            "unprivileged_user": isolated,
+            "uid_per_run": self.mode == "root",
+            # RLIMIT_NPROC counts per uid, and per user namespace since Linux 5.14: each run has
+            # a uid, or a user namespace, of its own.
+            "process_limit": isolated,
+            "user_namespace": self.mode == "user_namespace",
+            "mount_namespace": isolated,
+            "pid_namespace": isolated,
+            "network_isolation": isolated,
+            "ipc_namespace": isolated,
+            "uts_namespace": isolated,
+            "minimal_root": isolated,
+            "devpts": isolated,
+            "private_tmp": isolated,
+            "kills_every_descendant": isolated,
+            "dies_with_worker": isolated,
+            "seccomp": bool(self.seccomp),
             **cgroups,
         }
 
     def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
-        return self._run(program, stdin, limits, self.namespaces, self.drop_uid)
+        return self._run(program, stdin, limits, self.mode)
 
-    def _run(self, program, stdin, limits, namespaces, drop_uid) -> SandboxResult:
+    def _run(self, program, stdin, limits, mode) -> SandboxResult:
         with ExitStack() as stack:
-            uid = (stack.enter_context(self.uids.acquire(
-                lambda slot: self._clear_slot(slot, namespaces))) if drop_uid else -1)
-            cgroup = None
-            if self._use_cgroups(drop_uid):
-                cgroup = self.cgroups.cgroup(str(uid))
-                stack.callback(self._clear_cgroup, cgroup)
-                try:
-                    # One more process than the program may have: the jail's, PID 1 of the run.
-                    cgroup.create(limits.memory_limit * 1024, limits.max_processes + 1)
-                except OSError as exc:
-                    raise SandboxError(f"cannot make the run's cgroup: {exc}") from exc
-            if namespaces & NAMESPACES["mount_namespace"]:
-                workdir = None  # the jail makes a private tmpfs; the host never touches its files
+            workdir, uid, namespaces, cgroup = None, -1, ISOLATION, None
+            if mode == "root":
+                uid = stack.enter_context(self.uids.acquire(self._clear_slot))
+                if self.cgroups:  # one cgroup per uid slot
+                    cgroup = self.cgroups.cgroup(str(uid))
+                    stack.callback(self._clear_cgroup, cgroup)
+                    try:
+                        # One more process than the program may have: its init, PID 1 of the run.
+                        cgroup.create(limits.memory_limit * 1024, limits.max_processes + 1)
+                    except OSError as exc:
+                        raise SandboxError(f"cannot make the run's cgroup: {exc}") from exc
+            elif mode == "user_namespace":
+                uid, namespaces = RUN_ID_IN_USER_NAMESPACE, ISOLATION | CLONE_NEWUSER
             else:
+                namespaces = 0
                 workdir = stack.enter_context(private_workdir(self.work_root))
+            argv = self._argv(program)
             spec = {
                 "worker_pid": os.getpid(),
-                "argv": self._argv(program),
+                "argv": argv,
                 "env": {"PATH": SAFE_PATH, "LANG": "C.UTF-8"},
                 "files": dict(program.files),
                 "workdir": workdir,
                 "namespaces": namespaces,
-                "loopback": bool(namespaces & NAMESPACES["network_isolation"]),
-                "hide": self.hide,
+                "minimal_root": bool(namespaces),
+                "toolchain": toolchain.layout([argv[0], *program.toolchain_paths]),
+                "loopback": bool(namespaces),
                 "disk_limit": limits.disk_limit,
                 "uid": uid,
                 "gid": uid,
                 "rlimits": rlimits(limits, address_space=not (
                     cgroup and self.cgroups.protections()["cgroup_memory"])),
+                "seccomp": self.seccomp,
                 "cgroup_procs": cgroup.procs_files if cgroup else [],
             }
-            return self._spawn(spec, stdin, limits, cgroup, own_pid_namespace=bool(
-                namespaces & NAMESPACES["pid_namespace"]))
+            return self._spawn(spec, stdin, limits, cgroup, own_pid_namespace=bool(namespaces))
 
     @staticmethod
     def _argv(program: Program) -> list[str]:
@@ -251,8 +272,8 @@ class SubprocessSandbox(Sandbox):
             pass  # the jail died first; its status says why
 
         def stop():
-            # With a PID namespace, the jail kills the program and exits once the namespace is
-            # empty; without one, the process group is all there is to kill.
+            # With a PID namespace, the jail has its init end the run and exits once the
+            # namespace is empty; without one, the process group is all there is to kill.
             try:
                 if own_pid_namespace:
                     os.kill(proc.pid, signal.SIGTERM)
@@ -302,10 +323,11 @@ class SubprocessSandbox(Sandbox):
             limit_hit = watch.hit
         elif out_of_memory:
             limit_hit = "memory_limit"
-        elif cpu_ms >= limits.cpu_time_limit * 1000 and (
-                cgroup or sig in (signal.SIGXCPU, signal.SIGKILL)):
-            # The run's total passed the limit between two looks (it counts even if the run then
-            # ended by itself), or RLIMIT_CPU ended a process.
+        elif sig == signal.SIGXCPU or cpu_ms >= limits.cpu_time_limit * 1000 and (
+                cgroup or sig == signal.SIGKILL):
+            # RLIMIT_CPU ended a process (SIGXCPU is the kernel's verdict; its CPU clock and
+            # getrusage's differ slightly), or the run's total passed the limit between two
+            # looks (it counts even if the run then ended by itself).
             limit_hit = "cpu_time_limit"
         return SandboxResult(
             exit_code=None if sig else code,

@@ -1,24 +1,29 @@
 """The jail: the short program that turns a plain child process into a sandboxed run.
 
 The worker starts it as ``python -I -S jail.py SPEC_FD STATUS_FD`` with the run's stdin, stdout
-and stderr already connected. It reads a marshalled spec from SPEC_FD, then, as root:
+and stderr already connected, and sends it a marshalled spec on SPEC_FD. Three processes follow,
+each with one job (the shape of bubblewrap's ``--unshare-pid --die-with-parent``):
 
-1. ``unshare``s new mount, PID, network, IPC and UTS namespaces (those the spec asks for) and
-   forks; the child is PID 1 of the new PID namespace, so when it exits the kernel kills every
-   process the program left behind, daemons and ``setsid`` escapees included;
-2. in the child: mounts one size-limited tmpfs on /tmp (the working directory is /tmp/box) and
-   binds it on /var/tmp and /dev/shm, so everything writable is private, bounded and gone with the
-   run; hides the paths it is told to (the store, other runs) under empty read-only mounts;
-   mounts a /proc that shows only this run; brings up an isolated loopback;
-3. writes the program's files, applies the rlimits, drops to the run's uid and gid with no
-   supplementary groups, no capabilities (bounding set emptied) and ``no_new_privs``, and execs.
+- the **jail** itself stays outside the run's PID namespace, ``unshare``s the namespaces (a new
+  user namespace first when livecode is not root) and forks the init; it relays the program's
+  exit status to the worker and passes SIGTERM on to the init, which kills everything else in
+  the namespace and reaps the program (so its CPU time is counted). The worker kills the jail's
+  process group outright if that takes longer than a grace period. It dies with the worker thread that
+  started it (``PR_SET_PDEATHSIG``);
+- the **init** is PID 1 of the run's PID namespace and stays root (of the host, or of the run's
+  user namespace) for the whole run, so its own ``PR_SET_PDEATHSIG``, tied to the jail, is never
+  cleared by a ``setuid``. It joins the run's cgroup, builds the minimal root, forks the program
+  and reaps. When it dies, for whatever reason, the kernel kills every process in the namespace:
+  a SIGKILLed worker takes all of its runs with it;
+- the **program** drops to the run's uid, loads the seccomp filter and execs.
 
-Just before the exec the child writes ``exec <monotonic ns>`` to STATUS_FD, which closes on a
-successful exec; anything that fails is written there instead. The worker so tells "the sandbox
-could not start" from "the program failed" without parsing output, and times the program alone.
-The parent stays outside the new PID namespace only to relay the program's exit status; on
-SIGTERM it kills the program, so the worker can end a run and know the namespace is gone when
-the jail exits. It dies with the worker (``PR_SET_PDEATHSIG``), and the program dies with it.
+Each step below is one function, named for what it guarantees, applied in this order:
+``enter_namespaces`` → (fork: init) ``join_cgroup`` → ``build_minimal_root`` → ``loopback_up`` →
+``write_files`` → (fork: program) ``apply_rlimits`` → ``drop_privileges`` → ``no_new_privs`` →
+``load_seccomp`` → exec. Any step that fails writes why to STATUS_FD and ends the run before the
+program starts; just before the exec the program writes ``exec <monotonic ns>`` there, and the
+descriptor closes on a successful exec. The worker so tells "the sandbox could not start" from
+"the program failed" without parsing output, and times the program alone.
 
 It imports only what a bare interpreter has (``-S``), because its start-up is part of every run.
 """
@@ -32,13 +37,20 @@ import time
 
 import _signal
 
-CLONE_NEWNS = 0x00020000
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+ST_RELATIME = 4096
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 22, 24, 38
+SECCOMP_MODE_FILTER = 2
 SIGKILL, SIGTERM, SIGSTOP = 9, 15, 19
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 BOX = "/tmp/box"
+HOSTNAME = "livecode"
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+ETC_COPIED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime")
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -58,8 +70,178 @@ def mount(source, target, fstype, flags, data=None):
                      ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
 
 
-def prctl(option, value):
-    check(libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl {option}")
+def prctl(option, value, arg=0):
+    check(libc.prctl(option, ctypes.c_ulong(value), arg, 0, 0), f"prctl {option}")
+
+
+def report_and_exit(status_fd, exc):
+    os.write(status_fd, f"{type(exc).__name__}: {exc}".encode())
+    os._exit(127)
+
+
+# --- jail: namespaces -----------------------------------------------------------------------
+
+
+def enter_namespaces(spec):
+    """New namespaces for the run. Without root, a new user namespace comes first (it grants the
+    capabilities the others need inside it) and maps one id, the run's, onto livecode's own."""
+    flags = spec["namespaces"]
+    if not flags:
+        return
+    outer_uid, outer_gid = os.geteuid(), os.getegid()
+    check(libc.unshare(flags), "unshare")
+    if flags & CLONE_NEWUSER:
+        write_text("/proc/self/setgroups", "deny")
+        write_text("/proc/self/uid_map", f"{spec['uid']} {outer_uid} 1")
+        write_text("/proc/self/gid_map", f"{spec['gid']} {outer_gid} 1")
+
+
+def write_text(path, text, mode=0o644):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+# --- init: cgroup, root, network, files -----------------------------------------------------
+
+
+def join_cgroup(spec):
+    """Move the init (PID 1 of the run, still root) into the run's cgroup, one ``cgroup.procs``
+    file per hierarchy, so that everything the run starts is counted, limited and killed with it;
+    done while the host's cgroup filesystem is still in view. "0" means the writer itself: its
+    pid in this PID namespace (1) would name another process on the host."""
+    for path in spec.get("cgroup_procs", []):
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+
+
+def build_minimal_root(spec):
+    """A fresh root made of only what the run may see, in bubblewrap's way.
+
+    A tmpfs becomes ``/`` with the host's root under ``/oldroot``, so every host path keeps one
+    name while the new root is assembled in ``/newroot``: read-only binds of the toolchain, a few
+    ``/etc`` files, its own ``/proc``, a ``/dev`` of six device nodes and a new devpts instance,
+    and the run's size-limited ``/tmp``. Then the new root is remounted read-only, becomes ``/``,
+    and the host's root is detached. Anything not named here (the store, the lock directory,
+    other runs, ``/run``, ``/var``, ``/home``, ``/sys``) is absent by construction.
+    """
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=16,mode=0755")
+    os.chdir("/tmp")
+    os.mkdir("oldroot")
+    os.mkdir("newroot")
+    pivot_root(".", "oldroot")
+    os.chdir("/")
+    new = "/newroot"
+    mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
+    for kind, path, target in spec["toolchain"]:
+        place = new + path
+        make_parents(place)
+        if kind == "link":
+            os.symlink(target, place)
+        else:
+            bind_read_only("/oldroot" + path, place)
+    build_etc(new, spec)
+    os.mkdir(new + "/proc", 0o555)
+    mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    build_dev(new)
+    os.mkdir(new + "/tmp", 0o1777)
+    mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={spec['disk_limit']},mode=1777")
+    os.mkdir(new + BOX, 0o755)
+    mount(None, new, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.chdir(new)
+    pivot_root(".", ".")  # the scaffolding, with the host's root in it, ends up on top of /
+    # One lazy detach takes the scaffolding and every mount below it, the host's root included
+    # (each detach waits for an RCU grace period, which two would pay twice).
+    check(libc.umount2(b".", MNT_DETACH), "detach the host's root")
+    os.chdir("/")
+
+
+def pivot_root(new_root, put_old):
+    check(libc.syscall(155, new_root.encode(), put_old.encode()), f"pivot_root {new_root}")
+
+
+def make_parents(path):
+    """Create the missing directories above ``path`` with mode 0755 (a host directory may be 0700,
+    like /root; the run needs to traverse only the copy, which holds nothing else)."""
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        make_parents(parent)
+        os.mkdir(parent, 0o755)
+
+
+def bind_read_only(source, target):
+    if os.path.isdir(source):
+        os.mkdir(target, 0o755)
+    else:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    mount(source, target, None, MS_BIND | MS_REC)
+    # A bind takes its source's flags; read-only needs a remount, which in a user namespace must
+    # keep the flags the source mount already has (they are locked), as bubblewrap does.
+    mount(None, target, None,
+          MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(target))
+
+
+def locked_flags(path):
+    found = os.statvfs(path).f_flag
+    flags = found & (MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
+    return flags | (MS_RELATIME if found & ST_RELATIME else 0)
+
+
+def build_etc(new, spec):
+    etc = new + "/etc"
+    os.makedirs(etc, 0o755, exist_ok=True)  # a toolchain link may have made it (alternatives)
+    for name in ETC_COPIED:
+        copy_host_entry("/oldroot/etc/" + name, f"{etc}/{name}")
+    user = f"livecode:x:{spec['uid']}:{spec['gid']}:livecode run:{BOX}:/usr/sbin/nologin\n"
+    write_text(etc + "/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n" + user)
+    write_text(etc + "/group", f"root:x:0:\nlivecode:x:{spec['gid']}:\n")
+    write_text(etc + "/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n")
+    write_text(etc + "/hosts", f"127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n")
+    write_text(etc + "/hostname", HOSTNAME + "\n")
+
+
+def copy_host_entry(source, target):
+    """Copy a small host file, a link as a link, a directory of small files one level deep."""
+    if os.path.islink(source):
+        os.symlink(os.readlink(source), target)
+    elif os.path.isdir(source):
+        os.mkdir(target, 0o755)
+        for entry in os.scandir(source):
+            copy_host_entry(entry.path, f"{target}/{entry.name}")
+    elif os.path.isfile(source):
+        with open(source, "rb") as file:
+            data = file.read()
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def build_dev(new):
+    """Six host device nodes (bound: a user namespace may not ``mknod``), a devpts instance of
+    the run's own with a few ptys, and the usual links."""
+    dev = new + "/dev"
+    os.mkdir(dev, 0o755)
+    mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=16k,nr_inodes=64,mode=0755")
+    for name in DEVICES:
+        os.close(os.open(f"{dev}/{name}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        mount("/oldroot/dev/" + name, f"{dev}/{name}", None, MS_BIND)
+    os.mkdir(dev + "/pts", 0o755)
+    mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+          "newinstance,ptmxmode=0666,mode=0620,max=16")
+    for link, target in (("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
+                         ("shm", "/tmp")):
+        os.symlink(target, f"{dev}/{link}")
+    mount(None, dev, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
 
 
 def loopback_up():
@@ -73,24 +255,7 @@ def loopback_up():
     ctypes.memmove(ctypes.addressof(ifreq) + 16, flags.to_bytes(2, "little"), 2)
     check(libc.ioctl(fd, SIOCSIFFLAGS, ifreq), "bring loopback up")
     os.close(fd)
-
-
-def private_filesystem(spec):
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for path in spec["hide"]:
-        if os.path.isdir(path):
-            mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "size=4k,mode=0")
-        elif os.path.exists(path):
-            mount("/dev/null", path, None, MS_BIND)
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={spec['disk_limit']},mode=1777")
-    for target in ("/var/tmp", "/dev/shm"):
-        if os.path.isdir(target):
-            mount("/tmp", target, None, MS_BIND | MS_REC)
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.mkdir(BOX, 0o755)
-    return BOX
+    check(libc.sethostname(HOSTNAME.encode(), len(HOSTNAME)), "sethostname")
 
 
 def write_files(workdir, files, uid, gid):
@@ -107,64 +272,112 @@ def write_files(workdir, files, uid, gid):
         os.chown(workdir, uid, gid, follow_symlinks=False)
 
 
-def drop_privileges(uid, gid):
+# --- program: limits, credentials, filter ---------------------------------------------------
+
+
+def apply_rlimits(spec):
+    for limit, soft, hard in spec["rlimits"]:
+        resource.setrlimit(limit, (soft, hard))
+
+
+def drop_privileges(spec):
+    """The run's uid and gid, no supplementary groups, an empty capability bounding set. A uid
+    that is not 0 loses every capability at ``exec`` (no file capabilities can return them)."""
+    if spec["uid"] < 0:
+        return
     for cap in range(64):
         if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) != 0:
             break  # past the last capability this kernel knows
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)  # with no keep-caps, this clears every capability
+    if not spec["namespaces"] & CLONE_NEWUSER:  # a user namespace has setgroups denied
+        os.setgroups([])
+    os.setgid(spec["gid"])
+    os.setuid(spec["uid"])
 
 
-def join_cgroup(spec):
-    """Move this process (PID 1 of the run, still root) into the run's cgroup, so that everything
-    the run starts is counted, limited and killed with it. "0" means the writer itself: its pid
-    in this PID namespace (1) would name another process on the host."""
-    for path in spec.get("cgroup_procs", []):
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
+def no_new_privs():
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
-def become_program(spec, status_fd):
-    """In the child: finish the jail and exec. Never returns."""
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def load_seccomp(spec):
+    """Load the filter the worker compiled with libseccomp (the jail stays free of the binding)."""
+    program = spec["seccomp"]
+    if not program:
+        return
+    fprog = SockFprog(len(program) // 8, program)
+    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog))
+
+
+def become_program(spec, workdir, status_fd):
+    """In the program's process: finish the jail and exec. Never returns."""
+    try:
+        os.chdir(workdir)
+        env = dict(spec["env"], HOME=workdir)
+        apply_rlimits(spec)
+        drop_privileges(spec)
+        no_new_privs()
+        load_seccomp(spec)
+        os.set_inheritable(status_fd, False)
+        # The worker times the program from here, not from the jail's own start-up.
+        os.write(status_fd, b"exec %d\n" % time.monotonic_ns())
+        os.execve(spec["argv"][0], spec["argv"], env)
+    except BaseException as exc:  # report, never fall through to the init's code
+        report_and_exit(status_fd, exc)
+
+
+# --- the three processes --------------------------------------------------------------------
+
+
+def init(spec, status_fd, jail_alive, exit_w):
+    """PID 1 of the run. Never returns."""
     try:
         prctl(PR_SET_PDEATHSIG, SIGKILL)
+        os.set_blocking(jail_alive, False)
+        try:
+            if os.read(jail_alive, 1) == b"":
+                os._exit(1)  # the jail died before PDEATHSIG was armed
+        except BlockingIOError:
+            pass  # still alive: from now on its death kills this process
         join_cgroup(spec)
-        if spec["namespaces"] & CLONE_NEWNS:
-            workdir = private_filesystem(spec)
+        if spec["minimal_root"]:
+            build_minimal_root(spec)
+            workdir = BOX
         else:
             workdir = spec["workdir"]
         if spec["loopback"]:
             loopback_up()
         write_files(workdir, spec["files"], spec["uid"], spec["gid"])
-        os.chdir(workdir)
-        env = dict(spec["env"], HOME=workdir)
-        for limit, soft, hard in spec["rlimits"]:
-            resource.setrlimit(limit, (soft, hard))
-        if spec["uid"] >= 0:
-            drop_privileges(spec["uid"], spec["gid"])
-        prctl(PR_SET_NO_NEW_PRIVS, 1)
-        os.set_inheritable(status_fd, False)
-        # The worker times the program from here, not from the jail's own start-up.
-        os.write(status_fd, b"exec %d\n" % time.monotonic_ns())
-        os.execve(spec["argv"][0], spec["argv"], env)
-    except BaseException as exc:  # report, never fall through to the parent's code
-        os.write(status_fd, f"{type(exc).__name__}: {exc}".encode())
-        os._exit(127)
-
-
-def relay(child):
-    """Wait for the program and exit as it did, so the worker sees its status."""
-    _signal.signal(SIGTERM, lambda *_: os.kill(child, SIGKILL))
-    while True:
-        try:
-            _, status = os.waitpid(child, 0)
+        program = os.fork()
+    except BaseException as exc:
+        report_and_exit(status_fd, exc)
+    if program == 0:
+        become_program(spec, workdir, status_fd)
+    os.close(status_fd)
+    if spec["namespaces"] & CLONE_NEWPID:
+        # Asked to end the run: kill everything else in the namespace, then reap the program
+        # as usual, so its CPU time still reaches the worker.
+        _signal.signal(SIGTERM, lambda *_: os.kill(-1, SIGKILL))
+    while True:  # reap orphans too, as an init must, until the program itself ends
+        pid, status = os.waitpid(-1, 0)
+        if pid == program:
             break
-        except ChildProcessError:
-            os._exit(125)
+    os.write(exit_w, b"%d" % status)
+    os._exit(0)
+
+
+def relay(child, exit_r):
+    """Wait for the init and exit as the program did, so the worker sees its status. (The init
+    cannot do that by itself: PID 1 of a namespace is immune to its own default signals.)"""
+    _signal.signal(SIGTERM, lambda *_: os.kill(child, SIGTERM))  # the init ends the run
+    try:
+        os.waitpid(child, 0)
+    except ChildProcessError:
+        os._exit(125)
+    reported = os.read(exit_r, 32)
+    status = int(reported) if reported else SIGKILL  # no report: the init was killed
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig not in (SIGKILL, SIGSTOP):
@@ -183,16 +396,20 @@ def main():
         prctl(PR_SET_PDEATHSIG, SIGKILL)
         if os.getppid() != spec["worker_pid"]:
             raise JailError("the worker is gone")
-        if spec["namespaces"]:
-            check(libc.unshare(spec["namespaces"]), "unshare")
+        enter_namespaces(spec)
+        alive_r, alive_w = os.pipe()
+        exit_r, exit_w = os.pipe()
+        child = os.fork()
     except BaseException as exc:
-        os.write(status_fd, f"{type(exc).__name__}: {exc}".encode())
-        os._exit(127)
-    child = os.fork()
+        report_and_exit(status_fd, exc)
     if child == 0:
-        become_program(spec, status_fd)
+        os.close(alive_w)
+        os.close(exit_r)
+        init(spec, status_fd, alive_r, exit_w)
     os.close(status_fd)
-    relay(child)
+    os.close(alive_r)
+    os.close(exit_w)
+    relay(child, exit_r)
 
 
 if __name__ == "__main__":
