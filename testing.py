@@ -12,14 +12,28 @@ from pathlib import Path
 
 
 class LivecodeProcess:
-    """A ``livecode`` CLI subprocess (serve, api or worker) with its output kept for failures."""
+    """A ``livecode`` CLI subprocess (serve, api or worker) with its output kept for failures.
 
-    def __init__(self, args: list[str], env: dict, log_path: Path):
+    With ``user``, it runs as that user (by ``setpriv``, on a clean environment) on ``python``, an
+    interpreter with livecode installed that this user can reach; ``wrapper`` is a command line
+    to start it through (``unshare …``)."""
+
+    def __init__(self, args: list[str], env: dict, log_path: Path, user: str | None = None,
+                 python: str = sys.executable, wrapper: tuple[str, ...] = ()):
         self.log_path = log_path
         self.log = open(log_path, "w+")
+        command = [*wrapper, python, "-m", "livecode.cli", *args]
+        environ = {**os.environ, **env}
+        if user:
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            command = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
+                       "--clear-groups", "--", *command]
+            environ = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "livecode.cli", *args], env={**os.environ, **env},
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            command, env=environ, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:

@@ -1,7 +1,9 @@
 """Fixtures that build livecode from real parts: a SQLite file in a temporary directory, Kombu's
 in-process transport or the real Redis, the real subprocess sandbox, real HTTP servers."""
 
+import functools
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -114,6 +116,49 @@ def sandbox_processes() -> list[int]:
             continue
         if uid >= SANDBOX_UID_BASE and state != "Z":
             found.append(int(entry.name))
+    return found
+
+
+TEST_USER = "livecode-test"  # the project's own ordinary user (scripts/ensure-test-user)
+
+
+@functools.cache
+def _ensure_test_user() -> tuple[str | None, str]:
+    if os.geteuid() != 0:
+        return None, "making the test user needs root"
+    script = Path(__file__).resolve().parents[1] / "scripts" / "ensure-test-user"
+    out = subprocess.run([str(script)], capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        return None, f"scripts/ensure-test-user failed: {out.stderr[-2000:]}"
+    return out.stdout.strip().splitlines()[-1], ""
+
+
+def unprivileged_python() -> str:
+    """The interpreter, with this checkout installed, that ``TEST_USER`` can run: made by the
+    project's script (idempotent). Outside CI a host where that is impossible skips; CI fails."""
+    python, problem = _ensure_test_user()
+    if python is None:
+        if IN_CI:
+            pytest.fail(f"CI must run the tests as an ordinary user, but {problem}")
+        pytest.skip(problem)
+    return python
+
+
+def run_processes_of(uid: int) -> list[int]:
+    """Pids of live processes of ``uid`` inside another PID namespace than ours: what runs of a
+    livecode that is not root (each run in a user and PID namespace of its own) left behind."""
+    ours = os.readlink("/proc/self/ns/pid")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if (entry.stat().st_uid == uid and state != "Z"
+                    and os.readlink(entry / "ns" / "pid") != ours):
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
     return found
 
 
