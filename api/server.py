@@ -7,6 +7,8 @@ the two: the one-command, nothing-to-install mode.
 """
 
 import errno
+import os
+import signal
 import socket
 import sys
 import threading
@@ -75,6 +77,7 @@ class LivecodeServer(BaseApplication):
             "timeout": 30,
             "keepalive": 5,
             "when_ready": self._when_ready,
+            "post_fork": self._post_fork,
             "worker_exit": self._worker_exit,
         }
         self._stop = threading.Event()
@@ -104,6 +107,16 @@ class LivecodeServer(BaseApplication):
         host, port = server.LISTENERS[0].sock.getsockname()[:2]
         mode = "API and worker" if self.embed_worker else "API"
         print(f"livecode {mode} listening on http://{host}:{port}", file=sys.stdout, flush=True)
+
+    def _post_fork(self, server, worker):
+        """A gunicorn process that hosts runs dies with the arbiter (``livecode serve`` itself),
+        even by SIGKILL; its runs die with it (each with the thread that started it)."""
+        if self.embed_worker and sys.platform == "linux":
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+            if os.getppid() != server.pid:
+                os._exit(1)  # the arbiter died before that took hold
 
     def _worker_exit(self, server, worker):
         self._stop.set()
