@@ -1,6 +1,6 @@
 """The per-run cost of each sandbox for a hello-world program, against bare spawns, in one run.
 
-    .venv/bin/python bench/sandboxes.py [--n 20]
+    .venv/bin/python bench/sandboxes.py [--n 20] [--no-docker] [--compare /work/main]
 
 Measures, as medians over ``--n`` interleaved rounds: a bare ``python3 -I -c`` spawn of the
 interpreter the runner uses, the subprocess sandbox's ``run``, a bare ``docker run --rm`` of the
@@ -8,6 +8,10 @@ sandbox image, and the docker sandbox's ``run``; and the subprocess sandbox's ``
 per-run cgroup turned off (the same jail, limits per process only), for what the cgroup costs.
 Prints one JSON line with the figures and each sandbox's ratio to its bare baseline. The docker
 figures are left out when no engine answers; the cgroup ones where the host has no usable cgroup.
+
+``--compare CHECKOUT`` also times the subprocess sandbox of another checkout of livecode (its own
+``.venv``), in the same rounds: a helper process there runs one hello world per request, so the
+old and the new jail are measured side by side on the same load.
 """
 
 import argparse
@@ -16,14 +20,31 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from hello_world import HELLO, hello_parts, medians_ms  # bench/ is the script's directory
+
+OTHER_CHECKOUT = """
+import sys, tempfile
+from livecode.core.config import Settings
+from livecode.core.plugins import Plugins
+settings = Settings.from_env({"LIVECODE_DATA_DIR": tempfile.mkdtemp()})
+plugins = Plugins(settings)
+sandbox = plugins.create_sandbox("subprocess")
+program = plugins.languages["python"].build(sys.argv[1])
+for _ in sys.stdin:
+    result = sandbox.run(program, b"", settings.limits)
+    print(result.stdout == b"Hello World\\n", flush=True)
+"""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=20)
-    n = parser.parse_args().n
+    parser.add_argument("--no-docker", action="store_true")
+    parser.add_argument("--compare", help="another checkout whose subprocess sandbox to time too")
+    args = parser.parse_args()
+    n = args.n
     with tempfile.TemporaryDirectory() as tmp:
         settings, plugins, runner, program = hello_parts(tmp)
         subprocess_sandbox = plugins.create_sandbox("subprocess")
@@ -38,7 +59,20 @@ def main() -> None:
             without_cgroups.cgroups = None
             actions["subprocess_sandbox_without_cgroups_ms"] = lambda: without_cgroups.run(
                 program, b"", settings.limits)
+        if args.compare:
+            other = subprocess.Popen(
+                [str(Path(args.compare, ".venv/bin/python")), "-c", OTHER_CHECKOUT, HELLO],
+                cwd=args.compare, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+            def other_run():
+                other.stdin.write("run\n")
+                other.stdin.flush()
+                assert other.stdout.readline() == "True\n"
+
+            actions["compared_subprocess_sandbox_ms"] = other_run
         try:
+            if args.no_docker:
+                raise RuntimeError("--no-docker")
             docker_sandbox = plugins.create_sandbox("docker")
             image = docker_sandbox.images["python"]
             docker = shutil.which("docker")
@@ -55,6 +89,9 @@ def main() -> None:
     if "subprocess_sandbox_without_cgroups_ms" in figures:
         ratios["subprocess_sandbox_over_without_cgroups"] = round(
             figures["subprocess_sandbox_ms"] / figures["subprocess_sandbox_without_cgroups_ms"], 3)
+    if args.compare:
+        ratios["compared_subprocess_sandbox_over_bare_python"] = round(
+            figures["compared_subprocess_sandbox_ms"] / figures["bare_python_ms"], 3)
     if "docker_sandbox_ms" in figures:
         ratios["docker_sandbox_over_bare_docker_run"] = round(
             figures["docker_sandbox_ms"] / figures["bare_docker_run_ms"], 3)
