@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from livecode.core.contracts import Program
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.plugins import Plugins
@@ -246,6 +247,19 @@ def test_an_interpreter_outside_usr_is_bound_and_nothing_else_of_its_tree(settin
     executable, siblings = result.stdout.decode().splitlines()
     assert executable == interpreter
     assert eval(siblings) == [os.path.basename(sys.base_prefix)]
+
+
+def test_a_command_reached_through_links_outside_usr_runs(settings, tmp_path):
+    """Debian's alternatives: /usr/bin/c++ -> /etc/alternatives/c++ -> /usr/bin/g++. The sandbox
+    follows the command's links hop by hop and places each one, so the chain holds in the run."""
+    command = next((str(p) for p in Path("/usr/bin").iterdir()
+                    if p.is_symlink() and os.readlink(p).startswith("/etc/alternatives/")
+                    and p.name in ("c++", "cc")), None)
+    if command is None:
+        pytest.skip("no compiler here goes through /etc/alternatives")
+    sandbox = Plugins(settings).create_sandbox("subprocess")
+    result = sandbox.run(Program({}, [command, "--version"]), b"", QUICK)
+    assert result.exit_code == 0, result.stderr
 
 
 def test_the_system_call_filter_refuses_and_the_standard_library_still_works(run):

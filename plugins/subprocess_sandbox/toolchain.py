@@ -2,7 +2,8 @@
 
 Every run sees the system's program and library directories (``/usr``, ``/lib*``, and ``/bin``
 and ``/sbin`` as they are on the host: links where the host has links) plus what its language
-runner declares in ``Program.toolchain_paths`` (a pyenv or venv interpreter outside ``/usr``).
+runner declares in ``Program.toolchain_paths`` (a pyenv or venv interpreter outside ``/usr``), and
+the command itself with every link on the way to it.
 All of it is bound read-only by the jail; nothing else of the host is in view.
 """
 
@@ -21,8 +22,10 @@ def layout(declared) -> list[tuple[str, str, str]]:
         if path in found or not os.path.isabs(path) or not os.path.lexists(path):
             continue
         if os.path.islink(path):
-            found[path] = ("link", path, os.readlink(path))
-            pending.append(os.path.realpath(path))  # and what it leads to
+            target = os.readlink(path)
+            found[path] = ("link", path, target)
+            # and the next hop, which may be a link again (/usr/bin/java -> /etc/alternatives/java)
+            pending.append(os.path.join(os.path.realpath(os.path.dirname(path)), target))
         else:
             real = os.path.realpath(path)
             found[real] = ("bind", real, "")
