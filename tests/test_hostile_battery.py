@@ -61,9 +61,15 @@ class Deployment:
         found = {"processes": self.run_processes(), "containers": [],
                  "files": sorted(str(p) for p in self.work_root.rglob("*"))}
         if self.sandbox == "docker":
-            out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=livecode.sandbox"],
+            # this server's containers only (their owner label names its worker process), not
+            # those of other livecode servers on the host
+            ours = {self.process.proc.pid} | descendants(self.process.proc.pid)
+            out = subprocess.run(["docker", "ps", "-a", "--filter", "label=livecode.sandbox",
+                                  "--format", '{{.ID}} {{.Label "livecode.owner"}}'],
                                  capture_output=True, text=True)
-            found["containers"] = out.stdout.split()
+            found["containers"] = [
+                line.split()[0] for line in out.stdout.splitlines()
+                if line.rpartition(":")[2].isdigit() and int(line.rpartition(":")[2]) in ours]
         return found
 
     def finish(self) -> None:
