@@ -822,8 +822,10 @@ def test_the_battery_leaves_the_server_serving(deployment):
     assert status == 200 and languages["languages"][0]["sandbox"] == deployment.sandbox
     protections = languages["languages"][0]["protections"]
     if deployment.sandbox == "subprocess":
-        absent = "uid_per_run" if deployment.user else "user_namespace"
-        assert protections.pop(absent) is False, protections
+        # as an ordinary user: no uid slots and no run cgroups (only root hands them out)
+        absent = (["uid_per_run", "cgroup_memory", "cgroup_pids", "cgroup_cpu"] if deployment.user
+                  else ["user_namespace"])
+        assert [protections.pop(name) for name in absent] == [False] * len(absent), protections
     assert all(protections.values()), languages
     deployment.finish()
 
