@@ -19,6 +19,8 @@ class Introspection:
                 try:
                     sandbox = self.livecode.plugins.create_sandbox(name)
                     report[name] = {"ok": True, "protections": sandbox.protections()}
+                    if path := sandbox.start_path():
+                        report[name]["start_path"] = path
                     sandbox.close()
                 except Exception as exc:
                     report[name] = {"ok": False, "error": str(exc)}

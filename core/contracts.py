@@ -93,6 +93,11 @@ class Sandbox(ABC):
         """Which protections are active on this host, by name, for ``/health`` and ``/languages``."""
         return {}
 
+    def start_path(self) -> str | None:
+        """Which way this sandbox starts programs here, for ``/health``, when it has a fast path
+        and a fallback (a warm pool, or containers made per run); ``None`` when it has one."""
+        return None
+
     def close(self) -> None:
         pass
 

@@ -62,9 +62,11 @@ class Deployment:
                  "files": sorted(str(p) for p in self.work_root.rglob("*"))}
         if self.sandbox == "docker":
             # this server's containers only (their owner label names its worker process), not
-            # those of other livecode servers on the host
+            # those of other livecode servers on the host; of those, the ones that ran a program
+            # (the warm pool's idle ones are named livecode-idle-)
             ours = {self.process.proc.pid} | descendants(self.process.proc.pid)
             out = subprocess.run(["docker", "ps", "-a", "--filter", "label=livecode.sandbox",
+                                  "--filter", "name=livecode-run-",
                                   "--format", '{{.ID}} {{.Label "livecode.owner"}}'],
                                  capture_output=True, text=True)
             found["containers"] = [
