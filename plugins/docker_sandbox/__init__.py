@@ -23,14 +23,14 @@ Options (environment): ``LIVECODE_DOCKER_IMAGE_<LANGUAGE>`` (default for python:
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+import time
 
 from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResult
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
 
 from . import probe
-from .container import LABEL, OWNER_LABEL, Containers, ContainerSpec
+from .container import OWNER_LABEL, Containers, ContainerSpec
 from .pool import WarmPool
 
 log = logging.getLogger(__name__)
@@ -105,11 +105,11 @@ class DockerSandbox(Sandbox):
         """Remove the containers of workers that are gone; returns how many."""
         removed = 0
         host = socket.gethostname()
-        for container in self.client.containers.list(all=True, filters={"label": LABEL}):
-            owner_host, _, pid = container.labels.get(OWNER_LABEL, ":").rpartition(":")
+        for container in self.containers.listed():
+            owner_host, _, pid = container["Labels"].get(OWNER_LABEL, ":").rpartition(":")
             mine_and_dead = owner_host == host and pid.isdigit() and not _alive(int(pid))
-            if mine_and_dead or _age_seconds(container) > 3600:
-                self.containers.remove(container.id)
+            if mine_and_dead or time.time() - container["Created"] > 3600:
+                self.containers.remove(container["Id"])
                 removed += 1
         if removed:
             log.info("docker sandbox: removed %d containers left by earlier workers", removed)
@@ -146,15 +146,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _age_seconds(container) -> float:
-    created = container.attrs.get("Created", "")
-    try:
-        when = datetime.fromisoformat(created[:26].rstrip("Z") + "+00:00")
-    except ValueError:
-        return 0.0
-    return (datetime.now(timezone.utc) - when).total_seconds()
 
 
 @hookimpl

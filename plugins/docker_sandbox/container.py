@@ -83,20 +83,28 @@ class ContainerSpec:
 
 
 class Containers:
-    """Makes ready containers on one engine, for one worker (its owner label)."""
+    """Makes ready containers on one engine for one sandbox instance: every container is
+    labelled ``LABEL=<the instance's id>`` and ``OWNER_LABEL=<host>:<worker pid>``."""
 
     def __init__(self, client, program_user: str, holder_user: str, owner: str):
         import docker
 
         self.api, self.errors, self.types = client.api, docker.errors, docker.types
         self.program_user, self.holder_user, self.owner = program_user, holder_user, owner
+        self.instance = uuid.uuid4().hex[:12]
+
+    def listed(self, **filters) -> list[dict]:
+        """Containers as the engine lists them (``Id``, ``Names``, ``Labels``, ``State``,
+        ``Created``), without inspecting each, so that one removed meanwhile is no error."""
+        return self.api.containers(all=True, filters={"label": LABEL, **filters})
 
     def make(self, spec: ContainerSpec, idle: bool) -> "ReadyContainer":
         name = (IDLE_PREFIX if idle else RUN_PREFIX) + uuid.uuid4().hex[:12]
         try:
             cid = self.api.create_container(
                 spec.image, command=["/bin/sh", "-c", HOLDER], user=self.holder_user,
-                working_dir="/tmp", name=name, labels={LABEL: "1", OWNER_LABEL: self.owner},
+                working_dir="/tmp", name=name,
+                labels={LABEL: self.instance, OWNER_LABEL: self.owner},
                 # detach=False is what makes the engine close the holder's stdin (StdinOnce)
                 # when the worker's attach connection ends.
                 stdin_open=True, tty=False, detach=False,
