@@ -26,12 +26,16 @@ from livecode.testing import LivecodeProcess
 HELLO = 'print("Hello World")'
 
 
-def medians_ms(actions: dict, n: int) -> dict:
+def medians_ms(actions: dict, n: int, settle=None) -> dict:
+    """Median milliseconds of each action over ``n`` interleaved rounds; ``settle()``, when
+    given, runs untimed before each action (to let background work from the last one end)."""
     samples = {name: [] for name in actions}
     for name, action in actions.items():
         action()  # warm caches once
     for _ in range(n):
         for name, action in actions.items():
+            if settle is not None:
+                settle()
             started = time.perf_counter()
             action()
             samples[name].append((time.perf_counter() - started) * 1000)

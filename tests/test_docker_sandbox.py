@@ -105,7 +105,7 @@ def listed(engine, label: str, prefix: str = "", running: bool = False) -> list[
 
 
 def of_sandbox(sandbox) -> str:
-    return f"{LABEL}={sandbox.containers.instance}"
+    return sandbox.containers.label
 
 
 def processes_in(container_ids) -> list[int]:

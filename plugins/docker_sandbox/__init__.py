@@ -23,6 +23,8 @@ Options (environment): ``LIVECODE_DOCKER_IMAGE_<LANGUAGE>`` (default for python:
 import logging
 import os
 import socket
+import subprocess
+import sys
 import time
 
 from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResult
@@ -30,7 +32,7 @@ from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
 
 from . import probe
-from .container import OWNER_LABEL, Containers, ContainerSpec
+from .container import OWNER_LABEL, ContainerGone, Containers, ContainerSpec
 from .pool import WarmPool
 
 log = logging.getLogger(__name__)
@@ -72,8 +74,23 @@ class DockerSandbox(Sandbox):
             self._check_image(language, image)
         self.sweep()
         self.defaults = settings.limits
-        self._protections = probe.protections(self.containers, next(iter(self.images.values())),
-                                              self.defaults, self.engine_info)
+        # Removes this instance's containers once the worker is gone (see reaper.py); a session
+        # of its own keeps it out of a signal sent to the worker's process group.
+        self.reaper = subprocess.Popen(
+            [sys.executable, "-m", "livecode.plugins.docker_sandbox.reaper",
+             self.containers.label], stdin=subprocess.PIPE, start_new_session=True)
+        try:
+            self._protections = probe.protections(
+                self.containers, next(iter(self.images.values())), self.defaults,
+                self.engine_info)
+            self._refuse_or_warn(settings)
+        except BaseException:
+            self._stop_reaper()
+            raise
+        size = int(settings.option("DOCKER_POOL_SIZE", settings.concurrency or os.cpu_count()))
+        self.pool = WarmPool(self.containers.make, size) if size > 0 else None
+
+    def _refuse_or_warn(self, settings) -> None:
         missing = [name for name, on in self._protections.items() if not on]
         if missing or not self._protections:
             message = ("docker sandbox: running WITHOUT "
@@ -81,8 +98,10 @@ class DockerSandbox(Sandbox):
             if settings.option("SANDBOX_STRICT", "0") not in ("0", "", "false"):
                 raise SandboxError(message + "; LIVECODE_SANDBOX_STRICT=1 forbids that")
             log.warning(message)
-        size = int(settings.option("DOCKER_POOL_SIZE", settings.concurrency or os.cpu_count()))
-        self.pool = WarmPool(self.containers.make, size) if size > 0 else None
+
+    def _stop_reaper(self) -> None:
+        self.reaper.stdin.close()
+        self.reaper.wait(timeout=60)
 
     def _check_image(self, language: str, image: str) -> None:
         try:
@@ -122,20 +141,27 @@ class DockerSandbox(Sandbox):
             raise SandboxError(f"no Docker image is configured for {language}; set "
                                f"LIVECODE_DOCKER_IMAGE_{language.upper()}")
         spec = ContainerSpec.of(image, limits)
-        container = None
-        if self.pool is not None and spec == ContainerSpec.of(image, self.defaults):
-            container = self.pool.take(spec)
-        if container is None:
-            container = self.containers.make(spec, idle=False)
-        try:
-            return container.run(program, stdin, limits)
-        finally:
-            container.discard()
+        pooled = self.pool is not None and spec == ContainerSpec.of(image, self.defaults)
+        container = self.pool.take(spec) if pooled else None
+        if container is not None:
+            try:
+                return _run_once(container, program, stdin, limits)
+            except ContainerGone as exc:  # it died just as it was taken: make one
+                log.warning("docker sandbox: a ready container was gone (%s)", exc)
+        return _run_once(self.containers.make(spec, idle=False), program, stdin, limits)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
+        self._stop_reaper()
         self.client.close()
+
+
+def _run_once(container, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
+    try:
+        return container.run(program, stdin, limits)
+    finally:
+        container.discard()
 
 
 def _alive(pid: int) -> bool:

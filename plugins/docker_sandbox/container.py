@@ -67,6 +67,10 @@ BOOTSTRAP = (
 )
 
 
+class ContainerGone(SandboxError):
+    """The container ended before it was given its program (nothing of the run happened)."""
+
+
 @dataclass(frozen=True)
 class ContainerSpec:
     """What a container is created with and cannot change afterwards; a warm container serves
@@ -93,10 +97,15 @@ class Containers:
         self.program_user, self.holder_user, self.owner = program_user, holder_user, owner
         self.instance = uuid.uuid4().hex[:12]
 
-    def listed(self, **filters) -> list[dict]:
-        """Containers as the engine lists them (``Id``, ``Names``, ``Labels``, ``State``,
+    def listed(self, label: str = LABEL) -> list[dict]:
+        """Containers labelled ``label`` (all of livecode's by default; ``self.label`` for this
+        instance's) as the engine lists them (``Id``, ``Names``, ``Labels``, ``State``,
         ``Created``), without inspecting each, so that one removed meanwhile is no error."""
-        return self.api.containers(all=True, filters={"label": LABEL, **filters})
+        return self.api.containers(all=True, filters={"label": label})
+
+    @property
+    def label(self) -> str:
+        return f"{LABEL}={self.instance}"
 
     def make(self, spec: ContainerSpec, idle: bool) -> "ReadyContainer":
         name = (IDLE_PREFIX if idle else RUN_PREFIX) + uuid.uuid4().hex[:12]
@@ -125,6 +134,7 @@ class Containers:
                 ))["Id"]
         except self.errors.DockerException as exc:
             raise SandboxError(f"the Docker engine could not create a container: {exc}") from exc
+        holder = None
         try:
             holder = self.api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1,
                                                          "stream": 1})
@@ -135,6 +145,8 @@ class Containers:
                                            environment=ENVIRONMENT)["Id"]
             bootstrap = self.api.exec_start(exec_id, socket=True)
         except self.errors.DockerException as exc:
+            if holder is not None:
+                holder.close()
             self.remove(cid)
             raise SandboxError(f"the Docker engine could not start a container: {exc}") from exc
         return ReadyContainer(self, cid, name, spec, holder, exec_id, bootstrap,
@@ -184,7 +196,7 @@ class ReadyContainer:
             self.bootstrap.settimeout(30)  # the bootstrap reads all of it at once
             self.bootstrap.sendall(header.encode() + archive)
         except OSError as exc:
-            raise SandboxError(f"the container ended before its program started: {exc}") from exc
+            raise ContainerGone(f"the container ended before its program started: {exc}") from exc
         renaming = None
         if self.name.startswith(IDLE_PREFIX):  # while the program runs, off its clock
             renaming = threading.Thread(target=self._rename, name="docker-rename")
