@@ -12,6 +12,9 @@ Containers carry labels naming their owner (host and worker pid); they end when 
 connection to the engine closes, however the worker died, and a worker removes, when it starts,
 containers of owners that are gone.
 
+An image needs ``sh``, ``cat``, ``head``, ``tar``, ``timeout`` and ``prlimit`` (Debian's
+coreutils, tar and util-linux, all in a minbase root) besides the language's toolchain.
+
 Options (environment): ``LIVECODE_DOCKER_IMAGE_<LANGUAGE>`` (default for python:
 ``livecode-python:bookworm``, built by ``scripts/build-docker-image``), ``LIVECODE_DOCKER_USER``
 (the programs' uid:gid, default ``1999999999:1999999999``), ``LIVECODE_DOCKER_HOLDER_USER``
@@ -92,9 +95,8 @@ class DockerSandbox(Sandbox):
 
     def _refuse_or_warn(self, settings) -> None:
         missing = [name for name, on in self._protections.items() if not on]
-        if missing or not self._protections:
-            message = ("docker sandbox: running WITHOUT "
-                       + (", ".join(missing) or "any protection its probe could see"))
+        if missing:
+            message = f"docker sandbox: running WITHOUT {', '.join(missing)}"
             if settings.option("SANDBOX_STRICT", "0") not in ("0", "", "false"):
                 raise SandboxError(message + "; LIVECODE_SANDBOX_STRICT=1 forbids that")
             log.warning(message)

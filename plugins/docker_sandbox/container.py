@@ -197,10 +197,8 @@ class ReadyContainer:
             self.bootstrap.sendall(header.encode() + archive)
         except OSError as exc:
             raise ContainerGone(f"the container ended before its program started: {exc}") from exc
-        renaming = None
         if self.name.startswith(IDLE_PREFIX):  # while the program runs, off its clock
-            renaming = threading.Thread(target=self._rename, name="docker-rename")
-            renaming.start()
+            threading.Thread(target=self._rename, name="docker-rename", daemon=True).start()
         cpu_limit_ns = int(limits.cpu_time_limit * 1e9)
         cpu_used = [0]
 
@@ -212,8 +210,6 @@ class ReadyContainer:
 
         ended_by = stream.pump(stdin, started + limits.wall_time_limit, over_cpu)
         ended = time.monotonic()
-        if renaming is not None:
-            renaming.join()
         if ended_by == "eof":
             exit_code = self._exit_code()
             over_cpu()

@@ -11,7 +11,7 @@ the protection false instead of leaving it claimed.
 
 import os
 
-from livecode.core.contracts import Program
+from livecode.core.contracts import Program, SandboxError
 from livecode.core.limits import Limits, whole_cpu_seconds
 
 from .container import BOX, ENVIRONMENT, Containers, ContainerSpec
@@ -40,7 +40,8 @@ def protections(containers: Containers, image: str, limits: Limits,
         container.discard()
     seen = dict(zip(SECTIONS, result.stdout.decode("utf-8", "replace").split("@@\n")))
     if result.exit_code != 0 or len(seen) != len(SECTIONS):
-        return {}
+        raise SandboxError(f"the probe program failed in {image} (exit {result.exit_code}): "
+                           + result.stderr[-300:].decode("utf-8", "replace"))
     host = config["HostConfig"]
     status = _status(seen["status"])
     found = {
