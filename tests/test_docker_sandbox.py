@@ -19,10 +19,12 @@ import pytest
 
 from conftest import DOCKER_IMAGE, IN_CI, docker_problem, make_settings
 from livecode.core.contracts import SandboxError
+from livecode.client import ApiClient
 from livecode.core.plugins import Plugins
 from livecode.plugins.docker_sandbox import HOLDER_USER, PROGRAM_USER
 from livecode.plugins.docker_sandbox.container import (IDLE_PREFIX, LABEL, OWNER_LABEL,
                                                        RUN_PREFIX)
+from livecode.testing import LivecodeProcess
 
 pytestmark = pytest.mark.slow
 
@@ -469,16 +471,13 @@ def test_a_sigkilled_worker_takes_its_containers_with_it(engine, tmp_path):
 
 @pytest.fixture(scope="module")
 def served(engine, tmp_path_factory):
-    from conftest import Http, LivecodeProcess
-
     root = tmp_path_factory.mktemp("docker-serve")
     env = {"LIVECODE_DATA_DIR": str(root / "data"), "LIVECODE_SANDBOX": "docker",
            "LIVECODE_CONCURRENCY": "2", "LIVECODE_MEMORY_LIMIT": str(128 * 1024),
            "LIVECODE_WALL_TIME_LIMIT": "10", "LIVECODE_CPU_TIME_LIMIT": "1"}
     process = LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log")
     try:
-        http = Http(process.wait_for(r"listening on (http://\S+)", timeout=120).group(1))
-        yield process, http
+        yield process, ApiClient(process.url(timeout=120), timeout=30)
     finally:
         process.stop()
 
