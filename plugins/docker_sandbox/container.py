@@ -220,6 +220,9 @@ class ReadyContainer:
         memory_peak = self._reading(ContainerCgroup.memory_peak)
         oom_kills = self._reading(ContainerCgroup.oom_kills)
         if ended_by != "eof":
+            # Hang up first: the engine does not finish a kill while it is blocked writing
+            # output to a stream that nobody reads any more.
+            _hang_up(self.bootstrap)
             self._kill()
         if limit_hit is None and oom_kills is not None and oom_kills > oom_base:
             limit_hit = "memory_limit"
@@ -273,16 +276,19 @@ class ReadyContainer:
 
     def discard(self) -> None:
         """End the container: hanging up makes its holder exit, which ends every process in
-        it; the engine then removes it. Hang up first: the engine does not finish a kill while
-        it is blocked writing output to an attach stream that nobody reads. ``shutdown`` ends
-        the connection even though the HTTP response objects still hold the sockets."""
+        it; the engine then removes it."""
         for sock in (self.bootstrap, self.holder):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _hang_up(sock)
         for response in self._responses:
             response.close()
+
+
+def _hang_up(sock) -> None:
+    """End a connection to the engine, although its HTTP response object still holds it."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _archive(files) -> bytes:
