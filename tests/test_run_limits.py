@@ -29,11 +29,6 @@ LIMITS = {"LIVECODE_WALL_TIME_LIMIT": "8", "LIVECODE_CPU_TIME_LIMIT": "4",
 UID_BASE = 2_000_990_000  # counted by conftest.sandbox_processes, used by no other test
 
 
-def docker_gap(what: str):
-    """Marks a case the Docker sandbox does not pass yet (its helper is on it)."""
-    return pytest.mark.xfail(reason=f"docker: {what} — docker helper", strict=False)
-
-
 @pytest.fixture(scope="module", params=["subprocess", "docker"])
 def deployment(request, tmp_path_factory):
     sandbox = request.param
@@ -53,11 +48,6 @@ def deployment(request, tmp_path_factory):
         yield Deployment(sandbox, process, ApiClient(url, timeout=30), root)
     finally:
         process.stop()
-
-
-def only_for_docker(request, mark):
-    if request.node.callspec.params["deployment"] == "docker":
-        request.applymarker(mark)
 
 
 def test_eight_processes_of_100_mib_under_a_128_mib_limit(deployment):
@@ -88,8 +78,7 @@ def test_a_tmpfs_write_past_the_memory_limit(deployment):
     deployment.finish()
 
 
-def test_four_spinning_children_share_one_cpu_time_limit(deployment, request):
-    only_for_docker(request, docker_gap("total CPU limit"))
+def test_four_spinning_children_share_one_cpu_time_limit(deployment):
     source = ("import os\n"
               "for _ in range(4):\n"
               "    if os.fork() == 0:\n"
@@ -125,8 +114,7 @@ def test_a_fork_bomb_gets_max_processes_and_no_more(deployment):
     deployment.finish()
 
 
-def test_max_rss_is_the_program_s_memory(deployment, request):
-    only_for_docker(request, docker_gap("max_rss_kb from the container's cgroup"))
+def test_max_rss_is_the_program_s_memory(deployment):
     hello = deployment.run("print('small')")
     big = deployment.run("block = b'x' * (50 << 20)\nprint(len(block))")
     assert big["status"] == "COMPLETED" and hello["status"] == "COMPLETED", (hello, big)
