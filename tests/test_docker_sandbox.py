@@ -177,7 +177,9 @@ def test_serve_refuses_to_start_without_the_image(engine, start_livecode, tmp_pa
     assert "scripts/build-docker-image" in process.log_path.read_text()
 
 
-def test_input_the_program_never_reads_cannot_hold_the_worker(run):
+def test_input_the_program_never_reads_cannot_hold_the_worker(engine, sandbox, run):
+    run("print(1)")  # so that the time below is the run's, not the engine's making a container
+    assert wait_until(lambda: len(idle_of(engine, sandbox)) == 2, 60)
     started = time.monotonic()
     result = run("import time; time.sleep(60)", b"y" * 2_000_000, wall_time_limit=1)
     assert result.limit_hit == "wall_time_limit"
