@@ -8,7 +8,6 @@ tests freeze time that way); by default the window ends now.
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from livecode.core.execution_filter import ExecutionFilter, Term
 from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.service import Livecode
 from livecode.core.timestamps import age_seconds, iso, now, parse_time
@@ -55,22 +54,21 @@ class Reporting:
     def stats(self, window: float, until: str | None = None, buckets: int = 30) -> dict:
         """What the last ``window`` seconds (up to ``until``, default now) looked like: counts
         by state, throughput, wait and run time percentiles, failure rates, and runs per bucket
-        for a sparkline. Percentiles come from the newest ``STATS_SAMPLE`` runs of the window."""
+        for a sparkline. Counts are the store's aggregate; percentiles and the sparkline come
+        from the times (never the texts) of the newest ``STATS_SAMPLE`` runs of the window."""
         end = parse_time(until) if until else now()
         start = end - timedelta(seconds=window)
         bounds = (iso(start), iso(end))
         counts = self.store.count_executions(*bounds)
-        sample = self.store.list_executions(
-            limit=STATS_SAMPLE, match=ExecutionFilter(created_after=bounds[0],
-                                                      created_before=bounds[1]))
-        waits = sorted((parse_time(e.started_at) - parse_time(e.created_at)).total_seconds()
-                       * 1000 for e in sample if e.started_at)
-        runs = sorted(e.execution_time_ms for e in sample if e.execution_time_ms is not None)
+        sample = self.store.execution_timings(*bounds, STATS_SAMPLE)
+        waits = sorted((parse_time(t.started_at) - parse_time(t.created_at)).total_seconds()
+                       * 1000 for t in sample if t.started_at)
+        runs = sorted(t.execution_time_ms for t in sample if t.execution_time_ms is not None)
         ended = sum(counts.get(str(s), 0) for s in RAN_TO_AN_END)
         spark = [0] * buckets
-        for e in sample:
-            if e.finished_at:
-                offset = (parse_time(e.finished_at) - start).total_seconds()
+        for t in sample:
+            if t.finished_at:
+                offset = (parse_time(t.finished_at) - start).total_seconds()
                 if 0 <= offset < window:
                     spark[int(offset / window * buckets)] += 1
         return {
@@ -84,24 +82,12 @@ class Reporting:
         }
 
     def failures(self, window: float, until: str | None = None) -> list[dict]:
-        """FAILED and TIMEOUT runs of the window grouped by signature: the status, the reason
-        and the last line of stderr (or the reason), most frequent first."""
+        """FAILED and TIMEOUT runs of the window grouped by status, reason and signature (the
+        last line of stderr, or the reason; see ``models.with_derived``), most frequent first.
+        The store groups."""
         end = parse_time(until) if until else now()
-        match = ExecutionFilter(
-            (Term("status", "FAILED"), Term("status", "TIMEOUT")),
-            created_after=iso(end - timedelta(seconds=window)), created_before=iso(end))
-        groups: dict[tuple, dict] = {}
-        for e in self.store.list_executions(limit=STATS_SAMPLE, match=match):
-            last_line = (e.stderr.strip().splitlines() or [e.reason or ""])[-1][:200]
-            key = (str(e.status), e.reason, last_line)
-            group = groups.setdefault(key, {
-                "status": key[0], "signature": last_line, "count": 0, "first_seen": e.created_at,
-                "last_seen": e.created_at, "example": e.execution_id, "reason": e.reason})
-            group["count"] += 1
-            group["first_seen"] = min(group["first_seen"], e.created_at)
-            if e.created_at >= group["last_seen"]:
-                group["last_seen"], group["example"] = e.created_at, e.execution_id
-        return sorted(groups.values(), key=lambda g: (-g["count"], g["signature"]))
+        groups = self.store.failure_groups(iso(end - timedelta(seconds=window)), iso(end))
+        return sorted(groups, key=lambda g: (-g["count"], g["signature"]))
 
 
 def percentile(ordered: list[float], p: int) -> float | None:

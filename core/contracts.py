@@ -13,6 +13,7 @@ from threading import Event
 from .execution_filter import ExecutionFilter
 from .execution_states import Status
 from .limits import Limits
+from .keys import ApiKey
 from .models import CodeSession, Execution, WorkerInfo
 
 
@@ -102,8 +103,18 @@ class Sandbox(ABC):
         pass
 
 
+@dataclass(frozen=True)
+class Timing:
+    """The times of one run, all a statistics window needs of it."""
+
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    execution_time_ms: float | None
+
+
 class Store(ABC):
-    """Keeps sessions and executions. Every method must be safe to call from several threads and,
+    """Keeps sessions, executions, workers' heartbeats, API keys and quota counters. Every method must be safe to call from several threads and,
     for stores shared by several processes, from several processes at once."""
 
     @abstractmethod
@@ -134,9 +145,12 @@ class Store(ABC):
     @abstractmethod
     def list_executions(self, session_id: str | None = None, status: Status | None = None,
                         limit: int = 50, before: str | None = None, oldest_first: bool = False,
-                        match: ExecutionFilter | None = None) -> list[Execution]:
+                        match: ExecutionFilter | None = None,
+                        texts: tuple[str, ...] | None = None) -> list[Execution]:
         """Newest first (or oldest first). ``before`` is an execution id: only executions
-        created before it. ``match`` narrows further (see ``execution_filter``)."""
+        created before it. ``match`` narrows further (see ``execution_filter``). ``texts`` names
+        which of ``models.TEXT_FIELDS`` to read (``None``: all); the others come back empty and
+        are never read from storage, so a listing costs what its summaries weigh."""
 
     @abstractmethod
     def transition(
@@ -154,8 +168,22 @@ class Store(ABC):
 
     @abstractmethod
     def count_executions(self, created_after: str | None = None,
-                         created_before: str | None = None) -> dict[str, int]:
-        """How many executions there are in each status (created in that window, if given)."""
+                         created_before: str | None = None,
+                         owner: str | None = None) -> dict[str, int]:
+        """How many executions there are in each status (created in that window, and belonging
+        to ``owner``, if given)."""
+
+    @abstractmethod
+    def execution_timings(self, created_after: str, created_before: str,
+                          limit: int) -> list[Timing]:
+        """The newest ``limit`` runs created in the window, as their times only."""
+
+    @abstractmethod
+    def failure_groups(self, created_after: str, created_before: str) -> list[dict]:
+        """FAILED and TIMEOUT runs created in the window, grouped by status, ``reason`` and
+        ``signature`` (the reason for runs stored without one), aggregated by the store: dicts of
+        ``status``, ``reason``, ``signature``, ``count``, ``first_seen``, ``last_seen`` (creation
+        times) and ``example`` (the newest one's id)."""
 
     @abstractmethod
     def oldest_queued_at(self) -> str | None:
@@ -176,6 +204,37 @@ class Store(ABC):
 
     @abstractmethod
     def delete_worker(self, worker_id: str) -> None: ...
+
+    # --- API keys ---
+
+    @abstractmethod
+    def create_key(self, key: ApiKey) -> None: ...
+
+    @abstractmethod
+    def get_key(self, key_id: str) -> ApiKey | None: ...
+
+    @abstractmethod
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+
+    @abstractmethod
+    def revoke_key(self, key_id: str, revoked_at: str) -> ApiKey | None:
+        """Mark a key revoked (once; a second revoke keeps the first time); ``None`` if unknown."""
+
+    @abstractmethod
+    def has_keys(self) -> bool:
+        """Whether any key is not revoked: then every request must bring one."""
+
+    # --- quota counters (when the deployment has no Redis) ---
+
+    @abstractmethod
+    def hit_counter(self, key: str, expiry: float, amount: int = 1) -> int:
+        """Add ``amount`` to a counter and return its value. A counter that does not exist or has
+        expired starts again at ``amount`` and expires ``expiry`` seconds from now. Atomic."""
+
+    @abstractmethod
+    def get_counter(self, key: str) -> tuple[int, float]:
+        """A counter's value and when it expires (Unix time); ``(0, now)`` when it has expired."""
 
     @abstractmethod
     def ping(self) -> None:

@@ -6,7 +6,7 @@ terms all apply (``!language:python !worker:w3`` excludes both); different field
 the worker id; of stdout or stderr).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import InvalidInput
 from .execution_states import Status
@@ -45,6 +45,7 @@ class ExecutionFilter:
     terms: tuple[Term, ...] = ()
     created_after: str | None = None  # ISO timestamps, as stored
     created_before: str | None = None
+    owner: str | None = None  # only this owner's executions (None: everyone's)
 
     def groups(self):
         """``(field, negate, values)`` for each field and sense that has terms: what a store
@@ -57,6 +58,8 @@ class ExecutionFilter:
                     yield field, negate, values
 
     def matches(self, execution: Execution) -> bool:
+        if self.owner is not None and execution.owner != self.owner:
+            return False
         if self.created_after and execution.created_at < self.created_after:
             return False
         if self.created_before and execution.created_at >= self.created_before:
@@ -68,8 +71,7 @@ class ExecutionFilter:
         return not any(t.matches(execution) for t in self.terms if t.negate)
 
     def without_text(self) -> "ExecutionFilter":
-        return ExecutionFilter(tuple(t for t in self.terms if t.field != "text"),
-                               self.created_after, self.created_before)
+        return replace(self, terms=tuple(t for t in self.terms if t.field != "text"))
 
     @property
     def has_text(self) -> bool:

@@ -26,14 +26,19 @@ class CodeSession:
     updated_at: str
     revision: int = 1  # bumped by every autosave; a client may send it back to detect lost updates
     status: str = "ACTIVE"
+    owner: str = ""  # the id of the API key that made it ("" when made without keys)
 
     @classmethod
-    def new(cls, language: str, source_code: str) -> "CodeSession":
+    def new(cls, language: str, source_code: str, owner: str = "") -> "CodeSession":
         now = utcnow()
-        return cls(new_id(), language, source_code, now, now)
+        return cls(new_id(), language, source_code, now, now, owner=owner)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# What a listing leaves out unless asked for: the texts a run holds, of any size.
+TEXT_FIELDS = ("source_code", "stdin", "stdout", "stderr")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,14 @@ class Execution:
     worker_id: str | None = None
     attempts: int = 0
     extra: dict = field(default_factory=dict)
+    owner: str = ""  # the session's owner
+    # Sizes in bytes, stored beside the texts so that listings need not read them.
+    source_bytes: int = 0
+    stdin_bytes: int = 0
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    # A failed run's group on GET /failures: the last line of stderr, else the reason.
+    signature: str | None = None
 
     @classmethod
     def snapshot(cls, session: CodeSession, stdin: str, limits: Limits) -> "Execution":
@@ -74,6 +87,9 @@ class Execution:
             status=Status.QUEUED,
             created_at=utcnow(),
             session_revision=session.revision,
+            owner=session.owner,
+            source_bytes=text_bytes(session.source_code),
+            stdin_bytes=text_bytes(stdin),
         )
 
     def evolve(self, **changes) -> "Execution":
@@ -89,11 +105,30 @@ class Execution:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Execution":
-        """From :meth:`to_dict`'s shape; keys that are not fields (a store's own) are ignored."""
-        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        """From :meth:`to_dict`'s shape; keys that are not fields (a store's own) are ignored,
+        and texts that are missing are empty."""
+        values = {**dict.fromkeys(TEXT_FIELDS, ""),  # a listing's summary has no texts
+                  **{f.name: data[f.name] for f in fields(cls) if f.name in data}}
         values["status"] = Status(values["status"])
         values["limits"] = Limits.from_dict(values.get("limits") or {})
         return cls(**values)
+
+
+def text_bytes(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def with_derived(changes: dict, status) -> dict:
+    """``changes`` to an execution plus what follows from them: the sizes of new output and,
+    for a FAILED or TIMEOUT run, its failure signature."""
+    changes = dict(changes)
+    for name in ("stdout", "stderr"):
+        if name in changes:
+            changes[f"{name}_bytes"] = text_bytes(changes[name])
+    if str(status) in ("FAILED", "TIMEOUT"):
+        lines = changes.get("stderr", "").strip().splitlines()
+        changes["signature"] = (lines[-1] if lines else changes.get("reason") or "")[:200]
+    return changes
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,19 @@
 """The operations livecode offers, shared by the API, the worker and the CLI.
 
 Every rule about sessions and executions lives here (what is valid, which transition is legal,
-what a rejected request must leave untouched), so no front door can bypass one. The service is
+what a rejected request must leave untouched, who may see what), so no front door can bypass one.
+The service is
 assembled from explicit parts (settings, plugins, a store, a queue); what workers do for each
 other is the worker's :class:`~livecode.core.housekeeping.Housekeeping`, and what operators read
 lives next to the API that serves it.
+
+Ownership: sessions and executions carry the id of the key that made them. Every method that
+reads or changes one takes ``owner``: a key id (only that owner's records exist for it; any
+other is "not found", so ids cannot be probed) or ``None`` (all records: operators, workers).
 """
 
 import logging
+from dataclasses import replace
 
 from .config import Settings
 from .contracts import Queue, Store
@@ -15,7 +21,7 @@ from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailab
 from .execution_filter import ExecutionFilter
 from .execution_states import Status, check_transition
 from .limits import Limits
-from .models import CodeSession, Execution
+from .models import CodeSession, Execution, text_bytes, with_derived
 from .plugins import Plugins
 from .timestamps import utcnow
 
@@ -51,23 +57,27 @@ class Livecode:
 
     # --- Sessions ---------------------------------------------------------------------------
 
-    def create_session(self, language: str | None = None, source_code: str = "") -> CodeSession:
+    def create_session(self, language: str | None = None, source_code: str = "",
+                       owner: str = "") -> CodeSession:
         language = self._check_language(language or DEFAULT_LANGUAGE)
         self._check_size("source_code", source_code, self.settings.max_source_bytes)
-        session = CodeSession.new(language, source_code)
+        session = CodeSession.new(language, source_code, owner)
         self.store.create_session(session)
         return session
 
-    def get_session(self, session_id: str) -> CodeSession:
+    def get_session(self, session_id: str, owner: str | None = None) -> CodeSession:
         session = self.store.get_session(session_id)
-        if session is None:
+        if session is None or (owner is not None and session.owner != owner):
             raise NotFound(f"no code session {session_id!r}", session_id=session_id)
         return session
 
     def autosave(self, session_id: str, source_code: str | None = None,
-                 language: str | None = None, base_revision: int | None = None) -> CodeSession:
+                 language: str | None = None, base_revision: int | None = None,
+                 owner: str | None = None) -> CodeSession:
         """Save the editor's state. Never starts a run. With ``base_revision``, refuse (409) to
         overwrite a newer save made elsewhere (another tab, another device)."""
+        if owner is not None:
+            self.get_session(session_id, owner)
         changes = {}
         if language is not None:
             changes["language"] = self._check_language(language)
@@ -87,20 +97,21 @@ class Livecode:
 
     # --- Executions -------------------------------------------------------------------------
 
-    def run(self, session_id: str, stdin: str = "", limits: dict | None = None) -> Execution:
+    def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
+            owner: str | None = None) -> Execution:
         """Queue a run of the session as it is now. ``limits`` may lower or raise any default
         limit within the server's caps."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
-        session = self.get_session(session_id)
+        session = self.get_session(session_id, owner)
         return self._enqueue(Execution.snapshot(session, stdin, run_limits))
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
-                    limits: dict | None = None) -> Execution:
+                    limits: dict | None = None, owner: str = "") -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
-        session = self.create_session(language, code)
+        session = self.create_session(language, code, owner)
         try:
             return self._enqueue(Execution.snapshot(session, stdin, run_limits))
         except Unavailable:
@@ -130,33 +141,39 @@ class Livecode:
         self._notify(execution, None)
         return execution
 
-    def get_execution(self, execution_id: str) -> Execution:
+    def get_execution(self, execution_id: str, owner: str | None = None) -> Execution:
         execution = self.store.get_execution(execution_id)
-        if execution is None:
+        if execution is None or (owner is not None and execution.owner != owner):
             raise NotFound(f"no execution {execution_id!r}", execution_id=execution_id)
         return execution
 
     def list_executions(self, session_id: str | None = None, limit: int = 50,
-                        before: str | None = None,
-                        match: ExecutionFilter | None = None) -> list[Execution]:
+                        before: str | None = None, match: ExecutionFilter | None = None,
+                        owner: str | None = None,
+                        texts: tuple[str, ...] | None = None) -> list[Execution]:
+        """Newest first. ``texts`` names the texts to load (see ``Store.list_executions``)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         if before is not None:
-            self.get_execution(before)
-        return self.store.list_executions(session_id, None, limit, before, match=match)
+            self.get_execution(before, owner)
+        match = replace(match or ExecutionFilter(), owner=owner)
+        return self.store.list_executions(session_id, None, limit, before, match=match,
+                                          texts=texts)
 
-    def rerun(self, execution_id: str) -> Execution:
-        """A new run of exactly what an earlier one ran (code, stdin, limits), linked to it."""
-        old = self.get_execution(execution_id)
+    def rerun(self, execution_id: str, owner: str | None = None) -> Execution:
+        """A new run of exactly what an earlier one ran (code, stdin, limits), linked to it.
+        Its limits are checked again against today's caps (422 when a cap has come down)."""
+        old = self.get_execution(execution_id, owner)
         session = self.get_session(old.session_id)
-        fresh = Execution.snapshot(session, old.stdin, old.limits).evolve(
+        limits = self.limits(old.limits.to_dict())
+        fresh = Execution.snapshot(session, old.stdin, limits).evolve(
             language=old.language, source_code=old.source_code,
-            session_revision=old.session_revision, extra={"rerun_of": old.execution_id})
+            source_bytes=text_bytes(old.source_code), session_revision=old.session_revision, extra={"rerun_of": old.execution_id})
         return self._enqueue(fresh)
 
-    def cancel(self, execution_id: str) -> Execution:
+    def cancel(self, execution_id: str, owner: str | None = None) -> Execution:
         """Cancel a run that has not started. One that runs or has ended cannot be (409)."""
-        execution = self.get_execution(execution_id)
+        execution = self.get_execution(execution_id, owner)
         if execution.status is not Status.QUEUED:
             raise Conflict(
                 f"execution {execution_id!r} is {execution.status}; only a QUEUED run can be cancelled",
@@ -176,7 +193,7 @@ class Livecode:
         check_transition(execution.status, new)
         updated = self.store.transition(
             execution.execution_id, frozenset({execution.status}), execution.attempts,
-            {"status": new, **changes},
+            {"status": new, **with_derived(changes, new)},
         )
         if updated is not None:
             self._notify(updated, execution.status)

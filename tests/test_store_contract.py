@@ -266,3 +266,97 @@ def test_the_split_store_is_composed_by_url(tmp_path, mongo_url, settings):
         plugins.open_store(f"split:sqlite:///{tmp_path}/meta.db")
     with pytest.raises(InvalidInput, match="cannot hold results apart"):
         plugins.open_store(f"split:sqlite:///{tmp_path}/meta.db;sqlite:///{tmp_path}/r.db")
+
+
+def test_keys_are_created_found_listed_and_revoked(store):
+    from livecode.core.keys import ApiKey
+
+    assert store.has_keys() is False and store.list_keys() == []
+    first, secret = ApiKey.new("ci", "client", {"runs_per_minute": 5})
+    second, _ = ApiKey.new("ops", "operator")
+    store.create_key(first)
+    store.create_key(second)
+    assert store.has_keys() is True
+    assert store.get_key(first.key_id) == first and store.get_key("nope") is None
+    assert first.matches(secret.encode()) and secret not in repr(store.list_keys())
+    assert {k.key_id for k in store.list_keys()} == {first.key_id, second.key_id}
+    revoked = store.revoke_key(first.key_id, "2030-01-01T00:00:00.000Z")
+    assert revoked.revoked_at == "2030-01-01T00:00:00.000Z" and not revoked.matches(secret.encode())
+    again = store.revoke_key(first.key_id, "2031-01-01T00:00:00.000Z")
+    assert again.revoked_at == "2030-01-01T00:00:00.000Z"  # the first revocation stands
+    assert store.revoke_key("nope", utcnow()) is None
+    store.revoke_key(second.key_id, utcnow())
+    assert store.has_keys() is False and len(store.list_keys()) == 2
+
+
+def test_quota_counters_count_within_their_window_then_restart(store):
+    import time
+
+    assert store.get_counter("k")[0] == 0
+    assert [store.hit_counter("k", 0.6) for _ in range(3)] == [1, 2, 3]
+    value, expires = store.get_counter("k")
+    assert value == 3 and time.time() < expires <= time.time() + 0.6
+    assert store.hit_counter("other", 10, amount=2) == 2
+    time.sleep(0.7)
+    assert store.get_counter("k")[0] == 0
+    assert store.hit_counter("k", 0.6) == 1
+    assert store.get_counter("other")[0] == 2
+
+
+def test_owners_sizes_and_listings_without_texts(store):
+    from livecode.core.execution_filter import ExecutionFilter
+
+    session = CodeSession.new("python", "print('é')", owner="alice")
+    store.create_session(session)
+    assert store.get_session(session.session_id).owner == "alice"
+    mine = Execution.snapshot(session, "stdin!", Limits())
+    store.create_execution(mine)
+    theirs = queued(store)
+    store.transition(mine.execution_id, frozenset({Status.QUEUED}), 0,
+                     {"status": Status.RUNNING, "attempts": 1})
+    store.transition(mine.execution_id, frozenset({Status.RUNNING}), 1,
+                     {"status": Status.COMPLETED, "stdout": "x" * 1000, "stdout_bytes": 1000})
+    assert [e.execution_id for e in store.list_executions(match=ExecutionFilter(owner="alice"))
+            ] == [mine.execution_id]
+    assert [e.execution_id for e in store.list_executions(match=ExecutionFilter(owner=""))
+            ] == [theirs.execution_id]
+    assert store.count_executions(owner="alice") == {"COMPLETED": 1}
+    summary = store.list_executions(match=ExecutionFilter(owner="alice"), texts=())[0]
+    assert (summary.source_code, summary.stdin, summary.stdout, summary.stderr) == ("", "", "", "")
+    assert (summary.owner, summary.source_bytes, summary.stdin_bytes, summary.stdout_bytes) == (
+        "alice", len("print('é')".encode()), 6, 1000)
+    assert summary.status is Status.COMPLETED and summary.limits == Limits()
+    partial = store.list_executions(match=ExecutionFilter(owner="alice"), texts=("stdout",))[0]
+    assert (partial.stdout, partial.source_code) == ("x" * 1000, "")
+
+
+def test_timings_and_failure_groups_are_computed_by_the_store(store):
+    def end(execution, status, **changes):
+        store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                         {"status": Status.RUNNING, "attempts": 1, "started_at": utcnow()})
+        store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
+                         {"status": status, "finished_at": utcnow(), **changes})
+
+    runs = [queued(store) for _ in range(5)]
+    end(runs[0], Status.COMPLETED, execution_time_ms=12.5, stdout="big" * 1000)
+    end(runs[1], Status.FAILED, signature="MemoryError", reason="nonzero_exit")
+    end(runs[2], Status.FAILED, signature="MemoryError", reason="memory_limit")
+    end(runs[3], Status.TIMEOUT, reason="wall_time_limit")  # stored without a signature
+    end(runs[4], Status.FAILED, signature="MemoryError", reason="nonzero_exit")
+    window = ("2000-01-01T00:00:00.000Z", "2100-01-01T00:00:00.000Z")
+    timings = store.execution_timings(*window, 3)
+    assert [t.created_at for t in timings] == [r.created_at for r in runs[4:1:-1]]
+    first = store.execution_timings(*window, 10)[-1]
+    assert first.execution_time_ms == 12.5 and first.started_at and first.finished_at
+    groups = sorted(store.failure_groups(*window), key=lambda g: (g["status"], g["count"]))
+    assert groups == [
+        {"status": "FAILED", "reason": "memory_limit", "signature": "MemoryError", "count": 1,
+         "first_seen": runs[2].created_at, "last_seen": runs[2].created_at,
+         "example": runs[2].execution_id},
+        {"status": "FAILED", "reason": "nonzero_exit", "signature": "MemoryError", "count": 2,
+         "first_seen": runs[1].created_at, "last_seen": runs[4].created_at,
+         "example": runs[4].execution_id},
+        {"status": "TIMEOUT", "reason": "wall_time_limit", "signature": "wall_time_limit",
+         "count": 1, "first_seen": runs[3].created_at, "last_seen": runs[3].created_at,
+         "example": runs[3].execution_id}]
+    assert store.failure_groups("2000-01-01T00:00:00.000Z", "2000-01-02T00:00:00.000Z") == []

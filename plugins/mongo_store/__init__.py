@@ -13,15 +13,17 @@ results in MongoDB), through :class:`livecode.core.contracts.ResultStore`.
 """
 
 import re
+import time
 from datetime import timezone
 from urllib.parse import urlsplit
 
-from livecode.core.contracts import ResultStore, Store
+from livecode.core.contracts import ResultStore, Store, Timing
 from livecode.core.errors import InvalidInput
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
-from livecode.core.models import CodeSession, Execution, WorkerInfo
+from livecode.core.keys import ApiKey
+from livecode.core.models import TEXT_FIELDS, CodeSession, Execution, WorkerInfo
 from livecode.core.timestamps import parse_time
 
 TERMINAL_NAMES = sorted(str(s) for s in TERMINAL)
@@ -43,6 +45,8 @@ FIELD_OF = {"status": "status", "language": "language", "reason": "reason",
 
 def _filter_query(match: ExecutionFilter) -> dict:
     clauses = []
+    if match.owner is not None:
+        clauses.append({"owner": match.owner})
     created = {}
     if match.created_after:
         created["$gte"] = match.created_after
@@ -82,6 +86,8 @@ class MongoStore(Store, ResultStore):
         self.workers = self.db["workers"]
         self.counters = self.db["counters"]
         self.results = self.db["results"]
+        self.keys = self.db["api_keys"]
+        self.quota_counters = self.db["quota_counters"]
         self._ensure_indexes(settings.retention_seconds)
 
     def _ensure_indexes(self, retention_seconds: float) -> None:
@@ -90,6 +96,8 @@ class MongoStore(Store, ResultStore):
         self.executions.create_index([("session_id", asc), ("seq", desc)], name="by_session")
         self.executions.create_index([("status", asc), ("seq", asc)], name="by_status")
         self.executions.create_index([("finished_at", asc)], name="by_finish")
+        self.executions.create_index([("owner", asc), ("status", asc)], name="by_owner")
+        self.executions.create_index([("created_at", asc)], name="by_creation")
         self.results.create_index([("execution_id", asc)], name="by_execution")
         if retention_seconds:
             self.executions.create_index([("finished_at_date", asc)], name="retention",
@@ -133,7 +141,7 @@ class MongoStore(Store, ResultStore):
         self.results.delete_many({"execution_id": execution_id})
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
-                        oldest_first=False, match=None):
+                        oldest_first=False, match=None, texts=None):
         query = _filter_query(match) if match is not None else {}
         extra = []
         if session_id is not None:
@@ -148,7 +156,8 @@ class MongoStore(Store, ResultStore):
         if extra:
             query = {"$and": [query, *extra]} if query else {"$and": extra}
         order = self._pymongo.ASCENDING if oldest_first else self._pymongo.DESCENDING
-        found = self.executions.find(query).sort("seq", order).limit(limit)
+        unread = None if texts is None else {t: 0 for t in TEXT_FIELDS if t not in texts}
+        found = self.executions.find(query, unread or None).sort("seq", order).limit(limit)
         return [Execution.from_dict(doc) for doc in found]
 
     def transition(self, execution_id, expected, expected_attempts, changes):
@@ -163,11 +172,32 @@ class MongoStore(Store, ResultStore):
             {"$set": changes}, return_document=self._pymongo.ReturnDocument.AFTER)
         return Execution.from_dict(doc) if doc else None
 
-    def count_executions(self, created_after=None, created_before=None):
+    def count_executions(self, created_after=None, created_before=None, owner=None):
         window = _filter_query(ExecutionFilter(created_after=created_after,
-                                               created_before=created_before))
+                                               created_before=created_before, owner=owner))
         return {row["_id"]: row["n"] for row in self.executions.aggregate(
             [{"$match": window}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+
+    def execution_timings(self, created_after, created_before, limit):
+        fields = ("created_at", "started_at", "finished_at", "execution_time_ms")
+        docs = self.executions.find(
+            {"created_at": {"$gte": created_after, "$lt": created_before}},
+            {"_id": 0, **{f: 1 for f in fields}}).sort("seq", self._pymongo.DESCENDING).limit(limit)
+        return [Timing(*(d.get(f) for f in fields)) for d in docs]
+
+    def failure_groups(self, created_after, created_before):
+        pipeline = [
+            {"$match": {"status": {"$in": ["FAILED", "TIMEOUT"]},
+                        "created_at": {"$gte": created_after, "$lt": created_before}}},
+            {"$sort": {"seq": 1}},
+            {"$group": {"_id": {"status": "$status", "reason": "$reason",
+                                "signature": {"$ifNull": ["$signature", "$reason", ""]}},
+                        "count": {"$sum": 1}, "first_seen": {"$min": "$created_at"},
+                        "last_seen": {"$max": "$created_at"}, "example": {"$last": "$_id"}}},
+        ]
+        return [{**g["_id"], "reason": g["_id"].get("reason"),
+                 **{k: g[k] for k in ("count", "first_seen", "last_seen", "example")}}
+                for g in self.executions.aggregate(pipeline)]
 
     def oldest_queued_at(self):
         doc = self.executions.find_one({"status": "QUEUED"}, {"created_at": 1},
@@ -195,6 +225,46 @@ class MongoStore(Store, ResultStore):
     def delete_worker(self, worker_id):
         self.workers.delete_one({"_id": worker_id})
 
+    # --- API keys ---
+
+    def create_key(self, key):
+        self.keys.insert_one({"_id": key.key_id, **key.to_dict()})
+
+    def get_key(self, key_id):
+        doc = self.keys.find_one({"_id": key_id})
+        return _key(doc) if doc else None
+
+    def list_keys(self):
+        return [_key(d) for d in self.keys.find().sort([("created_at", 1), ("_id", 1)])]
+
+    def revoke_key(self, key_id, revoked_at):
+        self.keys.update_one({"_id": key_id, "revoked_at": None},
+                             {"$set": {"revoked_at": revoked_at}})
+        return self.get_key(key_id)
+
+    def has_keys(self):
+        return self.keys.find_one({"revoked_at": None}, {"_id": 1}) is not None
+
+    # --- quota counters ---
+
+    def hit_counter(self, key, expiry, amount=1):
+        now = time.time()
+        # Restart an expired counter; the upsert races are settled by the unique _id.
+        self.quota_counters.delete_one({"_id": key, "expires_at": {"$lte": now}})
+        try:
+            doc = self.quota_counters.find_one_and_update(
+                {"_id": key}, {"$inc": {"value": amount},
+                               "$setOnInsert": {"expires_at": now + expiry}},
+                upsert=True, return_document=self._pymongo.ReturnDocument.AFTER)
+        except self._pymongo.errors.DuplicateKeyError:
+            return self.hit_counter(key, expiry, amount)
+        return doc["value"]
+
+    def get_counter(self, key):
+        now = time.time()
+        doc = self.quota_counters.find_one({"_id": key, "expires_at": {"$gt": now}})
+        return (doc["value"], doc["expires_at"]) if doc else (0, now)
+
     # --- results (split mode) ---
 
     def put_results(self, execution_id, attempt, results):
@@ -218,6 +288,10 @@ class MongoStore(Store, ResultStore):
 
     def close(self):
         self.client.close()
+
+
+def _key(doc: dict) -> ApiKey:
+    return ApiKey(**{k: v for k, v in doc.items() if k != "_id"})
 
 
 @hookimpl

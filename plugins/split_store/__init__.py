@@ -1,4 +1,4 @@
-"""The ``split:`` store: run metadata in one store, run results (output, exit code, timings) in
+"""The ``split:`` store: run metadata in one store, run results (output, exit code) in
 another, e.g. metadata in SQLite on one host and results in MongoDB.
 
 ``split:<metadata store URL>;<results store URL>`` (``;`` as in Kombu's failover URLs), or, the
@@ -8,6 +8,8 @@ results store must be a :class:`~livecode.core.contracts.ResultStore` (``mongodb
 The metadata store decides every status change (its compare-and-set is the only one); results
 are written first, under the execution and attempt, so by the time a status says a run has ended
 its results are there, and a stale attempt's results are never read as the current one's.
+Sizes, failure signatures, run times, keys and quota counters live with the metadata, so
+listings, reports and requests' checks are decided there without reading a result.
 """
 
 from collections.abc import Callable
@@ -22,8 +24,8 @@ from livecode.core.models import Execution
 SCHEME = "split"
 TEXT_SCAN_PAGE, TEXT_SCAN_LIMIT = 200, 20_000  # how far a text search looks back in split mode
 RETENTION_PAGE = 1000  # metadata rows one retention query reads
-RESULT_FIELDS = ("stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
-                 "max_rss_kb", "truncated")
+# The run time stays with the metadata: statistics read it there, without results.
+RESULT_FIELDS = ("stdout", "stderr", "exit_code", "cpu_time_ms", "max_rss_kb", "truncated")
 
 
 def open_split(url: str, open_store: Callable[[str], Store]) -> "SplitStore":
@@ -78,10 +80,12 @@ class SplitStore(Store):
         self.results.delete_results(execution_id)
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
-                        oldest_first=False, match=None):
+                        oldest_first=False, match=None, texts=None):
         if match is None or not match.has_text:
-            return self._merge(self.meta.list_executions(session_id, status, limit, before,
-                                                         oldest_first, match))
+            found = self.meta.list_executions(session_id, status, limit, before, oldest_first,
+                                              match, texts)
+            wants_results = texts is None or {"stdout", "stderr"} & set(texts)
+            return self._merge(found) if wants_results else found
         # The text lives with the results: page through the metadata, keep what matches.
         found, scanned = [], 0
         while len(found) < limit and scanned < TEXT_SCAN_LIMIT:
@@ -103,8 +107,14 @@ class SplitStore(Store):
         updated = self.meta.transition(execution_id, expected, expected_attempts, changes)
         return self._merge([updated])[0] if updated else None
 
-    def count_executions(self, created_after=None, created_before=None):
-        return self.meta.count_executions(created_after, created_before)
+    def count_executions(self, created_after=None, created_before=None, owner=None):
+        return self.meta.count_executions(created_after, created_before, owner)
+
+    def execution_timings(self, created_after, created_before, limit):
+        return self.meta.execution_timings(created_after, created_before, limit)
+
+    def failure_groups(self, created_after, created_before):
+        return self.meta.failure_groups(created_after, created_before)
 
     def oldest_queued_at(self):
         return self.meta.oldest_queued_at()
@@ -136,6 +146,27 @@ class SplitStore(Store):
 
     def delete_worker(self, worker_id):
         self.meta.delete_worker(worker_id)
+
+    def create_key(self, key):
+        self.meta.create_key(key)
+
+    def get_key(self, key_id):
+        return self.meta.get_key(key_id)
+
+    def list_keys(self):
+        return self.meta.list_keys()
+
+    def revoke_key(self, key_id, revoked_at):
+        return self.meta.revoke_key(key_id, revoked_at)
+
+    def has_keys(self):
+        return self.meta.has_keys()
+
+    def hit_counter(self, key, expiry, amount=1):
+        return self.meta.hit_counter(key, expiry, amount)
+
+    def get_counter(self, key):
+        return self.meta.get_counter(key)
 
     def ping(self):
         self.meta.ping()

@@ -10,24 +10,36 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from urllib.parse import urlsplit
 
-from livecode.core.contracts import Store
+from livecode.core.contracts import Store, Timing
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
-from livecode.core.models import CodeSession, Execution, WorkerInfo
+from livecode.core.keys import ApiKey
+from livecode.core.models import TEXT_FIELDS, CodeSession, Execution, WorkerInfo
 
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
 SESSION_COLUMNS = ("session_id", "language", "source_code", "status", "revision", "created_at",
-                   "updated_at")
+                   "updated_at", "owner")
 EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source_code", "stdin",
                      "limits", "session_revision", "created_at", "started_at", "finished_at",
                      "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                      "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
-                     "extra")
+                     "extra", "owner", "source_bytes", "stdin_bytes", "stdout_bytes",
+                     "stderr_bytes", "signature")
+KEY_COLUMNS = ("key_id", "name", "scope", "key_hash", "created_at", "revoked_at", "quotas")
+
+
+def _columns(texts) -> str:
+    """The columns a listing reads: all but the texts it was not asked for."""
+    if texts is None:
+        return "*"
+    return ", ".join(c if c not in TEXT_FIELDS or c in texts else f"'' AS {c}"
+                     for c in EXECUTION_COLUMNS)
 
 
 def path_from_url(url: str) -> str:
@@ -64,6 +76,9 @@ COLUMN_OF = {"status": "status", "language": "language", "reason": "coalesce(rea
 
 
 def _filter_sql(match: ExecutionFilter, clauses: list, params: list) -> None:
+    if match.owner is not None:
+        clauses.append("owner = ?")
+        params.append(match.owner)
     if match.created_after:
         clauses.append("created_at >= ?")
         params.append(match.created_after)
@@ -176,7 +191,7 @@ class SQLiteStore(Store):
         self._connect().execute("DELETE FROM executions WHERE execution_id = ?", (execution_id,))
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
-                        oldest_first=False, match=None):
+                        oldest_first=False, match=None, texts=None):
         clauses, params = [], []
         if session_id is not None:
             clauses.append("session_id = ?")
@@ -191,7 +206,7 @@ class SQLiteStore(Store):
             _filter_sql(match, clauses, params)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._connect().execute(
-            f"SELECT * FROM executions {where} ORDER BY seq {'ASC' if oldest_first else 'DESC'} "
+            f"SELECT {_columns(texts)} FROM executions {where} ORDER BY seq {'ASC' if oldest_first else 'DESC'} "
             "LIMIT ?", (*params, limit))
         return [_from_row(r) for r in rows]
 
@@ -210,14 +225,36 @@ class SQLiteStore(Store):
              "_attempts": expected_attempts}).fetchone()
         return _from_row(row) if row else None
 
-    def count_executions(self, created_after=None, created_before=None) -> dict[str, int]:
+    def count_executions(self, created_after=None, created_before=None,
+                         owner=None) -> dict[str, int]:
         clauses, params = [], []
-        _filter_sql(ExecutionFilter(created_after=created_after, created_before=created_before),
-                    clauses, params)
+        _filter_sql(ExecutionFilter(created_after=created_after, created_before=created_before,
+                                    owner=owner), clauses, params)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._connect().execute(
             f"SELECT status, count(*) FROM executions {where} GROUP BY status", params)
         return {status: count for status, count in rows}
+
+    def execution_timings(self, created_after, created_before, limit):
+        rows = self._connect().execute(
+            "SELECT created_at, started_at, finished_at, execution_time_ms FROM executions "
+            "WHERE created_at >= ? AND created_at < ? ORDER BY seq DESC LIMIT ?",
+            (created_after, created_before, limit))
+        return [Timing(*row) for row in rows]
+
+    def failure_groups(self, created_after, created_before):
+        # The newest run of a group (largest seq): the largest "seq execution_id" string.
+        rows = self._connect().execute(
+            "SELECT status, reason, coalesce(signature, reason, '') AS sig, count(*), "
+            "min(created_at), max(created_at), max(printf('%015d', seq) || ' ' || execution_id) "
+            "FROM executions WHERE status IN ('FAILED', 'TIMEOUT') "
+            "AND created_at >= ? AND created_at < ? GROUP BY status, reason, sig",
+            (created_after, created_before))
+        return [{"status": status, "reason": reason, "signature": signature, "count": count,
+                 "first_seen": first_seen, "last_seen": last_seen,
+                 "example": newest.split(" ", 1)[1]}
+                for status, reason, signature, count, first_seen, last_seen, newest in rows]
+        return groups
 
     def oldest_queued_at(self) -> str | None:
         row = self._connect().execute(
@@ -245,6 +282,52 @@ class SQLiteStore(Store):
     def delete_worker(self, worker_id: str) -> None:
         self._connect().execute("DELETE FROM workers WHERE worker_id = ?", (worker_id,))
 
+    # --- API keys ---
+
+    def create_key(self, key: ApiKey) -> None:
+        row = {**key.to_dict(), "quotas": json.dumps(key.quotas)}
+        self._connect().execute(
+            f"INSERT INTO api_keys ({', '.join(KEY_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in KEY_COLUMNS)})", row)
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        row = self._connect().execute("SELECT * FROM api_keys WHERE key_id = ?",
+                                      (key_id,)).fetchone()
+        return _key(row) if row else None
+
+    def list_keys(self) -> list[ApiKey]:
+        rows = self._connect().execute("SELECT * FROM api_keys ORDER BY created_at, key_id")
+        return [_key(row) for row in rows]
+
+    def revoke_key(self, key_id: str, revoked_at: str) -> ApiKey | None:
+        row = self._connect().execute(
+            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE key_id = ? "
+            "RETURNING *", (revoked_at, key_id)).fetchone()
+        return _key(row) if row else None
+
+    def has_keys(self) -> bool:
+        return self._connect().execute(
+            "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1").fetchone() is not None
+
+    # --- quota counters ---
+
+    def hit_counter(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        return self._connect().execute(
+            "INSERT INTO quota_counters (key, value, expires_at) VALUES (:key, :amount, :until) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "value = CASE WHEN expires_at <= :now THEN :amount ELSE value + :amount END, "
+            "expires_at = CASE WHEN expires_at <= :now THEN :until ELSE expires_at END "
+            "RETURNING value",
+            {"key": key, "amount": amount, "now": now, "until": now + expiry}).fetchone()[0]
+
+    def get_counter(self, key: str) -> tuple[int, float]:
+        now = time.time()
+        row = self._connect().execute(
+            "SELECT value, expires_at FROM quota_counters WHERE key = ? AND expires_at > ?",
+            (key, now)).fetchone()
+        return (row[0], row[1]) if row else (0, now)
+
     def ping(self) -> None:
         self._connect().execute("SELECT 1").fetchone()
 
@@ -255,6 +338,10 @@ class SQLiteStore(Store):
         for conn in connections:
             conn.close()
         self._local = threading.local()
+
+
+def _key(row: sqlite3.Row) -> ApiKey:
+    return ApiKey(**{**{k: row[k] for k in KEY_COLUMNS}, "quotas": json.loads(row["quotas"])})
 
 
 @hookimpl

@@ -58,6 +58,35 @@ MIGRATIONS = [
     """
     CREATE INDEX executions_by_creation ON executions (created_at);
     """,
+    # 4: owners, sizes and failure signatures (listings and reports read no texts), API keys,
+    # and quota counters for deployments without Redis
+    """
+    ALTER TABLE code_sessions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE executions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE executions ADD COLUMN source_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN stdin_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN stdout_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN stderr_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN signature TEXT;
+    UPDATE executions SET source_bytes = length(CAST(source_code AS BLOB)),
+        stdin_bytes = length(CAST(stdin AS BLOB)), stdout_bytes = length(CAST(stdout AS BLOB)),
+        stderr_bytes = length(CAST(stderr AS BLOB));
+    CREATE INDEX executions_by_owner ON executions (owner, status);
+    CREATE TABLE api_keys (
+        key_id      TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        scope       TEXT NOT NULL,
+        key_hash    TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        revoked_at  TEXT,
+        quotas      TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE quota_counters (
+        key         TEXT PRIMARY KEY,
+        value       INTEGER NOT NULL,
+        expires_at  REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
