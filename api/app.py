@@ -1,7 +1,7 @@
-"""The Falcon application.
+"""The Falcon application: every route and middleware on one screen.
 
 ``create_app(livecode)`` takes its collaborators, so tests hand it a service built on a temporary
-store; ``get_app()`` builds one from the environment, which is what gunicorn imports.
+store; ``get_app()`` builds one from the environment, which is what a server imports.
 """
 
 import falcon
@@ -10,53 +10,64 @@ from livecode.core.config import Settings
 from livecode.core.service import Livecode
 
 from . import errors
-from .auth import TokenAuth
+from .auth import Authentication, is_loopback
 from .introspection import Introspection
+from .quotas import Quotas
 from .reporting import Reporting
-from .resources import (CodeSessions, Executions, Health, Languages, LimitsResource, Queues,
-                        Root, Stats, SubmitCode, Workers)
+from .resources import (CodeSessions, Executions, Health, Keys, Languages, LimitsResource, Parts,
+                        Queues, Root, Stats, SubmitCode, Workers)
 
 
 def create_app(livecode: Livecode) -> falcon.App:
-    origins = [o.strip() for o in livecode.settings.cors_origins.split(",") if o.strip()]
+    settings = livecode.settings
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     cors = falcon.CORSMiddleware(allow_origins="*" if origins in ([], ["*"]) else origins,
-                                 expose_headers=["Location"])
-    app = falcon.App(middleware=[cors, TokenAuth(livecode.settings.api_token)])
+                                 expose_headers=["Location", "Retry-After"])
+    auth = Authentication(livecode.store,
+                          open_without_keys=is_loopback(settings.host) or settings.insecure_no_auth)
+    quotas = Quotas(settings, livecode.store)
+    app = falcon.App(middleware=[cors, auth, quotas])
     # JSON only: a form-encoded body (curl -d without a Content-Type) gets a clear 415.
     json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     app.req_options.media_handlers = json_only
     errors.register(app)
 
+    parts = Parts(livecode, quotas, Introspection(livecode), Reporting(livecode))
+
+    def route(path, resource, suffix=None):
+        app.add_route(path, resource, suffix=suffix)
+
     root = Root()
-    app.add_route("/", root)
+    route("/", root)
 
-    sessions = CodeSessions(livecode)
-    app.add_route("/code-sessions", sessions)
-    app.add_route("/code-sessions/{session_id}", sessions, suffix="item")
-    app.add_route("/code-sessions/{session_id}/run", sessions, suffix="run")
-    app.add_route("/sessions/{session_id}/run", sessions, suffix="run")  # the first clients' path
-    app.add_route("/code-sessions/{session_id}/executions", sessions, suffix="executions")
+    sessions = CodeSessions(parts)
+    route("/code-sessions", sessions)
+    route("/code-sessions/{session_id}", sessions, "item")
+    route("/code-sessions/{session_id}/run", sessions, "run")
+    route("/sessions/{session_id}/run", sessions, "run")  # the first clients' path
+    route("/code-sessions/{session_id}/executions", sessions, "executions")
 
-    executions = Executions(livecode)
-    app.add_route("/executions", executions)
-    app.add_route("/executions/{execution_id}", executions, suffix="item")
-    app.add_route("/executions/{execution_id}/cancel", executions, suffix="cancel")
-    app.add_route("/executions/{execution_id}/rerun", executions, suffix="rerun")
+    executions = Executions(parts)
+    route("/executions", executions)
+    route("/executions/{execution_id}", executions, "item")
+    route("/executions/{execution_id}/cancel", executions, "cancel")
+    route("/executions/{execution_id}/rerun", executions, "rerun")
 
-    submit = SubmitCode(livecode)
-    app.add_route("/submit-code", submit)
-    app.add_route("/exec-result", submit, suffix="result")
+    submit = SubmitCode(parts)
+    route("/submit-code", submit)
+    route("/exec-result", submit, "result")
 
-    introspection = Introspection(livecode)
-    app.add_route("/languages", Languages(introspection))
-    app.add_route("/limits", LimitsResource(introspection))
-    reporting = Reporting(livecode)
-    app.add_route("/workers", Workers(reporting))
-    app.add_route("/queues", Queues(reporting))
-    stats = Stats(reporting)
-    app.add_route("/stats", stats)
-    app.add_route("/failures", stats, suffix="failures")
-    app.add_route("/health", Health(introspection))
+    route("/languages", Languages(parts))
+    route("/limits", LimitsResource(parts))
+    route("/workers", Workers(parts))
+    route("/queues", Queues(parts))
+    stats = Stats(parts)
+    route("/stats", stats)
+    route("/failures", stats, "failures")
+    keys = Keys(parts)
+    route("/keys", keys)
+    route("/keys/{key_id}", keys, "item")
+    route("/health", Health(parts))
     root.list_routes(app)
     return app
 

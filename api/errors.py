@@ -4,7 +4,9 @@
 
 One ``code`` per meaning, whoever noticed the problem: a missing route and a missing id are both
 ``not_found``. Details name what was wrong: ``field`` (a body field or query parameter),
-``cap`` (the most a limit may be), ``revision`` (the session's current revision).
+``cap`` (the most a limit may be), ``revision`` (the session's current revision). A domain
+error's status is found by its class's inheritance, so a subclass of a known error gets its
+parent's status, never a 500.
 """
 
 import json
@@ -39,8 +41,9 @@ def error_body(status: int, code: str | None, message: str, **details) -> dict:
 
 
 class APIError(falcon.HTTPError):
-    def __init__(self, status, code: str, message: str, details: dict | None = None):
-        super().__init__(status, title=code, description=message)
+    def __init__(self, status, code: str, message: str, details: dict | None = None,
+                 headers: dict | None = None):
+        super().__init__(status, title=code, description=message, headers=headers)
         self.code = code
         self.details = details or {}
 
@@ -49,8 +52,15 @@ class APIError(falcon.HTTPError):
                                    **self.details))
 
 
+def status_of(error_type: type) -> str:
+    for cls in error_type.__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return falcon.HTTP_500
+
+
 def handle_domain_error(req, resp, exc: errors.LivecodeError, params):
-    raise APIError(STATUS_BY_ERROR[type(exc)], exc.code, exc.message, exc.details)
+    raise APIError(status_of(type(exc)), exc.code, exc.message, exc.details)
 
 
 PARAM_NAME = re.compile(r'The "([^"]+)" parameter')
@@ -82,6 +92,8 @@ def serialize_error(req, resp, exc: falcon.HTTPError):
         body = error_body(exc.status_code, None, exc.description or exc.title)
     resp.media = body
     resp.content_type = falcon.MEDIA_JSON
+    if req.context.get("close_connection"):  # part of a refused body is still unread
+        resp.set_header("Connection", "close")
 
 
 def http_error_response(status: int, reason: str, message: str) -> bytes:
@@ -94,7 +106,7 @@ def http_error_response(status: int, reason: str, message: str) -> bytes:
 
 
 def register(app: falcon.App) -> None:
-    for error_type in STATUS_BY_ERROR:
-        app.add_error_handler(error_type, handle_domain_error)
+    # Falcon picks the handler of the nearest registered base class: every LivecodeError.
+    app.add_error_handler(errors.LivecodeError, handle_domain_error)
     app.add_error_handler(falcon.HTTPInvalidParam, handle_invalid_param)
     app.set_error_serializer(serialize_error)

@@ -9,12 +9,15 @@ from datetime import timezone
 import falcon
 
 from livecode.core.errors import InvalidInput, PayloadTooLarge
+from livecode.core.execution_filter import ExecutionFilter, Term
+from livecode.core.models import TEXT_FIELDS
 from livecode.core.timestamps import iso, parse_time
 
 from .errors import APIError
 
 # Bigger than any valid body (source and stdin caps plus JSON escaping), smaller than a DoS.
 BODY_SLACK = 4
+DRAIN_LIMIT = 16 * 1024 * 1024  # bytes of a refused body read before answering
 
 
 def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
@@ -24,6 +27,7 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
     ``{}``."""
     length = req.content_length
     if length is not None and length > max_bytes * BODY_SLACK:
+        drain(req, length)
         raise PayloadTooLarge(f"request body is {length} bytes; the limit is {max_bytes * BODY_SLACK}")
     try:
         body = req.get_media(default_when_empty={})
@@ -58,14 +62,28 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
     return values
 
 
-def query_int(req: falcon.Request, name: str, default: int) -> int:
-    raw = req.get_param(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an integer, not {raw!r}", field=name) from None
+def drain(req: falcon.Request, length: int) -> None:
+    """Read and discard a refused body, up to ``DRAIN_LIMIT``, so that a client that sends all
+    of it before reading (most do) gets the answer; past the bound the connection is closed."""
+    left = min(length, DRAIN_LIMIT)
+    while left > 0:
+        chunk = req.bounded_stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        left -= len(chunk)
+    if length > DRAIN_LIMIT:
+        req.context.close_connection = True
+
+
+# Falcon's typed getters raise HTTPInvalidParam for a bad value: a 422 naming it (errors.py).
+
+def query_int(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
+    return req.get_param_as_int(name, default=default, min_value=low, max_value=high)
+
+
+def query_float(req: falcon.Request, name: str, default: float, low: float,
+                high: float) -> float:
+    return req.get_param_as_float(name, default=default, min_value=low, max_value=high)
 
 
 def query_time(req: falcon.Request, name: str) -> str | None:
@@ -82,6 +100,38 @@ def query_time(req: falcon.Request, name: str) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return iso(moment)
+
+
+def query_texts(req: falcon.Request) -> tuple[str, ...]:
+    """``fields=stdout,stderr`` (or repeated): which texts a listing includes (none by default)."""
+    wanted = tuple(name for value in req.get_param_as_list("fields") or ()
+                   for name in value.split(",") if name)
+    unknown = sorted(set(wanted) - set(TEXT_FIELDS))
+    if unknown:
+        raise InvalidInput(f"query parameter fields: unknown {', '.join(unknown)}; "
+                           f"one or more of {', '.join(TEXT_FIELDS)}", field="fields")
+    return wanted
+
+
+FILTER_PARAMS = {"status": "status", "language": "language", "reason": "reason", "worker": "worker",
+                 "q": "text"}
+
+
+def execution_filter(req: falcon.Request) -> ExecutionFilter:
+    """``?status=FAILED&status=TIMEOUT&language=!python&q=MemoryError&since=…&until=…``: each
+    filter parameter may repeat (alternatives) and start with ``!`` (excluded)."""
+    terms = []
+    for param, field in FILTER_PARAMS.items():
+        for raw in req.get_param_as_list(param) or []:
+            negate = raw.startswith("!")
+            value = raw[1:] if negate else raw
+            if value:
+                try:
+                    terms.append(Term(field, value, negate))
+                except InvalidInput as exc:
+                    raise InvalidInput(f"query parameter {param}: {exc.message}",
+                                       field=param) from None
+    return ExecutionFilter(tuple(terms), query_time(req, "since"), query_time(req, "until"))
 
 
 def _type_name(kind) -> str:

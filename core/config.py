@@ -43,7 +43,12 @@ class Settings:
     max_source_bytes: int = 64 * 1024
     max_stdin_bytes: int = 64 * 1024
     cors_origins: str = "*"  # comma-separated, or *
-    api_token: str = field(default="", repr=False)  # when set: Authorization: Bearer <this>
+    insecure_no_auth: bool = False  # serve without keys on a non-loopback address
+    # Per-key quotas (0: unlimited); a key may carry its own (livecode keys create --quota).
+    quota_writes_per_second: int = 20
+    quota_runs_per_minute: int = 60
+    quota_active_runs: int = 10
+    max_page_bytes: int = 1024 * 1024  # a listing page stops before it would pass this
     heartbeat_interval: float = 2.0  # seconds between a worker's heartbeats
     worker_lost_after: float = 10.0  # seconds without a heartbeat before a worker counts as lost
     max_attempts: int = 3  # runs of one execution before a lost worker makes it FAILED
@@ -105,6 +110,10 @@ STRUCTURED = ("limits", "limit_caps", "environ")
 def _coerce(name: str, raw: str, kind: type):
     if kind is str:
         return raw
+    if kind is bool:
+        if raw.lower() in ("1", "true", "yes", "0", "false", "no", ""):
+            return raw.lower() in ("1", "true", "yes")
+        raise InvalidInput(f"{ENV_PREFIX}{name}={raw!r} must be 1 or 0")
     try:
         return kind(raw)
     except ValueError:

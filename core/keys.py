@@ -15,7 +15,7 @@ import hmac
 import secrets
 from dataclasses import asdict, dataclass, field
 
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .timestamps import utcnow
 
 SCOPES = ("client", "operator", "admin")
@@ -65,7 +65,7 @@ class ApiKey:
             digest(key), bytes.fromhex(self.key_hash))
 
     def allows(self, scope: str) -> bool:
-        return SCOPES.index(self.scope) >= SCOPES.index(scope)
+        return scope_allows(self.scope, scope)
 
     def public(self) -> dict:
         """What listing keys shows: everything but the hash."""
@@ -75,6 +75,24 @@ class ApiKey:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def issue(store, name: str, scope: str, quotas: dict | None = None) -> tuple[ApiKey, str]:
+    """Make a key and store its record; the key itself is returned to be shown once."""
+    record, key = ApiKey.new(name, scope, quotas)
+    store.create_key(record)
+    return record, key
+
+
+def revoke(store, key_id: str) -> ApiKey:
+    record = store.revoke_key(key_id, utcnow())
+    if record is None:
+        raise NotFound(f"no API key {key_id!r}", key_id=key_id)
+    return record
+
+
+def scope_allows(have: str, need: str) -> bool:
+    return SCOPES.index(have) >= SCOPES.index(need)
 
 
 def key_id_of(key: bytes) -> str | None:
