@@ -21,6 +21,7 @@ from livecode import __version__
 from livecode.core.config import Settings
 from livecode.core.contracts import SandboxError
 from livecode.core.errors import LivecodeError
+from livecode.core.keys import QUOTAS, SCOPES
 from livecode.core.plugins import Plugins
 
 OWN_ERROR = 125  # livecode's own failures; a program's exit status passes through unchanged
@@ -51,6 +52,8 @@ def _backend_flags(parser: argparse.ArgumentParser) -> None:
 def _listen_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--insecure-no-auth", action="store_true", default=None,
+                        help="serve a non-loopback address without API keys (everyone is admin)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stdin", help="a file whose content is the program's standard input")
     run.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the result")
 
+    keys = sub.add_parser("keys", help="create, list and revoke API keys (in the store)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="make a key and print it, once")
+    create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument("--scope", default="client", choices=SCOPES,
+                        help="client (own runs), operator (everyone's runs), admin (also keys)")
+    create.add_argument("--quota", action="append", default=[], metavar="NAME=N",
+                        help=f"a quota of this key's own ({', '.join(QUOTAS)}; 0: unlimited)")
+    _backend_flags(create)
+    listing = keys_sub.add_parser("list", help="every key, without secrets")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    _backend_flags(listing)
+    revoke = keys_sub.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("key_id")
+    _backend_flags(revoke)
+
     plugins = sub.add_parser("plugins", help="list the loaded plugins")
     plugins.add_argument("--json", action="store_true", help="as JSON")
     return parser
@@ -92,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args) -> Settings:
     names = ("store", "result_store", "queue", "queue_name", "sandbox", "data_dir", "host", "port",
-             "concurrency", "api_processes", "api_threads")
+             "concurrency", "api_processes", "api_threads", "insecure_no_auth")
     return Settings.from_env(**{n: getattr(args, n, None) for n in names})
 
 
@@ -126,6 +145,8 @@ def _check_backends(settings: Settings, sandboxes: bool = True, alone: str | Non
     from livecode.api.introspection import Introspection
     from livecode.core.service import Livecode
 
+    from livecode.api.auth import is_loopback
+
     livecode = Livecode.open(settings)
     try:
         if alone:
@@ -135,6 +156,13 @@ def _check_backends(settings: Settings, sandboxes: bool = True, alone: str | Non
         failing = {k: v["error"] for k, v in checks.items() if not v["ok"]}
         if failing:
             raise LivecodeError(f"cannot start: {failing}")
+        if not (is_loopback(settings.host) or settings.insecure_no_auth
+                or livecode.store.has_keys()):
+            raise LivecodeError(
+                f"refusing to serve {settings.host} without API keys: anyone who can reach it "
+                "could run code and read every run. Create one first (livecode keys create "
+                "--name admin --scope admin), or pass --insecure-no-auth when something in "
+                "front authenticates.")
     finally:
         livecode.close()
 
@@ -243,6 +271,40 @@ def cmd_run(args) -> int:
     return execution["exit_code"] if execution["exit_code"] is not None else 1
 
 
+def cmd_keys(args) -> int:
+    from livecode.core import keys
+
+    settings = _settings(args)
+    store = Plugins(settings).open_store(settings.store)  # keys live in the (metadata) store
+    try:
+        if args.keys_command == "create":
+            quotas = {}
+            for given in args.quota:
+                name, _, value = given.partition("=")
+                if not value.isdigit():
+                    raise LivecodeError(f"--quota {given!r}: use NAME=N, N a whole number")
+                quotas[name] = int(value)
+            record, key = keys.issue(store, args.name, args.scope, quotas)
+            print(f"key {record.key_id} ({record.scope}) for {record.name!r}; it is shown "
+                  "only now, keep it:", file=sys.stderr)
+            print(key)
+        elif args.keys_command == "list":
+            rows = [k.public() for k in store.list_keys()]
+            if args.json:
+                print(json.dumps(rows, indent=2))
+            for row in [] if args.json else rows:
+                state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+                quotas = " ".join(f"{k}={v}" for k, v in row["quotas"].items())
+                print(f"{row['key_id']}  {row['scope']:<8} {state:<32} {row['name']}  {quotas}"
+                      .rstrip())
+        else:
+            record = keys.revoke(store, args.key_id)
+            print(f"key {record.key_id} revoked at {record.revoked_at}")
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_plugins(args) -> int:
     rows = Plugins(Settings.from_env()).describe()
     if args.json:
@@ -255,7 +317,7 @@ def cmd_plugins(args) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "api": cmd_api, "worker": cmd_worker, "run": cmd_run,
-            "plugins": cmd_plugins}
+            "keys": cmd_keys, "plugins": cmd_plugins}
 
 
 def main(argv=None) -> int:

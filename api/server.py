@@ -1,6 +1,7 @@
 """Serving the API with gunicorn, optionally with the worker in the same process.
 
-``livecode api`` runs several gunicorn processes of threads; the API keeps no state of its own, so
+``livecode api`` runs several gunicorn processes, each an event loop that parses requests and a
+pool of threads for the app (see :mod:`.serving`); the API keeps no state of its own, so
 any number of them may sit behind a load balancer. ``livecode serve`` runs one gunicorn process
 that also hosts the worker pool, which is what lets the in-process ``memory://`` queue connect
 the two: the one-command, nothing-to-install mode.
@@ -13,9 +14,8 @@ import socket
 import sys
 import threading
 
-from gunicorn import util as gunicorn_util
+from a2wsgi import WSGIMiddleware
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
 
 from livecode.core.config import Settings
 from livecode.core.errors import LivecodeError
@@ -23,24 +23,8 @@ from livecode.core.service import Livecode
 from livecode.core.worker import Worker
 
 from .app import create_app
-from .errors import http_error_response
-
-
-class JsonErrorsWorker(ThreadWorker):
-    """gunicorn's threaded worker, except that the errors gunicorn answers itself, before the
-    API sees the request (a malformed request line, headers too large), come in the API's JSON
-    error shape instead of an HTML page. (Served another way, e.g. by an ASGI server, this
-    needs that server's equivalent.)"""
-
-    def init_process(self):
-        # gunicorn writes every such answer through this one function; this process is ours.
-        gunicorn_util.write_error = write_json_error
-        super().init_process()
-
-
-def write_json_error(sock, status_int, reason, mesg):
-    gunicorn_util.write_nonblock(sock, http_error_response(status_int, reason,
-                                                           mesg or reason))
+from .serving import CompleteBodies, TimedH11Protocol
+from .validation import BODY_SLACK
 
 
 def check_port(host: str, port: int) -> None:
@@ -70,16 +54,17 @@ class LivecodeServer(BaseApplication):
         self.options = {
             "bind": f"{settings.host}:{settings.port}",
             "workers": processes,
-            "worker_class": JsonErrorsWorker,
-            "threads": threads,
+            "worker_class": "livecode.api.serving.LivecodeWorker",
             # Long enough for the runs in flight to finish when stopping.
             "graceful_timeout": int(settings.limits.wall_time_limit) + 10,
             "timeout": 30,
-            "keepalive": 5,
+            "keepalive": 5,  # seconds an idle connection stays open between requests
             "when_ready": self._when_ready,
             "post_fork": self._post_fork,
             "worker_exit": self._worker_exit,
         }
+        self.threads = threads
+        TimedH11Protocol.request_timeout = settings.request_timeout
         self._stop = threading.Event()
         self._worker_thread = None
         self._livecode = None
@@ -101,7 +86,9 @@ class LivecodeServer(BaseApplication):
             self._worker_thread = threading.Thread(target=worker.serve, args=(self._stop,),
                                                    name="livecode-worker", daemon=True)
             self._worker_thread.start()
-        return create_app(self._livecode)
+        largest_body = max(self.settings.max_source_bytes, self.settings.max_stdin_bytes)
+        return CompleteBodies(WSGIMiddleware(create_app(self._livecode), workers=self.threads),
+                              largest_body * BODY_SLACK)
 
     def _when_ready(self, server):
         host, port = server.LISTENERS[0].sock.getsockname()[:2]

@@ -49,6 +49,7 @@ class Settings:
     quota_runs_per_minute: int = 60
     quota_active_runs: int = 10
     max_page_bytes: int = 1024 * 1024  # a listing page stops before it would pass this
+    request_timeout: float = 10.0  # seconds a client has to send a whole request
     heartbeat_interval: float = 2.0  # seconds between a worker's heartbeats
     worker_lost_after: float = 10.0  # seconds without a heartbeat before a worker counts as lost
     max_attempts: int = 3  # runs of one execution before a lost worker makes it FAILED

@@ -1,0 +1,81 @@
+"""How the WSGI app meets the network: slow or stalled clients cost a coroutine, never a thread.
+
+gunicorn runs uvicorn's worker (``uvicorn-worker``): an event loop parses requests with h11, and
+``a2wsgi`` hands each one to the Falcon app in a thread pool. Two small pieces make that hold
+for the whole request, not only its headers:
+
+- :class:`CompleteBodies` waits (in the event loop) for a request's body before the app is
+  called, up to the largest body the API accepts; a bigger one streams on, and the app answers
+  413 after reading and discarding a bounded amount of it, so the client sees the JSON error.
+- :class:`TimedH11Protocol` closes a connection whose request (headers or body) has not fully
+  arrived ``request_timeout`` seconds after the connection opened or its previous answer ended,
+  and answers a request it cannot parse with the API's JSON error shape.
+
+For the Internet, put a reverse proxy in front anyway (TLS, connection limits per address).
+"""
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn_worker import UvicornWorker
+
+from .errors import http_error_response
+
+
+class TimedH11Protocol(H11Protocol):
+    request_timeout = 10.0  # set from LIVECODE_REQUEST_TIMEOUT before the workers fork
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self._deadline = self.loop.call_later(self.request_timeout, self._request_too_slow)
+
+    def on_response_complete(self):
+        super().on_response_complete()
+        self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.request_timeout, self._request_too_slow)
+
+    def connection_lost(self, exc):
+        self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """A malformed request (request line, headers) gets the JSON error, then the close."""
+        self.transport.write(http_error_response(400, "Bad Request", msg))
+        self.transport.close()
+
+    def _request_too_slow(self):
+        # IDLE: its headers are not all there (or it sends nothing); SEND_BODY: nor its body.
+        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
+            self.transport.close()
+
+
+class LivecodeWorker(UvicornWorker):
+    CONFIG_KWARGS = {"loop": "asyncio", "http": TimedH11Protocol, "lifespan": "off"}
+
+
+class CompleteBodies:
+    """ASGI middleware: call the app once the body has arrived (up to ``limit`` bytes)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more and size <= self.limit:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+        first = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
+
+        async def replay():
+            nonlocal first
+            if first is not None:
+                message, first = first, None
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)
