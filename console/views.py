@@ -251,7 +251,7 @@ class ExecutionsView(View):
             Cell(execution["language"]), fmt.state(execution["status"]),
             fmt.duration_cell(waited), fmt.duration_cell(run),
             Cell("-" if exit_code is None else str(exit_code), exit_code),
-            fmt.size_cell(len(execution["stdout"]) + len(execution["stderr"])),
+            fmt.size_cell(execution["stdout_bytes"] + execution["stderr_bytes"]),
             Cell(execution["worker_id"] or "-"), Cell(execution["sandbox"] or "-"),
         )
 

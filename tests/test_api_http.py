@@ -1,0 +1,208 @@
+"""What only a real server shows: keys at start-up, headers as bytes, a refused body's 413
+reaching a client that sends it all first, stalled clients that must not starve the others,
+quotas shared by two API processes over Redis, and the API's memory with huge stored outputs."""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Http
+
+pytestmark = pytest.mark.slow
+
+
+def api_env(tmp_path, **env):
+    return {"LIVECODE_DATA_DIR": str(tmp_path / "data"), **env}
+
+
+def create_key(tmp_path, scope="admin", *quota, **env):
+    args = [sys.executable, "-m", "livecode.cli", "keys", "create", "--name", scope,
+            "--scope", scope, *(f"--quota={q}" for q in quota)]
+    done = subprocess.run(args, env={**os.environ, **api_env(tmp_path, **env)},
+                          capture_output=True, text=True, check=True)
+    assert "shown only now" in done.stderr
+    return done.stdout.strip()
+
+
+def start_api(start_livecode, tmp_path, *args, **env):
+    process = start_livecode("api", "--port", "0", *args, **api_env(tmp_path, **env))
+    return process, Http(process.wait_for(r"listening on (http://\S+)").group(1))
+
+
+def raw_request(http_client: Http, lines: list[bytes], body: bytes = b""):
+    conn = http.client.HTTPConnection(http_client.host, http_client.port, timeout=10)
+    conn.putrequest("GET", "/executions")
+    for line in lines:
+        conn.putheader(*line.split(b": ", 1))
+    conn.endheaders(body or None)
+    response = conn.getresponse()
+    return response.status, dict(response.getheaders()), json.loads(response.read())
+
+
+def test_a_non_loopback_api_refuses_to_start_without_keys(start_livecode, tmp_path):
+    refused = start_livecode("api", "--host", "0.0.0.0", "--port", "0", **api_env(tmp_path))
+    assert refused.proc.wait(60) == 2
+    assert "refusing to serve 0.0.0.0 without API keys" in refused.log_path.read_text()
+    process, api = start_api(start_livecode, tmp_path, "--host", "0.0.0.0", "--insecure-no-auth")
+    assert api.call("GET", "/executions")[0] == 200  # everyone is the local admin: as asked
+    process.stop()
+    admin = create_key(tmp_path)
+    _, api = start_api(start_livecode, tmp_path, "--host", "0.0.0.0")
+    status, body = api.call("GET", "/executions")
+    assert status == 401 and body["error"]["code"] == "unauthorized"
+    assert raw_request(api, [f"Authorization: Bearer {admin}".encode()])[0] == 200
+
+
+def test_keys_over_http_and_headers_that_are_not_ascii(start_livecode, tmp_path):
+    admin = create_key(tmp_path)
+    _, api = start_api(start_livecode, tmp_path)
+    for header in [b"Authorization: Bearer \xe9\xe8\xff", b"Authorization: Bearer lck_\xc3\xa9_x",
+                   b"Authorization: \xff", b"Authorization: Bearer " + admin.encode() + b"\xe9"]:
+        status, headers, body = raw_request(api, [header])
+        assert status == 401, body
+        assert body["error"]["code"] == "unauthorized"
+        assert headers["www-authenticate"].startswith('Bearer realm="livecode"')
+    assert raw_request(api, [f"Authorization: Bearer {admin}".encode()])[0] == 200
+    listed = subprocess.run([sys.executable, "-m", "livecode.cli", "keys", "list", "--json"],
+                            env={**os.environ, **api_env(tmp_path)}, capture_output=True,
+                            text=True, check=True)
+    key_id = json.loads(listed.stdout)[0]["key_id"]
+    assert admin.split("_")[1] == key_id and admin not in listed.stdout
+    subprocess.run([sys.executable, "-m", "livecode.cli", "keys", "revoke", key_id],
+                   env={**os.environ, **api_env(tmp_path)}, check=True, capture_output=True)
+    assert raw_request(api, [f"Authorization: Bearer {admin}".encode()])[0] == 401
+
+
+def test_a_body_over_the_cap_gets_its_413_even_when_sent_whole_first(serve):
+    _, api = serve()
+    body = b'{"source_code": "' + b"x" * (4 * 1024 * 1024) + b'"}'
+    conn = http.client.HTTPConnection(api.host, api.port, timeout=30)
+    # http.client sends the whole body before it reads anything, as most clients do.
+    conn.request("POST", "/code-sessions", body=body,
+                 headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    error = json.loads(response.read())["error"]
+    assert response.status == 413 and error["code"] == "payload_too_large"
+    assert api.call("GET", "/health")[0] == 200
+
+
+def test_half_open_connections_do_not_starve_the_api(serve):
+    _, api = serve(LIVECODE_REQUEST_TIMEOUT="60")
+    stalled = []
+    for i in range(50):
+        sock = socket.create_connection((api.host, api.port))
+        # Half the requests stop inside their headers, half inside their body.
+        sock.sendall(b"POST /code-sessions HTTP/1.1\r\nHost: x\r\n" if i % 2 else
+                     b"POST /code-sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                     b"\r\nContent-Length: 100\r\n\r\n{\"sou")
+        stalled.append(sock)
+    try:
+        for _ in range(5):
+            for method, path, body in [("GET", "/health", None),
+                                       ("POST", "/code-sessions", {"source_code": "1"}),
+                                       ("GET", "/executions", None)]:
+                started = time.monotonic()
+                status, _ = Http(api.url).call(method, path, body)  # a new connection each
+                assert status in (200, 201) and time.monotonic() - started < 1.0
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_a_stalled_request_is_closed_after_the_request_timeout(serve):
+    _, api = serve(LIVECODE_REQUEST_TIMEOUT="1")
+    sock = socket.create_connection((api.host, api.port))
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the end of the headers
+    sock.settimeout(10)
+    started = time.monotonic()
+    assert sock.recv(1024) == b""  # closed by the server
+    assert 0.5 < time.monotonic() - started < 5
+    sock.close()
+
+
+def test_quotas_are_shared_by_two_api_processes_over_redis(start_livecode, tmp_path, redis_url):
+    import redis
+
+    client = create_key(tmp_path, "client", "runs_per_minute=4", "active_runs=0")
+    env = {"LIVECODE_QUEUE": redis_url, "LIVECODE_QUEUE_NAME": f"test-{os.getpid()}-quota"}
+    apis = [start_api(start_livecode, tmp_path, **env)[1] for _ in range(2)]
+    auth = f"Authorization: Bearer {client}"
+    codes = []
+    for i in range(6):
+        conn = http.client.HTTPConnection(apis[i % 2].host, apis[i % 2].port, timeout=10)
+        conn.request("POST", "/submit-code", body=json.dumps({"code": "1"}),
+                     headers={"Content-Type": "application/json",
+                              "Authorization": auth.split(": ", 1)[1]})
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        codes.append(response.status)
+        if response.status == 429:
+            assert body["error"]["quota"] == "runs_per_minute"
+            assert 1 <= int(response.getheader("Retry-After")) <= 60
+    assert codes == [202, 202, 202, 202, 429, 429]
+    key_id = client.split("_")[1]
+    assert list(redis.Redis.from_url(redis_url).scan_iter(f"livecode-quota*{key_id}*"))
+
+
+def vm_hwm_kib(pid: int) -> int:
+    """Peak resident memory of a process and its children, summed (KiB)."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if pid in (int(fields["Pid"]), int(fields["PPid"])):  # gunicorn and its workers
+            total += int(fields.get("VmHWM", "0 kB").split()[0])
+    return total
+
+
+def test_reports_and_lists_keep_the_api_memory_flat_over_huge_outputs(start_livecode,
+                                                                     tmp_path):
+    from livecode.core.execution_states import Status
+    from livecode.core.models import utcnow
+    from livecode.plugins.sqlite_store import SQLiteStore
+
+    from conftest import queued
+
+    store = SQLiteStore(str(tmp_path / "data" / "livecode.db"))
+    big = "x" * (16 * 1024 * 1024)
+    first = None
+    for i in range(100):
+        execution = queued(store)
+        first = first or execution
+        store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                         {"status": Status.RUNNING, "attempts": 1, "started_at": utcnow()})
+        store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1, {
+            "status": Status.FAILED if i % 2 else Status.COMPLETED, "finished_at": utcnow(),
+            "stdout": big, "stderr": big[:1024 * 1024] + "\nMemoryError",
+            "stdout_bytes": len(big), "signature": "MemoryError", "execution_time_ms": 5.0})
+    store.close()
+    process, api = start_api(start_livecode, tmp_path, "--processes", "1")
+    assert api.call("GET", "/health")[0] == 200
+    baseline = vm_hwm_kib(process.proc.pid)
+    for path in ["/stats?window=86400", "/failures?window=86400", "/executions?limit=200",
+                 f"/code-sessions/{first.session_id}/executions?limit=200",
+                 "/executions?limit=200&status=FAILED", "/queues"]:
+        status, body = api.call("GET", path)
+        assert status == 200, body
+    status, body = api.call("GET", "/executions?limit=200")
+    assert len(body["executions"]) == 100 and body["executions"][0]["stdout_bytes"] == len(big)
+    assert "stdout" not in body["executions"][0]
+    failures = api.call("GET", "/failures?window=86400")[1]["failures"]
+    assert failures[0]["count"] == 50 and failures[0]["signature"] == "MemoryError"
+    grown = vm_hwm_kib(process.proc.pid) - baseline
+    print(f"\nAPI peak RSS {baseline} KiB at start, {grown} KiB more after reports and lists")
+    assert grown < 50 * 1024, f"the API's peak RSS grew by {grown} KiB"
+    # Asked for outputs, a page holds what its byte budget allows (at least one run).
+    status, body = api.call("GET", "/executions?limit=200&fields=stdout")
+    assert len(body["executions"]) == 1 and body["next_before"]
+    assert len(body["executions"][0]["stdout"]) == len(big)
