@@ -18,7 +18,7 @@ from livecode.console.views import DetailView, HelpView
 from livecode.client import ApiClient
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
-from livecode.core.models import CodeSession, Execution, WorkerInfo
+from livecode.core.models import CodeSession, Execution, WorkerInfo, with_derived
 from livecode.plugins.sqlite_store import SQLiteStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -66,8 +66,10 @@ def frozen_api(tmp_path_factory, request):
             limits=Limits(), status=Status(status), created_at=at(before),
             session_revision=1, started_at=started,
             finished_at=finished if status not in ("RUNNING", "QUEUED") else None,
-            stdout=out, stderr=err, exit_code=exit_code, execution_time_ms=ran,
-            reason={"FAILED": "nonzero_exit", "TIMEOUT": "wall_time_limit"}.get(status),
+            exit_code=exit_code, execution_time_ms=ran,
+            # outputs with their sizes and signature, as the service stores them
+            **with_derived({"stdout": out, "stderr": err, "reason": {
+                "FAILED": "nonzero_exit", "TIMEOUT": "wall_time_limit"}.get(status)}, status),
             sandbox="subprocess" if worker else None, worker_id=worker_id,
             attempts=1 if worker else 0)
         store.create_execution(execution)
