@@ -473,3 +473,31 @@ def test_rerun_makes_a_new_linked_execution_of_the_same_code(client, livecode, w
     assert shown["rerun_of"] == first["execution_id"]
     assert_error(client.simulate_post("/executions/missing/rerun"), 404)
 
+
+
+def test_lists_are_summaries_unless_fields_ask_and_pages_have_a_byte_budget(settings_with):
+    from livecode.core.service import Livecode
+
+    livecode = Livecode.open(settings_with(LIVECODE_MAX_PAGE_BYTES="6000"))
+    try:
+        client = falcon.testing.TestClient(create_app(livecode))
+        sid = new_session(client, source_code="print('x' * 100)")["session_id"]
+        ids = [client.simulate_post(f"/code-sessions/{sid}/run", json={"stdin": "s" * 2000}).json[
+            "execution_id"] for _ in range(5)]
+        summaries = client.simulate_get("/executions").json
+        assert [e["execution_id"] for e in summaries["executions"]] == ids[::-1]
+        first = summaries["executions"][0]
+        assert not {"source_code", "stdin", "stdout", "stderr"} & set(first)
+        assert (first["source_bytes"], first["stdin_bytes"], first["stdout_bytes"]) == (16, 2000, 0)
+        page = client.simulate_get("/executions", params={"fields": "stdin,source_code"}).json
+        assert 1 <= len(page["executions"]) < 5 and page["next_before"]
+        assert page["executions"][0]["stdin"] == "s" * 2000
+        assert len(json.dumps(page["executions"])) <= 6000
+        seen = [e["execution_id"] for e in page["executions"]]
+        while page["next_before"]:
+            page = client.simulate_get("/executions", params={
+                "fields": "stdin", "before": page["next_before"]}).json
+            seen += [e["execution_id"] for e in page["executions"]]
+        assert seen == ids[::-1]
+    finally:
+        livecode.close()
