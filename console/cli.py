@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--url", default=os.environ.get("LIVECODE_URL", "http://127.0.0.1:8000"),
                         help="API URL (LIVECODE_URL; default http://127.0.0.1:8000)")
     parser.add_argument("--token", default=os.environ.get("LIVECODE_API_TOKEN"),
-                        help="API token (LIVECODE_API_TOKEN)")
+                        help="an operator API key (LIVECODE_API_TOKEN)")
     parser.add_argument("--interval", type=float, default=1.5,
                         help=f"seconds between refreshes (at least {MIN_INTERVAL})")
     parser.add_argument("--allow-actions", action="store_true",
