@@ -501,3 +501,14 @@ def test_lists_are_summaries_unless_fields_ask_and_pages_have_a_byte_budget(sett
         assert seen == ids[::-1]
     finally:
         livecode.close()
+
+
+@pytest.mark.parametrize("path,param,value", [
+    ("/stats", "until", "garbage"), ("/stats", "window", "abc"), ("/stats", "window", "0"),
+    ("/failures", "until", "yesterday"), ("/failures", "window", "1e12"),
+    ("/executions", "since", "2026-13-45"),
+])
+def test_every_bad_query_parameter_is_a_422_naming_it(client, path, param, value):
+    result = client.simulate_get(path, params={param: value})
+    assert_error(result, 422, "invalid_input", param)
+    assert result.json["error"]["field"] == param
