@@ -140,12 +140,11 @@ def cmd_api(args) -> int:
 
 def _check_backends(settings: Settings, sandboxes: bool = True, alone: str | None = None) -> None:
     """Fail before forking anything when a URL is wrong, a backend is down, (where user code
-    will run) a sandbox cannot start, or (``alone``: an API or a worker started on its own) the
-    queue cannot reach another process."""
+    will run) a sandbox cannot start, (``alone``: an API or a worker started on its own) the
+    queue cannot reach another process, or a non-loopback address would serve without keys."""
+    from livecode.api.auth import is_loopback
     from livecode.api.introspection import Introspection
     from livecode.core.service import Livecode
-
-    from livecode.api.auth import is_loopback
 
     livecode = Livecode.open(settings)
     try:

@@ -10,10 +10,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import Http
+from livecode.client import ApiClient
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +34,16 @@ def create_key(tmp_path, scope="admin", *quota, **env):
 
 def start_api(start_livecode, tmp_path, *args, **env):
     process = start_livecode("api", "--port", "0", *args, **api_env(tmp_path, **env))
-    return process, Http(process.wait_for(r"listening on (http://\S+)").group(1))
+    return process, ApiClient(process.url(), timeout=30)
 
 
-def raw_request(http_client: Http, lines: list[bytes], body: bytes = b""):
-    conn = http.client.HTTPConnection(http_client.host, http_client.port, timeout=10)
+def address(api: ApiClient) -> tuple[str, int]:
+    parts = urlsplit(api.url)
+    return parts.hostname, parts.port
+
+
+def raw_request(api: ApiClient, lines: list[bytes], body: bytes = b""):
+    conn = http.client.HTTPConnection(*address(api), timeout=10)
     conn.putrequest("GET", "/executions")
     for line in lines:
         conn.putheader(*line.split(b": ", 1))
@@ -83,7 +89,7 @@ def test_keys_over_http_and_headers_that_are_not_ascii(start_livecode, tmp_path)
 def test_a_body_over_the_cap_gets_its_413_even_when_sent_whole_first(serve):
     _, api = serve()
     body = b'{"source_code": "' + b"x" * (4 * 1024 * 1024) + b'"}'
-    conn = http.client.HTTPConnection(api.host, api.port, timeout=30)
+    conn = http.client.HTTPConnection(*address(api), timeout=30)
     # http.client sends the whole body before it reads anything, as most clients do.
     conn.request("POST", "/code-sessions", body=body,
                  headers={"Content-Type": "application/json"})
@@ -97,7 +103,7 @@ def test_half_open_connections_do_not_starve_the_api(serve):
     _, api = serve(LIVECODE_REQUEST_TIMEOUT="60")
     stalled = []
     for i in range(50):
-        sock = socket.create_connection((api.host, api.port))
+        sock = socket.create_connection(address(api))
         # Half the requests stop inside their headers, half inside their body.
         sock.sendall(b"POST /code-sessions HTTP/1.1\r\nHost: x\r\n" if i % 2 else
                      b"POST /code-sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
@@ -109,7 +115,7 @@ def test_half_open_connections_do_not_starve_the_api(serve):
                                        ("POST", "/code-sessions", {"source_code": "1"}),
                                        ("GET", "/executions", None)]:
                 started = time.monotonic()
-                status, _ = Http(api.url).call(method, path, body)  # a new connection each
+                status, _ = ApiClient(api.url).call(method, path, body)  # a new connection each
                 assert status in (200, 201) and time.monotonic() - started < 1.0
     finally:
         for sock in stalled:
@@ -118,7 +124,7 @@ def test_half_open_connections_do_not_starve_the_api(serve):
 
 def test_a_stalled_request_is_closed_after_the_request_timeout(serve):
     _, api = serve(LIVECODE_REQUEST_TIMEOUT="1")
-    sock = socket.create_connection((api.host, api.port))
+    sock = socket.create_connection(address(api))
     sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the end of the headers
     sock.settimeout(10)
     started = time.monotonic()
@@ -136,7 +142,7 @@ def test_quotas_are_shared_by_two_api_processes_over_redis(start_livecode, tmp_p
     auth = f"Authorization: Bearer {client}"
     codes = []
     for i in range(6):
-        conn = http.client.HTTPConnection(apis[i % 2].host, apis[i % 2].port, timeout=10)
+        conn = http.client.HTTPConnection(*address(apis[i % 2]), timeout=10)
         conn.request("POST", "/submit-code", body=json.dumps({"code": "1"}),
                      headers={"Content-Type": "application/json",
                               "Authorization": auth.split(": ", 1)[1]})
