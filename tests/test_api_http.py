@@ -32,8 +32,9 @@ def create_key(tmp_path, scope="admin", *quota, **env):
     return done.stdout.strip()
 
 
-def start_api(start_livecode, tmp_path, *args, **env):
-    process = start_livecode("api", "--port", "0", *args, **api_env(tmp_path, **env))
+def start_api(start_livecode, tmp_path, *args, command="api", **env):
+    """``livecode api`` (or ``serve``, which needs no broker) on a free port."""
+    process = start_livecode(command, "--port", "0", *args, **api_env(tmp_path, **env))
     return process, ApiClient(process.url(), timeout=30)
 
 
@@ -52,15 +53,21 @@ def raw_request(api: ApiClient, lines: list[bytes], body: bytes = b""):
     return response.status, dict(response.getheaders()), json.loads(response.read())
 
 
-def test_a_non_loopback_api_refuses_to_start_without_keys(start_livecode, tmp_path):
-    refused = start_livecode("api", "--host", "0.0.0.0", "--port", "0", **api_env(tmp_path))
+@pytest.mark.parametrize("command", ["serve", "api"])
+def test_a_non_loopback_api_refuses_to_start_without_keys(start_livecode, tmp_path, redis_url,
+                                                          command):
+    env = {"LIVECODE_QUEUE": redis_url, "LIVECODE_QUEUE_NAME": f"test-{os.getpid()}-open"} \
+        if command == "api" else {}
+    refused = start_livecode(command, "--host", "0.0.0.0", "--port", "0",
+                             **api_env(tmp_path, **env))
     assert refused.proc.wait(60) == 2
     assert "refusing to serve 0.0.0.0 without API keys" in refused.log_path.read_text()
-    process, api = start_api(start_livecode, tmp_path, "--host", "0.0.0.0", "--insecure-no-auth")
+    process, api = start_api(start_livecode, tmp_path, "--host", "0.0.0.0", "--insecure-no-auth",
+                             command=command, **env)
     assert api.call("GET", "/executions")[0] == 200  # everyone is the local admin: as asked
     process.stop()
     admin = create_key(tmp_path)
-    _, api = start_api(start_livecode, tmp_path, "--host", "0.0.0.0")
+    _, api = start_api(start_livecode, tmp_path, "--host", "0.0.0.0", command=command, **env)
     status, body = api.call("GET", "/executions")
     assert status == 401 and body["error"]["code"] == "unauthorized"
     assert raw_request(api, [f"Authorization: Bearer {admin}".encode()])[0] == 200
@@ -68,7 +75,7 @@ def test_a_non_loopback_api_refuses_to_start_without_keys(start_livecode, tmp_pa
 
 def test_keys_over_http_and_headers_that_are_not_ascii(start_livecode, tmp_path):
     admin = create_key(tmp_path)
-    _, api = start_api(start_livecode, tmp_path)
+    _, api = start_api(start_livecode, tmp_path, command="serve")
     for header in [b"Authorization: Bearer \xe9\xe8\xff", b"Authorization: Bearer lck_\xc3\xa9_x",
                    b"Authorization: \xff", b"Authorization: Bearer " + admin.encode() + b"\xe9"]:
         status, headers, body = raw_request(api, [header])
@@ -192,7 +199,7 @@ def test_reports_and_lists_keep_the_api_memory_flat_over_huge_outputs(start_live
             "stdout": big, "stderr": big[:1024 * 1024] + "\nMemoryError",
             "stdout_bytes": len(big), "signature": "MemoryError", "execution_time_ms": 5.0})
     store.close()
-    process, api = start_api(start_livecode, tmp_path, "--processes", "1")
+    process, api = start_api(start_livecode, tmp_path, command="serve")
     assert api.call("GET", "/health")[0] == 200
     baseline = vm_hwm_kib(process.proc.pid)
     for path in ["/stats?window=86400", "/failures?window=86400", "/executions?limit=200",
