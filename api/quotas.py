@@ -47,11 +47,12 @@ class StoreCounters(Storage):
         self.store.ping()
         return True
 
+    # Fixed windows never reset or clear a counter: each one expires with its window.
     def reset(self):
-        return None
+        raise NotImplementedError("livecode's quota counters expire; they are never reset")
 
     def clear(self, key):
-        self.store.hit_counter(key, 0, 0)
+        raise NotImplementedError("livecode's quota counters expire; they are never cleared")
 
 
 def counters_for(settings, store) -> Storage:
