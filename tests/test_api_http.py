@@ -1,11 +1,13 @@
 """What only a real server shows: keys at start-up, headers as bytes, a refused body's 413
 reaching a client that sends it all first, stalled clients that must not starve the others,
-quotas shared by two API processes over Redis, and the API's memory with huge stored outputs."""
+quotas shared by two API processes (in Redis, or in their store), and the API's memory with
+huge stored outputs."""
 
 import http.client
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ import pytest
 from livecode.client import ApiClient
 
 pytestmark = pytest.mark.slow
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def api_env(tmp_path, **env):
@@ -140,28 +143,55 @@ def test_a_stalled_request_is_closed_after_the_request_timeout(serve):
     sock.close()
 
 
-def test_quotas_are_shared_by_two_api_processes_over_redis(start_livecode, tmp_path, redis_url):
-    import redis
+@pytest.fixture(params=["redis", "store"])
+def quota_counters(request):
+    """Where two API processes count quotas: Redis (their queue), or their store (SQLite, with
+    RabbitMQ as the queue)."""
+    if request.param == "redis":
+        return "redis", request.getfixturevalue("redis_url")
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as exc:
+        pytest.skip(f"RabbitMQ is not reachable at 127.0.0.1:5672: {exc}")
+    return "store", AMQP_URL
 
+
+def test_quotas_are_shared_by_two_api_processes(start_livecode, tmp_path, quota_counters):
+    where, queue = quota_counters
     client = create_key(tmp_path, "client", "runs_per_minute=4", "active_runs=0")
-    env = {"LIVECODE_QUEUE": redis_url, "LIVECODE_QUEUE_NAME": f"test-{os.getpid()}-quota"}
+    env = {"LIVECODE_QUEUE": queue, "LIVECODE_QUEUE_NAME": f"test-{os.getpid()}-quota-{where}"}
     apis = [start_api(start_livecode, tmp_path, **env)[1] for _ in range(2)]
-    auth = f"Authorization: Bearer {client}"
     codes = []
-    for i in range(6):
-        conn = http.client.HTTPConnection(*address(apis[i % 2]), timeout=10)
-        conn.request("POST", "/submit-code", body=json.dumps({"code": "1"}),
-                     headers={"Content-Type": "application/json",
-                              "Authorization": auth.split(": ", 1)[1]})
-        response = conn.getresponse()
-        body = json.loads(response.read())
-        codes.append(response.status)
-        if response.status == 429:
-            assert body["error"]["quota"] == "runs_per_minute"
-            assert 1 <= int(response.getheader("Retry-After")) <= 60
-    assert codes == [202, 202, 202, 202, 429, 429]
-    key_id = client.split("_")[1]
-    assert list(redis.Redis.from_url(redis_url).scan_iter(f"livecode-quota*{key_id}*"))
+    try:
+        for i in range(6):
+            conn = http.client.HTTPConnection(*address(apis[i % 2]), timeout=10)
+            conn.request("POST", "/submit-code", body=json.dumps({"code": "1"}),
+                         headers={"Content-Type": "application/json",
+                                  "Authorization": f"Bearer {client}"})
+            response = conn.getresponse()
+            body = json.loads(response.read())
+            codes.append(response.status)
+            if response.status == 429:
+                assert body["error"]["quota"] == "runs_per_minute"
+                assert 1 <= int(response.getheader("Retry-After")) <= 60
+        assert codes == [202, 202, 202, 202, 429, 429]
+        key_id = client.split("_")[1]
+        if where == "redis":
+            import redis
+
+            assert list(redis.Redis.from_url(queue).scan_iter(f"livecode-quota*{key_id}*"))
+        else:
+            db = sqlite3.connect(tmp_path / "data" / "livecode.db")
+            counted = db.execute("SELECT value FROM quota_counters WHERE key LIKE ?",
+                                 (f"%{key_id}%runs_per_minute%",)).fetchall()
+            assert counted == [(6,)]  # refused hits count too: the window stays closed
+    finally:
+        from livecode.core.config import Settings
+        from livecode.plugins.kombu_queue import KombuQueue
+
+        runs = KombuQueue(queue, Settings.from_env(env))  # no worker: drop what was queued
+        runs.purge_and_delete()
+        runs.close()
 
 
 def vm_hwm_kib(pid: int) -> int:
