@@ -26,6 +26,11 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
     accepted for a field, e.g. ``sourceCode``, which early clients send). An empty body is
     ``{}``."""
     length = req.content_length
+    if length is None and req.get_header("Transfer-Encoding"):
+        # A chunked body has no size to check before it is read: ask for one.
+        req.context.close_connection = True
+        raise APIError(falcon.HTTP_411, "length_required",
+                       "send the body with a Content-Length header, not chunked")
     if length is not None and length > max_bytes * BODY_SLACK:
         drain(req, length)
         raise PayloadTooLarge(f"request body is {length} bytes; the limit is {max_bytes * BODY_SLACK}")

@@ -109,6 +109,17 @@ def test_a_body_over_the_cap_gets_its_413_even_when_sent_whole_first(serve):
     assert api.call("GET", "/health")[0] == 200
 
 
+def test_a_chunked_body_is_refused_before_it_is_read(serve):
+    _, api = serve()
+    conn = http.client.HTTPConnection(*address(api), timeout=30)
+    conn.request("POST", "/code-sessions", body=iter([b'{"source_code": "', b"x" * 65536, b'"}']),
+                 headers={"Content-Type": "application/json"}, encode_chunked=True)
+    response = conn.getresponse()
+    assert response.status == 411
+    assert json.loads(response.read())["error"]["code"] == "length_required"
+    assert api.call("GET", "/executions")[1]["executions"] == []
+
+
 def test_half_open_connections_do_not_starve_the_api(serve):
     _, api = serve(LIVECODE_REQUEST_TIMEOUT="60")
     stalled = []
