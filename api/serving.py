@@ -14,11 +14,13 @@ for the whole request, not only its headers:
 For the Internet, put a reverse proxy in front anyway (TLS, connection limits per address).
 """
 
+import json
+
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn_worker import UvicornWorker
 
-from .errors import http_error_response
+from .errors import error_body, http_error_response
 
 
 class TimedH11Protocol(H11Protocol):
@@ -61,6 +63,9 @@ class CompleteBodies:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if scope["http_version"] not in ("1.0", "1.1"):  # h11 parses any HTTP/d.d
+            return await send_error(send, 400, f"HTTP/{scope['http_version']} is not spoken "
+                                               "here; send HTTP/1.1")
         chunks, size, more = [], 0, True
         while more and size <= self.limit:
             message = await receive()
@@ -79,3 +84,11 @@ class CompleteBodies:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+async def send_error(send, status: int, message: str) -> None:
+    body = json.dumps(error_body(status, None, message)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
