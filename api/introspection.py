@@ -44,7 +44,8 @@ class Introspection:
 
     def limits(self) -> dict:
         settings = self.livecode.settings
-        return {"defaults": settings.limits.to_dict(), "caps": settings.limit_caps.to_dict()}
+        return {"defaults": settings.limits.to_dict(), "caps": settings.limit_caps.to_dict(),
+                "compile": settings.compile_limits.to_dict()}
 
     def health(self) -> dict:
         checks = {}

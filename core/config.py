@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field, fields, replace
 
 from .errors import InvalidInput
-from .limits import DEFAULT_CAPS, Limits
+from .limits import DEFAULT_CAPS, DEFAULT_COMPILE_LIMITS, Limits
 
 ENV_PREFIX = "LIVECODE_"
 
@@ -59,12 +59,14 @@ class Settings:
     store_retry_seconds: float = 120.0  # how long a worker retries a store that does not answer
     limits: Limits = field(default_factory=Limits)
     limit_caps: Limits = DEFAULT_CAPS
+    compile_limits: Limits = DEFAULT_COMPILE_LIMITS  # for a language's compile step
     environ: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
-        """Read ``LIVECODE_<FIELD>`` for every field, ``LIVECODE_<LIMIT>`` for every default limit
-        and ``LIVECODE_CAP_<LIMIT>`` for every cap, then apply ``overrides`` whose value is not
+        """Read ``LIVECODE_<FIELD>`` for every field, ``LIVECODE_<LIMIT>`` for every default limit,
+        ``LIVECODE_CAP_<LIMIT>`` for every cap and ``LIVECODE_COMPILE_<LIMIT>`` for every compile
+        limit, then apply ``overrides`` whose value is not
         None (CLI flags that were given)."""
         environ = dict(os.environ if environ is None else environ)
         values = {}
@@ -74,9 +76,10 @@ class Settings:
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is not None:
                 values[f.name] = _coerce(f.name.upper(), raw, type(getattr(cls, f.name, "")))
-        limit_values, cap_values = {}, {}
+        limit_values, cap_values, compile_values = {}, {}, {}
         for name, kind in Limits.names().items():
-            for prefix, found in (("", limit_values), ("CAP_", cap_values)):
+            for prefix, found in (("", limit_values), ("CAP_", cap_values),
+                                  ("COMPILE_", compile_values)):
                 raw = environ.get(ENV_PREFIX + prefix + name.upper())
                 if raw is not None:
                     found[name] = _coerce(prefix + name.upper(), raw, kind)
@@ -92,7 +95,9 @@ class Settings:
         for name, value in limits.to_dict().items():
             if value > getattr(caps, name):  # raise a cap that a default exceeds
                 caps = replace(caps, **{name: value})
-        settings = cls(limits=limits, limit_caps=caps, environ=environ, **values)
+        settings = cls(limits=limits, limit_caps=caps,
+                       compile_limits=replace(DEFAULT_COMPILE_LIMITS, **compile_values),
+                       environ=environ, **values)
         data_dir = settings.data_dir or default_data_dir(environ)
         store = settings.store or "sqlite:///" + os.path.join(data_dir, "livecode.db")
         if settings.result_store:  # the same as the split store's own URL
@@ -105,7 +110,7 @@ class Settings:
         return self.environ.get(ENV_PREFIX + name.upper(), default)
 
 
-STRUCTURED = ("limits", "limit_caps", "environ")
+STRUCTURED = ("limits", "limit_caps", "compile_limits", "environ")
 
 
 def _coerce(name: str, raw: str, kind: type):

@@ -7,7 +7,7 @@ ids from the API to the workers. Hooks in :mod:`livecode.core.hookspecs` registe
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Event
 
 from .execution_filter import ExecutionFilter
@@ -29,23 +29,49 @@ class Program:
     library directories (``/usr``, ``/lib*``, ``/bin``): an interpreter installed elsewhere (a
     pyenv or venv Python under /root or /opt) and what it loads. A sandbox that builds each run's
     root from an allow-list shows the run these, read-only, and nothing else of the host.
+
+    ``executable`` names the files written with the execute bit (a compiled binary).
+    ``outputs`` names the files the sandbox hands back in :attr:`SandboxResult.files` once the
+    program has ended: how a compile step's artefact leaves its box. Each is returned only if it
+    is a regular file no bigger than the run's ``max_file_size``; the host only ever carries the
+    bytes into the next sandbox, it never opens them otherwise, let alone runs them.
+    ``reserved_address_space_kb`` is address space the toolchain reserves without using it
+    (V8 maps about 1 GiB at start): a sandbox that bounds address space adds it to the memory
+    limit, one that bounds real memory (a cgroup) ignores it.
     """
 
     files: Mapping[str, bytes]
     argv: Sequence[str]
     language: str = ""
     toolchain_paths: Sequence[str] = ()
+    executable: frozenset[str] = frozenset()
+    outputs: Sequence[str] = ()
+    reserved_address_space_kb: int = 0
 
 
 class LanguageRunner(ABC):
-    """Knows how to run one language. ``name`` is what clients send as ``language``."""
+    """Knows how to run one language. ``name`` is what clients send as ``language``.
+
+    A language with a compile step returns that step from :meth:`compile`; the worker runs it in
+    the sandbox under the compile limits, and if it succeeds, passes the files it named in
+    ``outputs`` (the artefact) to :meth:`build`, whose program runs them under the run's limits.
+    A failed compile ends the execution FAILED with reason ``compilation_error`` and the
+    compiler's messages in ``compile_output``, as Judge0 reports it.
+    """
 
     name: str
     display_name: str = ""
     file_extension: str = ""
 
+    def compile(self, source_code: str) -> Program | None:
+        """The program that compiles ``source_code``, or ``None`` for a language that runs its
+        source as it is."""
+        return None
+
     @abstractmethod
-    def build(self, source_code: str) -> Program: ...
+    def build(self, source_code: str, artefact: Mapping[str, bytes] | None = None) -> Program:
+        """The program that runs ``source_code``; for a compiled language, ``artefact`` holds the
+        files its compile step produced."""
 
     def version(self) -> str | None:
         """The toolchain's version, for ``GET /languages``; ``None`` when it cannot be told."""
@@ -69,6 +95,8 @@ class SandboxResult:
     truncated: bool = False
     # Set when the sandbox ended the run: wall_time_limit, cpu_time_limit, output_limit, memory_limit.
     limit_hit: str | None = None
+    # The program's ``outputs`` that it left as regular files within the size limit.
+    files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 class SandboxError(Exception):

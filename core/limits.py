@@ -65,3 +65,17 @@ DEFAULT_CAPS = Limits(
     disk_limit=512 * 1024 * 1024,
     max_open_files=1024,
 )
+
+
+# What a compile step may use: an operator's setting (LIVECODE_COMPILE_<FIELD>), never a request's.
+# Compilers need more memory and time than most programs; ``max_file_size`` also caps the artefact.
+DEFAULT_COMPILE_LIMITS = Limits(
+    wall_time_limit=15.0,
+    cpu_time_limit=10.0,
+    memory_limit=1024 * 1024,
+    max_processes=64,
+    output_limit=1024 * 1024,
+    max_file_size=64 * 1024 * 1024,
+    disk_limit=256 * 1024 * 1024,
+    max_open_files=256,
+)

@@ -62,6 +62,7 @@ class Execution:
     max_rss_kb: int | None = None
     truncated: bool = False
     reason: str | None = None  # why it ended the way it did: wall_time_limit, output_limit, ...
+    compile_output: str | None = None  # the compiler's messages; None for a language without one
     sandbox: str | None = None
     worker_id: str | None = None
     attempts: int = 0

@@ -18,7 +18,8 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from .contracts import Sandbox, SandboxError, SandboxResult
+from .compile_and_run import run_program
+from .contracts import Sandbox, SandboxError
 from .execution_states import Status
 from .housekeeping import Housekeeping
 from .models import Execution, WorkerInfo
@@ -27,25 +28,8 @@ from .timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_LIMITS = frozenset({"wall_time_limit", "cpu_time_limit"})
 REQUEUE_DELAY = 1.0  # seconds before a message that could not be claimed goes back
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 5.0
-
-
-def outcome(result: SandboxResult, runner=None) -> tuple[Status, str | None]:
-    """The status and reason a sandbox result maps to: the one place that decides it."""
-    if result.limit_hit in TIMEOUT_LIMITS:
-        return Status.TIMEOUT, result.limit_hit
-    if result.limit_hit:
-        return Status.FAILED, result.limit_hit
-    if result.exit_code == 0:
-        return Status.COMPLETED, None
-    language_reason = runner.failure_reason(result) if runner is not None else None
-    if language_reason:
-        return Status.FAILED, language_reason
-    if result.signal is not None:
-        return Status.FAILED, f"signal_{result.signal}"
-    return Status.FAILED, "nonzero_exit"
 
 
 def new_worker_id() -> str:
@@ -210,23 +194,11 @@ class Worker:
         try:
             if runner is None:
                 raise SandboxError(f"this worker has no runner for {running.language!r}")
-            program = runner.build(running.source_code)
-            result = self.sandboxes[sandbox_name].run(
-                program, running.stdin.encode("utf-8"), running.limits)
+            return run_program(runner, self.sandboxes[sandbox_name], running.source_code,
+                               running.stdin, running.limits, self.settings.compile_limits)
         except Exception as exc:
             log.exception("sandbox %s failed on execution %s", sandbox_name,
                           running.execution_id)
             return Status.FAILED, {
                 "reason": "sandbox_error",
                 "stderr": f"livecode: the sandbox could not run this program: {exc}\n"}
-        status, reason = outcome(result, runner)
-        return status, {
-            "reason": reason,
-            "exit_code": result.exit_code,
-            "stdout": result.stdout.decode("utf-8", "replace"),
-            "stderr": result.stderr.decode("utf-8", "replace"),
-            "truncated": result.truncated,
-            "execution_time_ms": round(result.wall_time_ms, 3),
-            "cpu_time_ms": result.cpu_time_ms,
-            "max_rss_kb": result.max_rss_kb,
-        }

@@ -43,6 +43,16 @@ def test_plugin_options_come_from_the_environment():
     assert settings.option("missing", "fallback") == "fallback"
 
 
+def test_compile_limits_have_their_own_settings():
+    settings = Settings.from_env({"LIVECODE_COMPILE_WALL_TIME_LIMIT": "7",
+                                  "LIVECODE_COMPILE_MEMORY_LIMIT": "524288"})
+    assert settings.compile_limits.wall_time_limit == 7.0
+    assert settings.compile_limits.memory_limit == 524288
+    assert settings.limits.wall_time_limit == 5.0  # the run's own limit is untouched
+    with pytest.raises(InvalidInput, match="LIVECODE_COMPILE_CPU_TIME_LIMIT='0'"):
+        Settings.from_env({"LIVECODE_COMPILE_CPU_TIME_LIMIT": "0"})
+
+
 def as_environment(settings: Settings) -> dict:
     """Every setting as the ``LIVECODE_*`` variable that sets it."""
     env = {f"LIVECODE_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)
@@ -50,11 +60,14 @@ def as_environment(settings: Settings) -> dict:
     env.update({f"LIVECODE_{k.upper()}": str(v) for k, v in settings.limits.to_dict().items()})
     env.update({f"LIVECODE_CAP_{k.upper()}": str(v)
                 for k, v in settings.limit_caps.to_dict().items()})
+    env.update({f"LIVECODE_COMPILE_{k.upper()}": str(v)
+                for k, v in settings.compile_limits.to_dict().items()})
     return env
 
 
 def test_every_setting_is_read_back_from_its_environment_variable():
     settings = Settings.from_env({"LIVECODE_QUEUE": "amqp://h//", "LIVECODE_CPU_TIME_LIMIT": "3",
+                                  "LIVECODE_COMPILE_WALL_TIME_LIMIT": "9",
                                   "LIVECODE_DATA_DIR": "/d"})
     again = Settings.from_env(as_environment(settings))
     assert again == settings

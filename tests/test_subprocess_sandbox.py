@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from livecode.core.compile_and_run import outcome
 from livecode.core.contracts import Program
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.plugins import Plugins
-from livecode.core.worker import outcome
 
 from conftest import sandbox_processes
 

@@ -30,7 +30,7 @@ EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source
                      "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                      "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
                      "extra", "owner", "source_bytes", "stdin_bytes", "stdout_bytes",
-                     "stderr_bytes", "signature")
+                     "stderr_bytes", "signature", "compile_output")
 KEY_COLUMNS = ("key_id", "name", "scope", "key_hash", "created_at", "revoked_at", "quotas")
 
 

@@ -87,6 +87,10 @@ MIGRATIONS = [
         expires_at  REAL NOT NULL
     );
     """,
+    # 5: what a compile step said (Judge0's compile_output)
+    """
+    ALTER TABLE executions ADD COLUMN compile_output TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -41,6 +41,7 @@ import subprocess
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from livecode.core.config import base_interpreter
@@ -68,10 +69,12 @@ WATCH_MIN, WATCH_MAX = 0.005, 0.025
 MODES = ("root", "user_namespace", "none")
 
 
-def rlimits(limits: Limits, address_space: bool) -> list[tuple[int, int, int]]:
-    """Per-process limits; ``address_space`` only where no cgroup bounds the run's memory."""
+def rlimits(limits: Limits, address_space: bool,
+            reserved_address_space_kb: int = 0) -> list[tuple[int, int, int]]:
+    """Per-process limits; ``address_space`` only where no cgroup bounds the run's memory (and
+    then with the address space the toolchain reserves without using it added)."""
     cpu = whole_cpu_seconds(limits)
-    memory = limits.memory_limit * 1024
+    memory = (limits.memory_limit + reserved_address_space_kb) * 1024
     return [
         (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL a second later
         *([(resource.RLIMIT_AS, memory, memory)] if address_space else []),
@@ -234,12 +237,25 @@ class SubprocessSandbox(Sandbox):
                 "disk_limit": limits.disk_limit,
                 "uid": uid,
                 "gid": uid,
-                "rlimits": rlimits(limits, address_space=not (
-                    cgroup and self.cgroups.protections()["cgroup_memory"])),
+                "rlimits": rlimits(limits, not (cgroup and self.cgroups.protections()[
+                    "cgroup_memory"]), program.reserved_address_space_kb),
                 "seccomp": self.seccomp,
                 "cgroup_procs": cgroup.procs_files if cgroup else [],
+                "executable": sorted(program.executable),
+                "outputs": list(program.outputs),
+                "output_cap": limits.max_file_size,
+                "outputs_fd": -1,
             }
-            return self._spawn(spec, stdin, limits, cgroup, own_pid_namespace=bool(namespaces))
+            outputs = None
+            if program.outputs:
+                # The jail's init writes the files the program left here once it has ended.
+                outputs = stack.enter_context(os.fdopen(os.memfd_create("livecode-outputs"),
+                                                        "w+b"))
+                spec["outputs_fd"] = outputs.fileno()
+            result = self._spawn(spec, stdin, limits, cgroup, own_pid_namespace=bool(namespaces))
+            if outputs is not None:
+                result = replace(result, files=_read_outputs(outputs))
+            return result
 
     @staticmethod
     def _argv(program: Program) -> list[str]:
@@ -260,7 +276,9 @@ class SubprocessSandbox(Sandbox):
             proc = subprocess.Popen(
                 [self.jail_python, "-I", "-S", JAIL, str(spec_r), str(status_w)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(spec_r, status_w), start_new_session=True, cwd="/", env={},
+                pass_fds=(spec_r, status_w, *([spec["outputs_fd"]] if spec["outputs_fd"] >= 0
+                                               else [])),
+                start_new_session=True, cwd="/", env={},
             )
         finally:
             os.close(spec_r)
@@ -374,6 +392,16 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+
+
+def _read_outputs(outputs) -> dict[str, bytes]:
+    """What the jail wrote to the outputs file: nothing if it was killed before it could."""
+    outputs.seek(0)
+    try:
+        found = marshal.load(outputs)
+    except (EOFError, ValueError, TypeError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _reap(proc, grace: float):

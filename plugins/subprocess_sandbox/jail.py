@@ -20,8 +20,9 @@ each with one job (the shape of bubblewrap's ``--unshare-pid --die-with-parent``
 Each step below is one function, named for what it guarantees, applied in this order:
 ``enter_namespaces`` → (fork: init) ``join_cgroup`` → ``build_minimal_root`` → ``loopback_up`` →
 ``write_files`` → (fork: program) ``apply_rlimits`` → ``drop_privileges`` → ``no_new_privs`` →
-``load_seccomp`` → exec. Any step that fails writes why to STATUS_FD and ends the run before the
-program starts; just before the exec the program writes ``exec <monotonic ns>`` there, and the
+``load_seccomp`` → exec; once the program has ended, the init copies out the ``outputs`` it was
+asked for (``collect_outputs``: a compile step's artefact). Any step that fails writes why to
+STATUS_FD and ends the run before the program starts; just before the exec the program writes ``exec <monotonic ns>`` there, and the
 descriptor closes on a successful exec. The worker so tells "the sandbox could not start" from
 "the program failed" without parsing output, and times the program alone.
 
@@ -258,12 +259,14 @@ def loopback_up():
     check(libc.sethostname(HOSTNAME.encode(), len(HOSTNAME)), "sethostname")
 
 
-def write_files(workdir, files, uid, gid):
+def write_files(workdir, files, executable, uid, gid):
     for name, content in files.items():
         path = os.path.join(workdir, name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        mode = 0o755 if name in executable else 0o644
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
-            os.write(fd, content)
+            while content:
+                content = content[os.write(fd, content):]
         finally:
             os.close(fd)
         if uid >= 0:
@@ -321,11 +324,56 @@ def become_program(spec, workdir, status_fd):
         no_new_privs()
         load_seccomp(spec)
         os.set_inheritable(status_fd, False)
+        if spec["outputs_fd"] >= 0:
+            os.close(spec["outputs_fd"])
         # The worker times the program from here, not from the jail's own start-up.
         os.write(status_fd, b"exec %d\n" % time.monotonic_ns())
         os.execve(spec["argv"][0], spec["argv"], env)
     except BaseException as exc:  # report, never fall through to the init's code
         report_and_exit(status_fd, exc)
+
+
+# --- init, after the program: the outputs it was asked to leave ------------------------------
+
+
+def read_capped(fd, cap):
+    """The file's content, or ``None`` if it holds more than ``cap`` bytes."""
+    chunks, size = [], 0
+    while chunk := os.read(fd, min(1 << 20, cap + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return None
+    return b"".join(chunks)
+
+
+def collect_outputs(spec, workdir):
+    """Once the program has ended, write the files it was asked to leave (a compile step's
+    artefact) to the worker's outputs file. The box belongs to the program, so each is opened
+    through a descriptor of the box directory without following a link, and taken only if it is
+    a regular file within the size cap; a link, a FIFO or anything larger is left behind."""
+    found = {}
+    try:
+        box_fd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        box_fd = -1
+    if box_fd >= 0:
+        for name in spec["outputs"]:
+            try:
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=box_fd)
+            except OSError:
+                continue
+            try:
+                info = os.fstat(fd)
+                if info.st_mode & 0o170000 == 0o100000 and info.st_size <= spec["output_cap"]:
+                    content = read_capped(fd, spec["output_cap"])
+                    if content is not None:
+                        found[name] = content
+            finally:
+                os.close(fd)
+        os.close(box_fd)
+    with os.fdopen(spec["outputs_fd"], "wb") as outputs:
+        marshal.dump(found, outputs)
 
 
 # --- the three processes --------------------------------------------------------------------
@@ -349,7 +397,7 @@ def init(spec, status_fd, jail_alive, exit_w):
             workdir = spec["workdir"]
         if spec["loopback"]:
             loopback_up()
-        write_files(workdir, spec["files"], spec["uid"], spec["gid"])
+        write_files(workdir, spec["files"], spec["executable"], spec["uid"], spec["gid"])
         program = os.fork()
     except BaseException as exc:
         report_and_exit(status_fd, exc)
@@ -364,6 +412,8 @@ def init(spec, status_fd, jail_alive, exit_w):
         pid, status = os.waitpid(-1, 0)
         if pid == program:
             break
+    if spec["outputs_fd"] >= 0:
+        collect_outputs(spec, workdir)
     os.write(exit_w, b"%d" % status)
     os._exit(0)
 
