@@ -5,12 +5,21 @@ BIN = $(VENV)/bin
 
 .PHONY: setup serve test services clean
 
-setup: $(VENV)/.installed
+# esbuild strips TypeScript's types (plugins/typescript_runner); the npm registry's package ships
+# the native binary, installed into the virtualenv where the runner looks for it.
+ESBUILD_VERSION = 0.28.2
+
+setup: $(VENV)/.installed $(VENV)/.esbuild-$(ESBUILD_VERSION)
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[all,test]'
+	touch $@
+
+$(VENV)/.esbuild-$(ESBUILD_VERSION): $(VENV)/.installed
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js and npm (scripts/ensure-services does, as root)"; exit 1; }
+	npm install --prefix $(VENV) --no-save --no-audit --no-fund --loglevel=error esbuild@$(ESBUILD_VERSION)
 	touch $@
 
 serve: setup

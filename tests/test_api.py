@@ -3,6 +3,7 @@
 Every rejected request is checked to leave the store and the queue as they were."""
 
 import json
+import re
 import sqlite3
 
 import falcon.testing
@@ -175,10 +176,17 @@ def test_cancel_a_running_run_is_a_409(client, livecode):
 # --- introspection ----------------------------------------------------------------------------
 
 
-def test_languages_lists_python_with_its_version_and_sandbox(client):
-    languages = client.simulate_get("/languages").json["languages"]
-    assert [lang["name"] for lang in languages] == ["python"]
-    assert languages[0]["version"].startswith("3.") and languages[0]["sandbox"] == "subprocess"
+def test_languages_lists_each_language_with_its_version_and_sandbox(client):
+    languages = {lang["name"]: lang for lang in client.simulate_get("/languages").json["languages"]}
+    assert sorted(languages) == ["bash", "c", "cpp", "javascript", "python", "typescript"]
+    assert languages["python"]["version"].startswith("3.")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", languages["javascript"]["version"])
+    assert re.fullmatch(r"\d+\.\d+\.\d+", languages["c"]["version"])
+    assert languages["c"]["version"] == languages["cpp"]["version"]
+    assert re.fullmatch(r"esbuild \d+\.\d+\.\d+, node \d+\.\d+\.\d+",
+                        languages["typescript"]["version"])
+    assert languages["bash"]["version"].startswith("5.")
+    assert {lang["sandbox"] for lang in languages.values()} == {"subprocess"}
 
 
 def test_health_reports_store_and_queue(client):
@@ -234,10 +242,11 @@ def test_a_limit_over_its_cap_names_the_cap(client, livecode):
     assert_error(zero, 422, fragment="max_processes must be greater than 0")
 
 
-def test_limits_endpoint_shows_defaults_and_caps(client, livecode):
+def test_limits_endpoint_shows_defaults_caps_and_compile_limits(client, livecode):
     body = client.simulate_get("/limits").json
     assert body["defaults"] == livecode.settings.limits.to_dict()
     assert body["caps"]["wall_time_limit"] == livecode.settings.limit_caps.wall_time_limit
+    assert body["compile"] == livecode.settings.compile_limits.to_dict()
 
 
 def test_health_and_languages_show_the_sandbox_and_its_protections(client):

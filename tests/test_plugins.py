@@ -31,7 +31,7 @@ class DuplicatePython:
 
 def test_builtins_arrive_through_entry_points(settings):
     plugins = Plugins(settings)
-    assert set(plugins.languages) == {"python"}
+    assert set(plugins.languages) == {"python", "javascript", "typescript", "c", "cpp", "bash"}
     assert set(plugins.sandboxes) == {"subprocess", "docker"}
     assert {"sqlite"} <= set(plugins.stores)
     assert {"memory", "redis", "amqp"} <= set(plugins.queues)
@@ -71,8 +71,8 @@ def test_unknown_backend_url_or_sandbox_names_what_is_installed(settings):
 
 
 def test_disable_and_load_lists(settings_with):
-    disabled = Plugins(settings_with(LIVECODE_DISABLE_PLUGINS="python"))
-    assert disabled.languages == {}
+    disabled = Plugins(settings_with(LIVECODE_DISABLE_PLUGINS="python,c"))
+    assert set(disabled.languages) == {"javascript", "typescript", "cpp", "bash"}
     only = Plugins(settings_with(LIVECODE_LOAD_PLUGINS="python,sqlite_store"))
     assert set(only.languages) == {"python"} and set(only.stores) == {"sqlite"}
     assert only.queues == {}

@@ -139,7 +139,7 @@ def test_a_sandbox_that_fails_marks_the_run_failed_not_the_worker_dead(settings_
     livecode = open_livecode(settings_with(LIVECODE_SANDBOX_PYTHON="exploding"),
                              ExplodingSandboxPlugin())
     worker = Worker(livecode, 1)
-    assert set(worker.sandboxes) == {"exploding"}  # routed per language
+    assert set(worker.sandboxes) == {"exploding", "subprocess"}  # python's own, the default
     queued = livecode.submit_code("print(1)")
     done = worker.execute(queued.execution_id)
     assert done.status is Status.FAILED and done.reason == "sandbox_error"
