@@ -67,13 +67,10 @@ def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdi
                 limits: Limits, compile_limits: Limits) -> tuple[Status, dict]:
     """Compile (if the language does), run, and say how the execution ends and what it stores."""
     compiled = compile_source(runner, sandbox, source_code, compile_limits)
-    if compiled is None:
-        program = runner.build(source_code)
-    elif compiled.artefact is None:
+    if compiled is not None and compiled.artefact is None:
         return Status.FAILED, {"reason": "compilation_error",
                                "compile_output": compiled.output}
-    else:
-        program = runner.build(source_code, compiled.artefact)
+    program = runner.build(source_code, compiled and compiled.artefact, limits)
     result = sandbox.run(program, stdin.encode("utf-8"), limits)
     status, reason = outcome(result, runner)
     return status, {

@@ -69,9 +69,11 @@ class LanguageRunner(ABC):
         return None
 
     @abstractmethod
-    def build(self, source_code: str, artefact: Mapping[str, bytes] | None = None) -> Program:
+    def build(self, source_code: str, artefact: Mapping[str, bytes] | None = None,
+              limits: Limits | None = None) -> Program:
         """The program that runs ``source_code``; for a compiled language, ``artefact`` holds the
-        files its compile step produced."""
+        files its compile step produced. ``limits`` are the run's, for a toolchain that must be
+        told them (a heap size); the sandbox enforces them whatever the program says."""
 
     def version(self) -> str | None:
         """The toolchain's version, for ``GET /languages``; ``None`` when it cannot be told."""

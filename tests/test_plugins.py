@@ -19,7 +19,7 @@ from livecode.core.plugins import Plugins
 class EchoRunner(LanguageRunner):
     name = "python"
 
-    def build(self, source_code):
+    def build(self, source_code, artefact=None, limits=None):
         return Program(files={}, argv=["echo", source_code])
 
 
@@ -93,7 +93,7 @@ def third_party(tmp_path):
 
         class Shout(LanguageRunner):
             name = "shout"
-            def build(self, source_code):
+            def build(self, source_code, artefact=None, limits=None):
                 return Program(files={}, argv=["echo", source_code.upper()])
 
         @hookimpl

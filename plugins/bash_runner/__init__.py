@@ -19,7 +19,7 @@ class BashRunner(LanguageRunner):
     def __init__(self, bash: str):
         self.bash = bash
 
-    def build(self, source_code: str, artefact=None) -> Program:
+    def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return Program(files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
                        argv=[self.bash, self.main_file],
                        language=self.name)

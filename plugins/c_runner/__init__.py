@@ -29,7 +29,7 @@ class GccRunner(LanguageRunner):
                   *self.libraries],
             language=self.name, outputs=(self.binary,))
 
-    def build(self, source_code: str, artefact=None) -> Program:
+    def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return Program(files={self.binary: artefact[self.binary]}, argv=["./" + self.binary],
                        language=self.name, executable=frozenset({self.binary}))
 

@@ -3,8 +3,9 @@
 Node is ``LIVECODE_NODE`` or ``node`` on the safe PATH (``/usr/bin/node``). V8 reserves about
 1 GiB of address space at start-up whatever the program does, so the program declares that
 reservation: a sandbox that bounds address space (``RLIMIT_AS``) adds it to the memory limit,
-one that bounds real memory (a cgroup, Docker) enforces the limit as it is. A program that runs
-out of heap is reported as ``memory_limit``.
+one that bounds real memory (a cgroup, Docker) enforces the limit as it is. V8's heap is sized
+to the run's memory limit (``--max-old-space-size``); a program that outgrows it is reported as
+``memory_limit``.
 """
 
 from livecode.core.contracts import LanguageRunner, Program
@@ -25,11 +26,15 @@ class JavaScriptRunner(LanguageRunner):
     def __init__(self, node: str):
         self.node = node
 
-    def build(self, source_code: str, artefact=None) -> Program:
-        return self.node_program({self.main_file: source_code.encode("utf-8", "surrogatepass")})
+    def build(self, source_code: str, artefact=None, limits=None) -> Program:
+        return self.node_program({self.main_file: source_code.encode("utf-8", "surrogatepass")},
+                                 limits)
 
-    def node_program(self, files: dict[str, bytes]) -> Program:
-        return Program(files=files, argv=[self.node, self.main_file], language=self.name,
+    def node_program(self, files: dict[str, bytes], limits) -> Program:
+        # V8 sizes its heap from the host's memory, not from any limit: tell it the run's, so
+        # a program that outgrows it fails fast with "heap out of memory" (memory_limit).
+        heap = [f"--max-old-space-size={max(16, limits.memory_limit // 1024)}"] if limits else []
+        return Program(files=files, argv=[self.node, *heap, self.main_file], language=self.name,
                        reserved_address_space_kb=V8_RESERVED_KB)
 
     def failure_reason(self, result) -> str | None:

@@ -40,7 +40,7 @@ class PythonRunner(LanguageRunner):
         self._version: str | None = None
         self._prefixes: tuple[str, ...] | None = None
 
-    def build(self, source_code: str, artefact=None) -> Program:
+    def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return Program(
             files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
             argv=[self.interpreter, *self.flags, self.main_file],

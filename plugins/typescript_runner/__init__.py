@@ -44,8 +44,8 @@ class TypeScriptRunner(JavaScriptRunner):
                   "--platform=node", "--log-level=warning", "--color=false"],
             language=self.name, outputs=(self.main_file,))
 
-    def build(self, source_code: str, artefact=None) -> Program:
-        return self.node_program({self.main_file: artefact[self.main_file]})
+    def build(self, source_code: str, artefact=None, limits=None) -> Program:
+        return self.node_program({self.main_file: artefact[self.main_file]}, limits)
 
     def version(self) -> str | None:
         esbuild = probe_version(self.esbuild, "--version")
