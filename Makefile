@@ -28,7 +28,7 @@ serve: setup
 services:
 	bash scripts/ensure-services
 
-test: setup services
+test: services setup
 	$(BIN)/python -m pytest
 
 clean:
