@@ -30,6 +30,14 @@ LIMIT_FIELDS = {name: (int, float) if kind is float else int
 
 NO_BODY = 64  # bytes: room for an empty JSON object, the body of an action that takes none
 
+# Test cases (see core.test_cases, which checks each one's size and their number).
+TEST_FIELDS = {"tests": list, "comparison": str}
+
+
+def run_body_bytes(settings) -> int:
+    """The most a valid run request holds: source, stdin, and each test's stdin and output."""
+    return settings.max_source_bytes + settings.max_stdin_bytes * (1 + 2 * settings.max_tests)
+
 
 def split_limits(body: dict) -> dict:
     return {name: body.pop(name) for name in list(body) if name in LIMIT_FIELDS}
@@ -119,12 +127,14 @@ class CodeSessions(Resource):
         resp.media = session.to_dict()
 
     def on_post_run(self, req, resp, session_id):
-        body = read_body(req, {"stdin": str, **LIMIT_FIELDS}, self.settings.max_stdin_bytes)
+        body = read_body(req, {"stdin": str, **TEST_FIELDS, **LIMIT_FIELDS},
+                         run_body_bytes(self.settings))
         limits = split_limits(body)
         caller = req.context.caller
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
         self.quotas.check_run(caller)
-        execution = self.livecode.run(session_id, body.get("stdin", ""), limits, caller.owner)
+        execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
+                                      body.get("tests"), body.get("comparison"), caller.owner)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -161,14 +171,16 @@ class SubmitCode(Resource):
     """The one-shot API: ``POST /submit-code`` then poll ``GET /exec-result?jobId=``."""
 
     def on_post(self, req, resp):
-        body = read_body(req, {"code": str, "language": str, "stdin": str, **LIMIT_FIELDS},
-                         self.settings.max_source_bytes)
+        body = read_body(req, {"code": str, "language": str, "stdin": str, **TEST_FIELDS,
+                               **LIMIT_FIELDS},
+                         run_body_bytes(self.settings))
         if "code" not in body:
             raise InvalidInput("code is required", field="code")
         limits = split_limits(body)
         self.quotas.check_run(req.context.caller)
         execution = self.livecode.submit_code(body["code"], body.get("language"),
                                               body.get("stdin", ""), limits,
+                                              body.get("tests"), body.get("comparison"),
                                               owner=req.context.caller.key_id)
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"

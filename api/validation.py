@@ -142,7 +142,8 @@ def execution_filter(req: falcon.Request) -> ExecutionFilter:
 def _type_name(kind) -> str:
     if isinstance(kind, tuple):
         return "a number"
-    return {str: "a string", int: "an integer", bool: "true or false"}.get(kind, kind.__name__)
+    return {str: "a string", int: "an integer", bool: "true or false",
+            list: "an array"}.get(kind, kind.__name__)
 
 
 def _json_type(value) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .contracts import LanguageRunner, Sandbox, SandboxResult
 from .execution_states import Status
 from .limits import Limits
+from .test_cases import verdict
 
 TIMEOUT_LIMITS = frozenset({"wall_time_limit", "cpu_time_limit"})
 
@@ -64,13 +65,35 @@ def compile_source(runner: LanguageRunner, sandbox: Sandbox, source_code: str,
 
 
 def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdin: str,
-                limits: Limits, compile_limits: Limits) -> tuple[Status, dict]:
-    """Compile (if the language does), run, and say how the execution ends and what it stores."""
+                limits: Limits, compile_limits: Limits,
+                tests: dict | None = None) -> tuple[Status, dict]:
+    """Compile (if the language does), run once (or once per test case, each in a fresh
+    sandbox), and say how the execution ends and what it stores.
+
+    With test cases, the execution's own status, output and times are those of the first case
+    that did not complete, else of the last one; each case has its own in ``test_results``.
+    """
     compiled = compile_source(runner, sandbox, source_code, compile_limits)
     if compiled is not None and compiled.artefact is None:
         return Status.FAILED, {"reason": "compilation_error",
                                "compile_output": compiled.output}
     program = runner.build(source_code, compiled and compiled.artefact, limits)
+    compile_output = {"compile_output": compiled.output if compiled is not None else None}
+    if tests is None:
+        status, fields = _run_once(runner, sandbox, program, stdin, limits)
+        return status, {**fields, **compile_output}
+    results = []
+    for case in tests["cases"]:
+        status, fields = _run_once(runner, sandbox, program, case["stdin"], limits)
+        judged = verdict(fields["stdout"], case["expected_output"], tests["comparison"])
+        results.append({"status": str(status), **fields,
+                        "verdict": judged if status is Status.COMPLETED else None})
+    shown = next((r for r in results if r["status"] != str(Status.COMPLETED)), results[-1])
+    fields = {k: v for k, v in shown.items() if k not in ("status", "verdict")}
+    return Status(shown["status"]), {**fields, **compile_output, "test_results": results}
+
+
+def _run_once(runner, sandbox, program, stdin: str, limits) -> tuple[Status, dict]:
     result = sandbox.run(program, stdin.encode("utf-8"), limits)
     status, reason = outcome(result, runner)
     return status, {
@@ -82,5 +105,4 @@ def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdi
         "execution_time_ms": round(result.wall_time_ms, 3),
         "cpu_time_ms": result.cpu_time_ms,
         "max_rss_kb": result.max_rss_kb,
-        "compile_output": compiled.output if compiled is not None else None,
     }

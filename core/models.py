@@ -63,6 +63,8 @@ class Execution:
     truncated: bool = False
     reason: str | None = None  # why it ended the way it did: wall_time_limit, output_limit, ...
     compile_output: str | None = None  # the compiler's messages; None for a language without one
+    tests: dict | None = None  # {"comparison", "cases": [{stdin, expected_output}]}: see test_cases
+    test_results: list = field(default_factory=list)  # one per case, in order
     sandbox: str | None = None
     worker_id: str | None = None
     attempts: int = 0

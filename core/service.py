@@ -23,6 +23,7 @@ from .execution_states import Status, check_transition
 from .limits import Limits
 from .models import CodeSession, Execution, text_bytes, with_derived
 from .plugins import Plugins
+from .test_cases import check_tests
 from .timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -98,22 +99,27 @@ class Livecode:
     # --- Executions -------------------------------------------------------------------------
 
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
+            tests: list | None = None, comparison: str | None = None,
             owner: str | None = None) -> Execution:
         """Queue a run of the session as it is now. ``limits`` may lower or raise any default
-        limit within the server's caps."""
+        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``)."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
+        cases = self._check_tests(stdin, tests, comparison)
         session = self.get_session(session_id, owner)
-        return self._enqueue(Execution.snapshot(session, stdin, run_limits))
+        return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
-                    limits: dict | None = None, owner: str = "") -> Execution:
+                    limits: dict | None = None, tests: list | None = None,
+                    comparison: str | None = None, owner: str = "") -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
+        cases = self._check_tests(stdin, tests, comparison)
         session = self.create_session(language, code, owner)
         try:
-            return self._enqueue(Execution.snapshot(session, stdin, run_limits))
+            return self._enqueue(
+                Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
         except Unavailable:
             self.store.delete_session(session.session_id)  # the session existed only for this run
             raise
@@ -168,7 +174,8 @@ class Livecode:
         limits = self.limits(old.limits.to_dict())
         fresh = Execution.snapshot(session, old.stdin, limits).evolve(
             language=old.language, source_code=old.source_code,
-            source_bytes=text_bytes(old.source_code), session_revision=old.session_revision, extra={"rerun_of": old.execution_id})
+            source_bytes=text_bytes(old.source_code), session_revision=old.session_revision,
+            tests=old.tests, extra={"rerun_of": old.execution_id})
         return self._enqueue(fresh)
 
     def cancel(self, execution_id: str, owner: str | None = None) -> Execution:
@@ -215,6 +222,12 @@ class Livecode:
             raise InvalidInput(f"unknown language {language!r}; available: {known}",
                                field="language")
         return language
+
+    def _check_tests(self, stdin: str, tests, comparison) -> dict | None:
+        if tests is not None and stdin:
+            raise InvalidInput("send stdin inside each test, not beside tests", field="stdin")
+        return check_tests(tests, comparison, self.settings.max_tests,
+                           self.settings.max_stdin_bytes)
 
     @staticmethod
     def _check_size(field: str, value: str, cap: int) -> None:

@@ -195,7 +195,8 @@ class Worker:
             if runner is None:
                 raise SandboxError(f"this worker has no runner for {running.language!r}")
             return run_program(runner, self.sandboxes[sandbox_name], running.source_code,
-                               running.stdin, running.limits, self.settings.compile_limits)
+                               running.stdin, running.limits, self.settings.compile_limits,
+                               running.tests)
         except Exception as exc:
             log.exception("sandbox %s failed on execution %s", sandbox_name,
                           running.execution_id)

@@ -170,6 +170,16 @@ def test_rerun_of_a_compiled_program_compiles_and_runs_again(server):
         "COMPLETED", "Hello World\n", "cpp")
 
 
+@pytest.mark.parametrize("language", sorted(PROGRAMS))
+def test_test_cases_are_judged_in_every_language(server, language):
+    result = server.run(language, PROGRAMS[language][2], tests=[
+        {"stdin": "1 2\n", "expected_output": "3\n"}, {"stdin": "5 5", "expected_output": "11\n"},
+        {"stdin": "7"}])
+    assert result["status"] == "COMPLETED", result
+    assert [(r["stdout"], r["verdict"]) for r in result["test_results"]] == [
+        ("3\n", "accepted"), ("10\n", "wrong_answer"), ("7\n", None)], result
+
+
 # --- hostile programs in these languages ---------------------------------------------------------
 
 

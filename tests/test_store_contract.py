@@ -65,6 +65,30 @@ def test_execution_round_trip_and_transition_compare_and_set(store):
                             {"status": Status.RUNNING}) is None
 
 
+def test_compile_output_test_cases_and_their_results_round_trip(store):
+    cases = {"comparison": "whitespace", "cases": [{"stdin": "1 2", "expected_output": "3"},
+                                                   {"stdin": "é\n", "expected_output": None}]}
+    session = CodeSession.new("c", "int main(void) { return 0; }")
+    store.create_session(session)
+    execution = Execution.snapshot(session, "", Limits()).evolve(tests=cases)
+    store.create_execution(execution)
+    assert store.get_execution(execution.execution_id).tests == cases
+    store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                     {"status": Status.RUNNING, "attempts": 1})
+    results = [{"status": "COMPLETED", "stdout": "3\n", "verdict": "accepted"},
+               {"status": "TIMEOUT", "stdout": "", "verdict": None}]
+    done = store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1,
+                            {"status": Status.TIMEOUT, "compile_output": "warning: x\n",
+                             "test_results": results})
+    again = store.get_execution(execution.execution_id)
+    assert done == again
+    assert (again.compile_output, again.test_results, again.tests) == (
+        "warning: x\n", results, cases)
+    plain = queued(store)
+    assert (plain.compile_output, plain.tests, plain.test_results) == (None, None, [])
+    assert store.get_execution(plain.execution_id) == plain
+
+
 def test_listing_is_newest_first_filtered_and_paged(store):
     first = queued(store)
     ids = [first.execution_id] + [

@@ -26,7 +26,7 @@ TEXT_SCAN_PAGE, TEXT_SCAN_LIMIT = 200, 20_000  # how far a text search looks bac
 RETENTION_PAGE = 1000  # metadata rows one retention query reads
 # The run time stays with the metadata: statistics read it there, without results.
 RESULT_FIELDS = ("stdout", "stderr", "exit_code", "cpu_time_ms", "max_rss_kb", "truncated",
-                 "compile_output")
+                 "compile_output", "test_results")
 
 
 def open_split(url: str, open_store: Callable[[str], Store]) -> "SplitStore":

@@ -30,7 +30,8 @@ EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source
                      "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                      "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
                      "extra", "owner", "source_bytes", "stdin_bytes", "stdout_bytes",
-                     "stderr_bytes", "signature", "compile_output")
+                     "stderr_bytes", "signature", "compile_output", "tests",
+                     "test_results")
 KEY_COLUMNS = ("key_id", "name", "scope", "key_hash", "created_at", "revoked_at", "quotas")
 
 
@@ -57,7 +58,8 @@ def path_from_url(url: str) -> str:
 def _to_row(execution: Execution) -> dict:
     row = execution.to_dict()
     row["limits"] = json.dumps(row["limits"])
-    row["extra"] = json.dumps(row["extra"])
+    for name in JSON_COLUMNS:
+        row[name] = json.dumps(row[name])
     row["truncated"] = int(row["truncated"])
     return row
 
@@ -65,11 +67,13 @@ def _to_row(execution: Execution) -> dict:
 def _from_row(row: sqlite3.Row) -> Execution:
     data = dict(row)
     data["limits"] = json.loads(data["limits"])
-    data["extra"] = json.loads(data["extra"])
+    for name in JSON_COLUMNS:
+        data[name] = json.loads(data[name])
     data["truncated"] = bool(data["truncated"])
     return Execution.from_dict(data)
 
 
+JSON_COLUMNS = ("extra", "tests", "test_results")
 # coalesce: a run without a reason must count as "not this reason" when a reason is excluded.
 COLUMN_OF = {"status": "status", "language": "language", "reason": "coalesce(reason, '')",
              "worker": "worker_id"}
@@ -215,6 +219,9 @@ class SQLiteStore(Store):
         changes["status"] = str(changes["status"])
         if "truncated" in changes:
             changes["truncated"] = int(changes["truncated"])
+        for name in JSON_COLUMNS:
+            if name in changes:
+                changes[name] = json.dumps(changes[name])
         assignments = ", ".join(f"{k} = :{k}" for k in changes)
         expected_names = {f"_s{i}": str(s) for i, s in enumerate(sorted(expected))}
         row = self._connect().execute(

@@ -87,9 +87,11 @@ MIGRATIONS = [
         expires_at  REAL NOT NULL
     );
     """,
-    # 5: what a compile step said (Judge0's compile_output)
+    # 5: what a compile step said (Judge0's compile_output); test cases and their results
     """
     ALTER TABLE executions ADD COLUMN compile_output TEXT;
+    ALTER TABLE executions ADD COLUMN tests TEXT NOT NULL DEFAULT 'null';
+    ALTER TABLE executions ADD COLUMN test_results TEXT NOT NULL DEFAULT '[]';
     """,
 ]
 
