@@ -47,6 +47,7 @@ class Program:
     executable: frozenset[str] = frozenset()
     outputs: Sequence[str] = ()
     reserved_address_space_kb: int = 0
+    image: str = ""  # the container image holding the toolchain, for sandboxes that use one
 
 
 class LanguageRunner(ABC):

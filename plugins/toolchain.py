@@ -7,6 +7,9 @@ import shutil
 import subprocess
 
 VERSION = re.compile(rb"(\d+\.\d+(?:\.\d+)?)")
+# The container image with Node.js, esbuild, GCC and Bash (scripts/build-docker-image builds it
+# from Debian's packages; their versions are Debian's, not necessarily the host's).
+POLYGLOT_IMAGE = "livecode-polyglot:bookworm"
 
 
 def find(name: str, *fallbacks: str) -> str:

@@ -7,7 +7,7 @@ same PATH as every run's (``/usr/local/bin:/usr/bin:/bin``).
 
 from livecode.core.contracts import LanguageRunner, Program
 from livecode.core.hookspecs import hookimpl
-from livecode.plugins.toolchain import find, probe_version
+from livecode.plugins.toolchain import POLYGLOT_IMAGE, find, probe_version
 
 
 class BashRunner(LanguageRunner):
@@ -22,7 +22,7 @@ class BashRunner(LanguageRunner):
     def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return Program(files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
                        argv=[self.bash, self.main_file],
-                       language=self.name)
+                       language=self.name, image=POLYGLOT_IMAGE)
 
     def version(self) -> str | None:
         return probe_version(self.bash, "--version")

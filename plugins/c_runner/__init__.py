@@ -8,7 +8,7 @@ executable file; the worker carries its bytes and nothing else (see ``core.compi
 
 from livecode.core.contracts import LanguageRunner, Program
 from livecode.core.hookspecs import hookimpl
-from livecode.plugins.toolchain import find, probe_version
+from livecode.plugins.toolchain import POLYGLOT_IMAGE, find, probe_version
 
 
 class GccRunner(LanguageRunner):
@@ -27,11 +27,12 @@ class GccRunner(LanguageRunner):
             files={self.source_file: source_code.encode("utf-8", "surrogatepass")},
             argv=[self.compiler, *self.flags, "-o", self.binary, self.source_file,
                   *self.libraries],
-            language=self.name, outputs=(self.binary,))
+            language=self.name, outputs=(self.binary,), image=POLYGLOT_IMAGE)
 
     def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return Program(files={self.binary: artefact[self.binary]}, argv=["./" + self.binary],
-                       language=self.name, executable=frozenset({self.binary}))
+                       language=self.name, executable=frozenset({self.binary}),
+                       image=POLYGLOT_IMAGE)
 
     def version(self) -> str | None:
         return probe_version(self.compiler, "-dumpfullversion")

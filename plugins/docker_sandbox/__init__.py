@@ -75,6 +75,7 @@ class DockerSandbox(Sandbox):
             settings.option("DOCKER_HOLDER_USER", HOLDER_USER), self.owner)
         for language, image in self.images.items():
             self._check_image(language, image)
+        self.checked = set(self.images.values())
         self.sweep()
         self.defaults = settings.limits
         # Removes this instance's containers once the worker is gone (see reaper.py); a session
@@ -138,10 +139,13 @@ class DockerSandbox(Sandbox):
 
     def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
         language = program.language or "python"
-        image = self.images.get(language)
-        if image is None:
+        image = self.images.get(language) or program.image  # the operator's, else the runner's
+        if not image:
             raise SandboxError(f"no Docker image is configured for {language}; set "
                                f"LIVECODE_DOCKER_IMAGE_{language.upper()}")
+        if image not in self.checked:
+            self._check_image(language, image)
+            self.checked.add(image)
         spec = ContainerSpec.of(image, limits)
         pooled = self.pool is not None and spec == ContainerSpec.of(image, self.defaults)
         container = self.pool.take(spec) if pooled else None

@@ -181,10 +181,13 @@ class ReadyContainer:
         return not readable
 
     def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
-        argv = [os.path.basename(program.argv[0]), *program.argv[1:]]
+        # An interpreter runs from the image's PATH; a file of the box (./main) from the box.
+        command = program.argv[0]
+        argv = [os.path.basename(command) if os.path.isabs(command) else command,
+                *program.argv[1:]]
         if any("\n" in arg or "\0" in arg for arg in argv):
             raise SandboxError("a program argument holds a newline or NUL")
-        archive = _archive(program.files)
+        archive = _archive(program.files, program.executable)
         header = (f"{len(archive)} {whole_cpu_seconds(limits)} {limits.max_file_size} "
                   f"{limits.max_open_files} {len(argv)}\n" + "".join(f"{a}\n" for a in argv))
         cpu_base = self._reading(ContainerCgroup.cpu_ns) or 0
@@ -291,12 +294,12 @@ def _hang_up(sock) -> None:
         pass
 
 
-def _archive(files) -> bytes:
+def _archive(files, executable=frozenset()) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, content in files.items():
             info = tarfile.TarInfo(name)
-            info.size, info.mode = len(content), 0o644
+            info.size, info.mode = len(content), 0o755 if name in executable else 0o644
             tar.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
 

@@ -10,7 +10,7 @@ to the run's memory limit (``--max-old-space-size``); a program that outgrows it
 
 from livecode.core.contracts import LanguageRunner, Program
 from livecode.core.hookspecs import hookimpl
-from livecode.plugins.toolchain import find, probe_version
+from livecode.plugins.toolchain import POLYGLOT_IMAGE, find, probe_version
 
 V8_RESERVED_KB = 1024 * 1024
 OUT_OF_MEMORY = (b"JavaScript heap out of memory", b"Fatal process out of memory",
@@ -35,7 +35,7 @@ class JavaScriptRunner(LanguageRunner):
         # a program that outgrows it fails fast with "heap out of memory" (memory_limit).
         heap = [f"--max-old-space-size={max(16, limits.memory_limit // 1024)}"] if limits else []
         return Program(files=files, argv=[self.node, *heap, self.main_file], language=self.name,
-                       reserved_address_space_kb=V8_RESERVED_KB)
+                       reserved_address_space_kb=V8_RESERVED_KB, image=POLYGLOT_IMAGE)
 
     def failure_reason(self, result) -> str | None:
         tail = result.stderr[-2000:]

@@ -22,6 +22,7 @@ from livecode.core.hookspecs import hookimpl
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"
+IMAGE = "livecode-python:bookworm"  # for the docker sandbox; scripts/build-docker-image builds it
 
 
 def default_interpreter() -> str:
@@ -46,6 +47,7 @@ class PythonRunner(LanguageRunner):
             argv=[self.interpreter, *self.flags, self.main_file],
             language=self.name,
             toolchain_paths=self.toolchain_paths(),
+            image=IMAGE,
         )
 
     def toolchain_paths(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ import sys
 from livecode.core.contracts import Program
 from livecode.core.hookspecs import hookimpl
 from livecode.plugins.javascript_runner import JavaScriptRunner
-from livecode.plugins.toolchain import find, probe_version
+from livecode.plugins.toolchain import POLYGLOT_IMAGE, find, probe_version
 
 
 def default_esbuild() -> str:
@@ -42,7 +42,7 @@ class TypeScriptRunner(JavaScriptRunner):
             files={self.source_file: source_code.encode("utf-8", "surrogatepass")},
             argv=[self.esbuild, self.source_file, f"--outfile={self.main_file}", "--format=cjs",
                   "--platform=node", "--log-level=warning", "--color=false"],
-            language=self.name, outputs=(self.main_file,))
+            language=self.name, outputs=(self.main_file,), image=POLYGLOT_IMAGE)
 
     def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return self.node_program({self.main_file: artefact[self.main_file]}, limits)
