@@ -17,16 +17,17 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hello_world import Http, medians_ms, start_server  # noqa: E402
+from hello_world import medians_ms  # noqa: E402
 
+from livecode.client import ApiClient  # noqa: E402
 from livecode.core.compile_and_run import run_program  # noqa: E402
 from livecode.core.config import Settings  # noqa: E402
 from livecode.core.execution_states import Status  # noqa: E402
 from livecode.core.plugins import Plugins  # noqa: E402
+from livecode.testing import LivecodeProcess  # noqa: E402
 
 HELLO = {
     "python": 'print("Hello World")',
@@ -67,16 +68,11 @@ def sandboxed(runner, sandbox, source: str, settings):
     return action
 
 
-def round_trip(http: Http, language: str, source: str):
+def round_trip(http: ApiClient, language: str, source: str):
     def action():
-        status, job = http.call("POST", "/submit-code", {"code": source, "language": language})
-        assert status == 202, job
-        while True:
-            status, body = http.call("GET", f"/executions/{job['jobId']}")
-            if body["status"] in ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"):
-                assert body["stdout"] == "Hello World\n", body
-                return
-            time.sleep(0.001)
+        job = http.post("/submit-code", {"code": source, "language": language})
+        done = http.wait(job["jobId"], interval=0.001)
+        assert done["stdout"] == "Hello World\n", done
     return action
 
 
@@ -88,9 +84,11 @@ def main() -> None:
         settings = Settings.from_env({"LIVECODE_DATA_DIR": tmp})
         plugins = Plugins(settings)
         sandbox = plugins.create_sandbox("subprocess")
-        proc, url = start_server(tmp)
+        server = LivecodeProcess(["serve", "--port", "0"],
+                                 {"LIVECODE_DATA_DIR": tmp, "LIVECODE_CONCURRENCY": "2"},
+                                 Path(tmp, "serve.log"))
         try:
-            http = Http(url)
+            http = ApiClient(server.url(), timeout=30)
             actions = {}
             for language, source in HELLO.items():
                 runner = plugins.languages[language]
@@ -100,8 +98,7 @@ def main() -> None:
                 actions[(language, "http_round_trip_ms")] = round_trip(http, language, source)
             figures = medians_ms(actions, n)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            server.stop()
             sandbox.close()
     for language in HELLO:
         row = {name: figures[(lang, name)] for lang, name in figures if lang == language}

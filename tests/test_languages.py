@@ -12,7 +12,9 @@ import subprocess
 
 import pytest
 
-from conftest import IN_CI, Http, LivecodeProcess, docker_problem, sandbox_processes
+from conftest import IN_CI, docker_problem, sandbox_processes
+from livecode.client import ApiClient
+from livecode.testing import LivecodeProcess
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +71,7 @@ POLYGLOT_IMAGE = "livecode-polyglot:bookworm"
 
 
 class Server:
-    def __init__(self, sandbox: str, process: LivecodeProcess, http: Http):
+    def __init__(self, sandbox: str, process: LivecodeProcess, http: ApiClient):
         self.sandbox, self.process, self.http = sandbox, process, http
 
     def run(self, language: str, source: str, stdin: str = "", **limits) -> dict:
@@ -111,8 +113,7 @@ def server(request, tmp_path_factory):
            "LIVECODE_CONCURRENCY": "2", "LIVECODE_SANDBOX": sandbox, **LIMITS}
     process = LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log")
     try:
-        url = process.wait_for(r"listening on (http://\S+)", timeout=60).group(1)
-        yield Server(sandbox, process, Http(url))
+        yield Server(sandbox, process, ApiClient(process.url(timeout=60), timeout=30))
     finally:
         process.stop()
 
