@@ -4,8 +4,8 @@
 
 For each language, as medians over ``--n`` interleaved rounds: the bare toolchain (the runner's
 own compile command, if any, then its run command, spawned directly in a temporary directory
-with no sandbox: ``node main.js``, ``esbuild`` then ``node``, ``gcc`` then ``./main``,
-``bash main.sh``), the same through the subprocess sandbox (``core.compile_and_run``: one
+with no sandbox but the same clean environment a run gets: ``node main.js``, ``esbuild`` then
+``node``, ``gcc`` then ``./main``, ``bash main.sh``), the same through the subprocess sandbox (``core.compile_and_run``: one
 sandbox run per step), and the HTTP round trip through ``livecode serve`` (submit, poll every
 millisecond until it ends). Prints one JSON line per language with each figure and its ratio to
 the bare toolchain; only the ratios compare between runs.
@@ -29,6 +29,8 @@ from livecode.core.execution_states import Status  # noqa: E402
 from livecode.core.plugins import Plugins  # noqa: E402
 from livecode.testing import LivecodeProcess  # noqa: E402
 
+# What a run's environment holds (and no more: NODE_EXTRA_CA_CERTS alone costs Node 100 ms).
+CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 HELLO = {
     "python": 'print("Hello World")',
     "javascript": 'console.log("Hello World")',
@@ -48,14 +50,16 @@ def bare(runner, source: str, limits, workdir: str):
             if step is not None:
                 for name, content in step.files.items():
                     Path(box, name).write_bytes(content)
-                subprocess.run(list(step.argv), cwd=box, check=True, capture_output=True)
+                subprocess.run(list(step.argv), cwd=box, check=True, capture_output=True,
+                               env={**CLEAN_ENV, "HOME": box})
                 artefact = {name: Path(box, name).read_bytes() for name in step.outputs}
             program = runner.build(source, artefact, limits)
             for name, content in program.files.items():
                 Path(box, name).write_bytes(content)
                 if name in program.executable:
                     os.chmod(Path(box, name), 0o755)
-            out = subprocess.run(list(program.argv), cwd=box, capture_output=True, check=True)
+            out = subprocess.run(list(program.argv), cwd=box, capture_output=True, check=True,
+                                 env={**CLEAN_ENV, "HOME": box})
             assert out.stdout == b"Hello World\n", out
     return action
 
