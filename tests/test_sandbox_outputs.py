@@ -20,7 +20,7 @@ def sandbox(settings):
 
 
 def shell(script: str, outputs=(), **program) -> Program:
-    return Program({}, ["/bin/sh", "-c", script], outputs=outputs, **program)
+    return Program({}, ["sh", "-c", script], outputs=outputs, **program)
 
 
 def test_named_files_come_back_and_others_do_not(sandbox):
