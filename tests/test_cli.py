@@ -70,7 +70,9 @@ def test_run_passes_the_programs_exit_status_through(serve, tmp_path):
     # A URL without a scheme is an http one.
     result = livecode("run", str(program), "--url", http.url.removeprefix("http://"))
     assert result.returncode == 2 and result.stdout == "out\n"
-    piped = livecode("run", "-", "--url", http.url, input="print('from stdin')\n")
+    # Standard input has no extension: with several languages served, it names its own.
+    piped = livecode("run", "-", "--url", http.url, "--language", "python",
+                     input="print('from stdin')\n")
     assert piped.returncode == 0 and piped.stdout == "from stdin\n"
 
 
