@@ -137,12 +137,7 @@ def test_a_runtime_error_fails_with_its_message(server, language):
         assert result["reason"] == "nonzero_exit", result
 
 
-def test_an_uncaught_cpp_exception_is_an_abort(server, request):
-    if server.sandbox == "subprocess":
-        request.applymarker(pytest.mark.xfail(
-            reason="the program is PID 1 of its PID namespace, so the kernel drops the SIGABRT "
-                   "it sends itself and glibc's abort() falls back to a fault (signal_11); an "
-                   "init process in the jail would fix it"))
+def test_an_uncaught_cpp_exception_is_an_abort(server):
     result = server.run("cpp", PROGRAMS["cpp"][1][0])
     assert (result["status"], result["reason"]) == ("FAILED", "signal_6"), result
 

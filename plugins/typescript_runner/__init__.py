@@ -8,7 +8,8 @@ does not, as with Node's own type stripping.
 
 esbuild is ``LIVECODE_ESBUILD``, else the one ``make setup`` installs from the npm registry into
 the virtualenv (``<venv>/node_modules/@esbuild/<platform>/bin/esbuild``), else ``esbuild`` on
-the safe PATH. Node is the ``javascript`` language's.
+the safe PATH; outside ``/usr`` it is declared as the compile step's toolchain path, so the
+jail's minimal root holds it. Node is the ``javascript`` language's.
 """
 
 import glob
@@ -42,7 +43,8 @@ class TypeScriptRunner(JavaScriptRunner):
             files={self.source_file: source_code.encode("utf-8", "surrogatepass")},
             argv=[self.esbuild, self.source_file, f"--outfile={self.main_file}", "--format=cjs",
                   "--platform=node", "--log-level=warning", "--color=false"],
-            language=self.name, outputs=(self.main_file,), image=POLYGLOT_IMAGE)
+            language=self.name, outputs=(self.main_file,), image=POLYGLOT_IMAGE,
+            toolchain_paths=(self.esbuild,))
 
     def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return self.node_program({self.main_file: artefact[self.main_file]}, limits)
