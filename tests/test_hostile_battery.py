@@ -159,7 +159,9 @@ def test_memory_bomb_is_reported_as_memory_limit(deployment):
 
 
 def test_cpu_spin_is_a_cpu_time_timeout(deployment):
-    result = deployment.run("while True: pass")
+    # A wall limit far above the CPU limit, so that on a busy host (where a spinning run gets a
+    # fraction of a core) the CPU limit is still the one that ends it.
+    result = deployment.run("while True: pass", cpu_time_limit=1, wall_time_limit=20)
     assert (result["status"], result["reason"]) == ("TIMEOUT", "cpu_time_limit"), result
     deployment.finish()
 
