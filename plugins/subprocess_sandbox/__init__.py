@@ -26,9 +26,9 @@ replaces: runtimes that reserve much more address space than they use (the JVM, 
 under it, and a program OOM-killed by its cgroup is reported as ``memory_limit`` just as a
 Python ``MemoryError`` is.
 
-Jails start from a warm fork-server (:mod:`.fork_server`, :mod:`.zygote`) rather than a fresh
-interpreter each, where it starts and runs ``/bin/true`` in the mode found: the same jail, minus
-the interpreter's start-up. Without it (``LIVECODE_SANDBOX_FORK_SERVER=0``, or while it is down),
+Jails start from a warm fork-server (:mod:`.fork_server`, :mod:`.zygote`, started by the first
+run) rather than a fresh interpreter each: the same jail, minus the interpreter's start-up.
+Without it (``LIVECODE_SANDBOX_FORK_SERVER=0``, or while it is down),
 each jail is spawned; ``start_path()`` (in ``/health``) says which.
 
 Options (environment): ``LIVECODE_SANDBOX_UID_BASE`` and ``LIVECODE_SANDBOX_UID_COUNT``, the range
@@ -119,10 +119,11 @@ class SubprocessSandbox(Sandbox):
             self.seccomp, seccomp_problem = compile_filter(), None
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
             self.seccomp, seccomp_problem = b"", f"no seccomp filter: {exc}"
-        self.fork_server = None
+        self.fork_server = None  # the probes below spawn their jails
         self.mode, problem = self._probe(allow_none=strict in ("0", "false"))
-        if settings.option("SANDBOX_FORK_SERVER", "1") not in ("0", "false"):
-            self.fork_server = self._probe_fork_server()
+        self.fork_server = (fork_server.shared(self.jail_python)
+                            if settings.option("SANDBOX_FORK_SERVER", "1") not in ("0", "false")
+                            else None)
         missing = [name for name, on in self.protections().items()
                    if not on and name != "user_namespace"]  # root mode has no need of one
         if missing:
@@ -152,24 +153,6 @@ class SubprocessSandbox(Sandbox):
             except (SandboxError, OSError) as exc:
                 problem = f"{mode}: {exc}"
         raise SandboxError(f"the subprocess sandbox cannot run anything here: {problem}")
-
-    def _probe_fork_server(self):
-        """This process's fork-server, unless it runs but cannot start a jail that runs
-        ``/bin/true`` in the mode found. One that could not start is kept: runs spawn their jails
-        and start it again later."""
-        server = self.fork_server = fork_server.shared(self.jail_python)
-        if not server.wait_settled():
-            return server
-        try:
-            result = self._run(Program({}, ["/bin/true"]), b"", Limits(), self.mode)
-            problem = None if result.exit_code == 0 else f"/bin/true exited {result.exit_code}"
-        except (SandboxError, OSError) as exc:
-            problem = str(exc)
-        if problem:
-            log.warning("subprocess sandbox: the fork-server cannot start jails here (%s); "
-                        "every jail is spawned", problem)
-            return None
-        return server
 
     def start_path(self) -> str:
         """How jails start now in this process: ``fork-server``, or ``spawn`` (the fork-server is

@@ -4,9 +4,10 @@ jail interpreter, shared by every subprocess sandbox of the process.
 A thread of its own starts the zygote and waits for it for as long as the worker lives: the
 zygote's ``PR_SET_PDEATHSIG`` is tied to the thread that started it, so it must not be a run's
 thread, which may end long before the worker. A run asks the zygote for a jail
-(:meth:`ForkServer.start_jail`); when there is no zygote (it could not start, or it died) the
-answer is ``None`` and the run spawns its jail as before, while the zygote is started again in the
-background, a little later each time it fails.
+(:meth:`ForkServer.start_jail`); when there is no zygote (not yet: the first run starts it, so a
+process that runs nothing, like an API or a server's master, has none; or it could not start, or
+it died) the answer is ``None`` and the run spawns its jail as before, while the zygote is started
+in the background, a little later after each failure.
 
 The zygote is the jail's parent, so it reaps it and reports the exit status and CPU time on the
 run's reply socket; the worker still watches the jail (a pidfd), signals it and kills its process
@@ -73,18 +74,12 @@ class ForkServer:
         self._control: socket.socket | None = None
         self._backoff = RESTART_AFTER
         self._retry_at = 0.0
-        self._wanted, self._settled = threading.Event(), threading.Event()
-        self._wanted.set()
+        self._wanted = threading.Event()
         threading.Thread(target=self._own, name="livecode-fork-server", daemon=True).start()
 
     @property
     def up(self) -> bool:
         return self._control is not None
-
-    def wait_settled(self, timeout: float = READY_TIMEOUT + 1) -> bool:
-        """Wait for the current start attempt to end; True if the zygote serves."""
-        self._settled.wait(timeout)
-        return self.up
 
     def _own(self) -> None:
         """Start the zygote whenever asked, then wait for it to end (see the module docstring)."""
@@ -98,7 +93,7 @@ class ForkServer:
                 continue
             with self._lock:
                 self._control, self._backoff = control, RESTART_AFTER
-            self._settled.set()
+                self._wanted.clear()  # runs that asked while it started
             log.info("subprocess sandbox: fork-server %d serves", proc.pid)
             proc.wait()
             with self._lock:
@@ -109,9 +104,9 @@ class ForkServer:
     def _down(self, why: str) -> None:
         with self._lock:
             self._retry_at = time.monotonic() + self._backoff
+            self._wanted.clear()
             self._backoff = min(self._backoff * 2, RESTART_AFTER_MAX)
         log.warning("subprocess sandbox: %s; jails are spawned until it restarts", why)
-        self._settled.set()
 
     def _start(self) -> tuple[subprocess.Popen, socket.socket]:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -143,8 +138,7 @@ class ForkServer:
         try:
             with self._lock:
                 if self._control is None:
-                    if not self._wanted.is_set() and time.monotonic() >= self._retry_at:
-                        self._settled.clear()
+                    if time.monotonic() >= self._retry_at:
                         self._wanted.set()
                     raise ConnectionError("no fork-server")
                 socket.send_fds(self._control, [b"run"], [*pipes.child_ends, theirs.fileno()])
