@@ -30,7 +30,7 @@ from .jail_process import Jail, JailPipes
 log = logging.getLogger(__name__)
 
 ZYGOTE = str(Path(__file__).with_name("zygote.py"))
-READY_TIMEOUT = 10.0  # seconds a starting zygote has to say it is ready
+READY_TIMEOUT = 10.0  # seconds the zygote has to say it is ready, or to answer a run
 RESTART_AFTER, RESTART_AFTER_MAX = 1.0, 60.0  # seconds before a new try, doubling on failures
 AFTER_KILL = 10.0  # seconds to wait for the zygote's report once the jail's group is killed
 
@@ -144,6 +144,7 @@ class ForkServer:
                 socket.send_fds(self._control, [b"run"], [*pipes.child_ends, theirs.fileno()])
             theirs.close()
             pipes.close_child_ends()
+            reply.settimeout(READY_TIMEOUT)  # a zygote that hangs must not hang the run too
             message, fds, _, _ = socket.recv_fds(reply, 64, 1)
             if not message.startswith(b"pid ") or len(fds) != 1:
                 for fd in fds:
