@@ -9,6 +9,7 @@ class Introspection:
     def __init__(self, livecode: Livecode):
         self.livecode = livecode
         self._sandbox_report: dict | None = None
+        self._sandboxes: dict = {}  # each sandbox's probe instance, asked its start path live
 
     def sandbox_report(self) -> dict:
         """Each sandbox in use and the protections it has on this host (or why it cannot run).
@@ -22,6 +23,7 @@ class Introspection:
                     if path := sandbox.start_path():
                         report[name]["start_path"] = path
                     sandbox.close()
+                    self._sandboxes[name] = sandbox
                 except Exception as exc:
                     report[name] = {"ok": False, "error": str(exc)}
             self._sandbox_report = report
@@ -62,4 +64,8 @@ class Introspection:
         except Exception as exc:
             checks["queue"] = {"ok": False, "error": str(exc)}
         ok = all(c["ok"] for c in checks.values())
-        return {"ok": ok, "checks": checks, "sandboxes": self.sandbox_report()}
+        sandboxes = self.sandbox_report()
+        for name, sandbox in self._sandboxes.items():
+            if path := sandbox.start_path():  # it may change while the process lives
+                sandboxes[name]["start_path"] = path
+        return {"ok": ok, "checks": checks, "sandboxes": sandboxes}

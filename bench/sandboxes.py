@@ -2,16 +2,18 @@
 
     .venv/bin/python bench/sandboxes.py [--n 20] [--no-docker] [--compare /work/main]
 
-Measures, as medians over ``--n`` interleaved rounds: a bare ``python3 -I -c`` spawn of the
-interpreter the runner uses, the subprocess sandbox's ``run``, and that ``run`` with its per-run
-cgroup turned off (the same jail, limits per process only), for what the cgroup costs; a bare
-``docker run --rm --network none IMAGE python3 -c 'print(1)'`` of the sandbox image, and the
-docker sandbox's ``run`` twice: taking a container from its warm pool, and with the pool off
-(``cold``: a container made for the run). Before each action the bench waits, untimed, until
-the engine has finished the previous one's background work (the pool refilled, used containers
-removed), so that neither the refill nor a removal lands in another action's time. Prints one
-JSON line with the figures and each sandbox's ratio to its bare baseline. The docker figures are
-left out when no engine answers; the cgroup ones where the host has no usable cgroup.
+Measures, as medians over ``--n`` interleaved rounds: a bare spawn of the interpreter the runner
+uses with its flags (``python3 -I -B -S -c``), the subprocess sandbox's ``run`` (its jails forked
+by the warm fork-server), the same with the fork-server off (each jail spawned, the fallback), and
+that ``run`` with its per-run cgroup turned off (the same jail, limits per process only), for what
+the cgroup costs; a bare ``docker run --rm --network none IMAGE python3 -c 'print(1)'`` of the
+sandbox image, and the docker sandbox's ``run`` twice: taking a container from its warm pool, and
+with the pool off (``cold``: a container made for the run). Before each action the bench waits,
+untimed, until the engine has finished the previous one's background work (the pool refilled,
+used containers removed), so that neither the refill nor a removal lands in another action's
+time. Prints one JSON line with the figures and each sandbox's ratio to its bare baseline. The
+docker figures are left out when no engine answers; the cgroup ones where the host has no usable
+cgroup.
 
 ``--compare CHECKOUT`` also times the subprocess sandbox of another checkout of livecode (its own
 ``.venv``), in the same rounds: a helper process there runs one hello world per request, so the
@@ -65,6 +67,16 @@ def docker_settled(sandboxes, pool_size: int, timeout: float = 60):
     return settle
 
 
+def warm_up_fork_server(sandbox, program, settings) -> None:
+    """The first run starts the fork-server (and spawns its own jail): wait until it serves."""
+    deadline = time.monotonic() + 30
+    while sandbox.start_path() != "fork-server":
+        sandbox.run(program, b"", settings.limits)
+        if time.monotonic() > deadline:
+            sys.exit("the fork-server did not start")
+        time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=20)
@@ -75,10 +87,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings, plugins, runner, program = hello_parts(tmp)
         subprocess_sandbox = plugins.create_sandbox("subprocess")
+        warm_up_fork_server(subprocess_sandbox, program, settings)
+        spawning = plugins.create_sandbox("subprocess")
+        spawning.fork_server = None  # LIVECODE_SANDBOX_FORK_SERVER=0
         actions = {
             "bare_python_ms": lambda: subprocess.run(
                 [runner.interpreter, *runner.flags, "-c", HELLO], capture_output=True),
             "subprocess_sandbox_ms": lambda: subprocess_sandbox.run(
+                program, b"", settings.limits),
+            "subprocess_sandbox_spawning_ms": lambda: spawning.run(
                 program, b"", settings.limits),
         }
         if subprocess_sandbox.cgroups:
@@ -115,8 +132,14 @@ def main() -> None:
         except Exception as exc:  # no engine: report the rest
             print(f"docker left out: {exc}", file=sys.stderr)
         figures = medians_ms(actions, n, settle)
-    ratios = {"subprocess_sandbox_over_bare_python": round(
-        figures["subprocess_sandbox_ms"] / figures["bare_python_ms"], 3)}
+    ratios = {
+        "subprocess_sandbox_over_bare_python": round(
+            figures["subprocess_sandbox_ms"] / figures["bare_python_ms"], 3),
+        "subprocess_sandbox_spawning_over_bare_python": round(
+            figures["subprocess_sandbox_spawning_ms"] / figures["bare_python_ms"], 3),
+        "subprocess_sandbox_over_spawning": round(
+            figures["subprocess_sandbox_ms"] / figures["subprocess_sandbox_spawning_ms"], 3),
+    }
     if "subprocess_sandbox_without_cgroups_ms" in figures:
         ratios["subprocess_sandbox_over_without_cgroups"] = round(
             figures["subprocess_sandbox_ms"] / figures["subprocess_sandbox_without_cgroups_ms"], 3)

@@ -26,6 +26,11 @@ replaces: runtimes that reserve much more address space than they use (the JVM, 
 under it, and a program OOM-killed by its cgroup is reported as ``memory_limit`` just as a
 Python ``MemoryError`` is.
 
+Jails start from a warm fork-server (:mod:`.fork_server`, :mod:`.zygote`, started by the first
+run) rather than a fresh interpreter each: the same jail, minus the interpreter's start-up.
+Without it (``LIVECODE_SANDBOX_FORK_SERVER=0``, or while it is down),
+each jail is spawned; ``start_path()`` (in ``/health``) says which.
+
 Options (environment): ``LIVECODE_SANDBOX_UID_BASE`` and ``LIVECODE_SANDBOX_UID_COUNT``, the range
 of uids runs take one each of (default 2000000000 and 1024); ``LIVECODE_JAIL_PYTHON``, the
 interpreter that runs the jail (default: the one livecode runs on); ``LIVECODE_CGROUP_PARENT``,
@@ -37,7 +42,6 @@ import marshal
 import os
 import resource
 import signal
-import subprocess
 import tempfile
 import time
 from contextlib import ExitStack
@@ -49,8 +53,9 @@ from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResul
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits, whole_cpu_seconds
 
-from . import toolchain
+from . import fork_server, toolchain
 from .cgroups import CgroupError, find_tree
+from .jail_process import SpawnedJail
 from .process_io import pump
 from .seccomp_filter import compile_filter
 from .uid_slots import UidSlots
@@ -114,7 +119,11 @@ class SubprocessSandbox(Sandbox):
             self.seccomp, seccomp_problem = compile_filter(), None
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
             self.seccomp, seccomp_problem = b"", f"no seccomp filter: {exc}"
+        self.fork_server = None  # the probes below spawn their jails
         self.mode, problem = self._probe(allow_none=strict in ("0", "false"))
+        self.fork_server = (fork_server.shared(self.jail_python)
+                            if settings.option("SANDBOX_FORK_SERVER", "1") not in ("0", "false")
+                            else None)
         missing = [name for name, on in self.protections().items()
                    if not on and name != "user_namespace"]  # root mode has no need of one
         if missing:
@@ -144,6 +153,11 @@ class SubprocessSandbox(Sandbox):
             except (SandboxError, OSError) as exc:
                 problem = f"{mode}: {exc}"
         raise SandboxError(f"the subprocess sandbox cannot run anything here: {problem}")
+
+    def start_path(self) -> str:
+        """How jails start now in this process: ``fork-server``, or ``spawn`` (the fork-server is
+        off, not started yet, or down). Asked of a closed instance too (``/health``'s)."""
+        return "fork-server" if self.fork_server and self.fork_server.up else "spawn"
 
     def _sweep_cgroups(self) -> None:
         """Kill and remove the run cgroups that workers now gone left behind: those of slots no
@@ -269,53 +283,27 @@ class SubprocessSandbox(Sandbox):
         return argv
 
     def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool):
-        spec_r, spec_w = os.pipe()
-        status_r, status_w = os.pipe()
         started = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                [self.jail_python, "-I", "-S", JAIL, str(spec_r), str(status_w)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(spec_r, status_w, *([spec["outputs_fd"]] if spec["outputs_fd"] >= 0
-                                               else [])),
-                start_new_session=True, cwd="/", env={},
-            )
-        finally:
-            os.close(spec_r)
-            os.close(status_w)
-        try:
-            with os.fdopen(spec_w, "wb") as spec_file:
-                marshal.dump(spec, spec_file)
-        except BrokenPipeError:
-            pass  # the jail died first; its status says why
-
-        def stop():
-            # With a PID namespace, the jail has its init end the run and exits once the
-            # namespace is empty; without one, the process group is all there is to kill.
+        # A compile step's outputs file is handed to the jail by its descriptor number in the
+        # worker: such jails are spawned (the fork-server does not pass that descriptor yet).
+        outputs_fd = spec["outputs_fd"]
+        jail = self.fork_server and outputs_fd < 0 and self.fork_server.start_jail()
+        with jail or SpawnedJail(self.jail_python, JAIL, outputs_fd) as jail:
+            jail.send_spec(marshal.dumps(spec))
+            watch = RunWatch(cgroup, limits) if cgroup else None
             try:
-                if own_pid_namespace:
-                    os.kill(proc.pid, signal.SIGTERM)
-                else:
-                    os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-        watch = RunWatch(cgroup, limits) if cgroup else None
-        try:
-            captured = pump(proc, stdin, limits.output_limit,
-                            started + limits.wall_time_limit, stop, watch)
-        finally:
-            stop()
-            status, usage = _reap(proc, STOP_GRACE)
-            if cgroup:
-                try:
-                    cgroup.kill()  # what outlived the jail, so the figures below are final
-                except CgroupError as exc:
-                    log.error("subprocess sandbox: %s", exc)
-            proc.stdout.close()
-            proc.stderr.close()
-            with os.fdopen(status_r, "rb") as status_file:
-                report = status_file.read().decode("utf-8", "replace")
+                captured = pump(jail, stdin, limits.output_limit,
+                                started + limits.wall_time_limit,
+                                lambda: jail.stop(own_pid_namespace), watch)
+            finally:
+                jail.stop(own_pid_namespace)
+                status, jail_cpu_seconds = jail.reap(STOP_GRACE)
+                if cgroup:
+                    try:
+                        cgroup.kill()  # what outlived the jail, so the figures below are final
+                    except CgroupError as exc:
+                        log.error("subprocess sandbox: %s", exc)
+            report = jail.report()
         exec_line, _, failure = report.partition("\n")
         if not exec_line.startswith("exec "):
             raise SandboxError(f"the jail could not start the program: {report or 'no report'}")
@@ -328,7 +316,7 @@ class SubprocessSandbox(Sandbox):
             max_rss_kb = None if peak is None else peak // 1024
             out_of_memory = cgroup.oom_kills() > 0
         else:  # the jail's rusage; its maxrss would be the worker's, from before the exec
-            cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+            cpu_ms = jail_cpu_seconds * 1000
             max_rss_kb, out_of_memory = None, False
         code = os.waitstatus_to_exitcode(status)
         sig = -code if code < 0 else None
@@ -402,22 +390,6 @@ def _read_outputs(outputs) -> dict[str, bytes]:
     except (EOFError, ValueError, TypeError):
         return {}
     return found if isinstance(found, dict) else {}
-
-
-def _reap(proc, grace: float):
-    """Wait for the jail; if it does not end within ``grace`` seconds, kill it."""
-    deadline = time.monotonic() + grace
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return status, usage
-        if time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return status, usage
-        time.sleep(0.001)
 
 
 @hookimpl

@@ -1,15 +1,16 @@
 """The jail: the short program that turns a plain child process into a sandboxed run.
 
 The worker starts it as ``python -I -S jail.py SPEC_FD STATUS_FD`` with the run's stdin, stdout
-and stderr already connected, and sends it a marshalled spec on SPEC_FD. Three processes follow,
+and stderr already connected, or has its fork-server (:mod:`.zygote`) fork a process that calls
+:func:`main` the same way; either way it sends a marshalled spec on SPEC_FD. Three processes follow,
 each with one job (the shape of bubblewrap's ``--unshare-pid --die-with-parent``):
 
 - the **jail** itself stays outside the run's PID namespace, ``unshare``s the namespaces (a new
   user namespace first when livecode is not root) and forks the init; it relays the program's
   exit status to the worker and passes SIGTERM on to the init, which kills everything else in
   the namespace and reaps the program (so its CPU time is counted). The worker kills the jail's
-  process group outright if that takes longer than a grace period. It dies with the worker thread that
-  started it (``PR_SET_PDEATHSIG``);
+  process group outright if that takes longer than a grace period. It dies with its parent (``PR_SET_PDEATHSIG``):
+  the worker thread that started it, or the fork-server, which dies with the worker;
 - the **init** is PID 1 of the run's PID namespace and stays root (of the host, or of the run's
   user namespace) for the whole run, so its own ``PR_SET_PDEATHSIG``, tied to the jail, is never
   cleared by a ``setuid``. It joins the run's cgroup, builds the minimal root, forks the program
@@ -439,13 +440,15 @@ def relay(child, exit_r):
     os._exit(os.waitstatus_to_exitcode(status))
 
 
-def main():
-    spec_fd, status_fd = int(sys.argv[1]), int(sys.argv[2])
+def main(spec_fd, status_fd, parent_pid=None):
+    """The jail's whole sequence, in the process that becomes the jail: started fresh by the
+    worker (its parent, ``spec["worker_pid"]``), or forked by the fork-server (``parent_pid``,
+    itself tied to the worker; see :mod:`.zygote`). Never returns."""
     with os.fdopen(spec_fd, "rb") as spec_file:
         spec = marshal.load(spec_file)
     try:
         prctl(PR_SET_PDEATHSIG, SIGKILL)
-        if os.getppid() != spec["worker_pid"]:
+        if os.getppid() != (parent_pid or spec["worker_pid"]):
             raise JailError("the worker is gone")
         enter_namespaces(spec)
         alive_r, alive_w = os.pipe()
@@ -464,4 +467,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]), int(sys.argv[2]))

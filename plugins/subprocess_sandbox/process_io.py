@@ -24,14 +24,15 @@ class Captured:
 
 
 def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=None) -> Captured:
-    """Run the I/O of ``proc`` until it exits, the deadline passes (``timed_out``) or a stream
+    """Run the I/O of ``proc`` (its ``stdin``, ``stdout``, ``stderr`` and ``pidfd``, which stays
+    open) until it exits, the deadline passes (``timed_out``) or a stream
     exceeds ``output_limit`` (``truncated``). ``kill()`` kills the whole process group.
 
     ``watch()``, if given, is called at once and then when the seconds it returned have passed;
     when it returns ``None`` the run is killed (the watch knows why)."""
     captured = Captured()
     buffers = {proc.stdout.fileno(): captured.stdout, proc.stderr.fileno(): captured.stderr}
-    pidfd = os.pidfd_open(proc.pid)
+    pidfd = proc.pidfd
     sel = selectors.DefaultSelector()
     try:
         for fd in buffers:
@@ -100,7 +101,6 @@ def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=Non
                         proc.stdin.close()
     finally:
         sel.close()
-        os.close(pidfd)
         if not proc.stdin.closed:
             proc.stdin.close()
     return captured

@@ -1,0 +1,198 @@
+"""The subprocess sandbox's two ways of starting a jail, through a real ``livecode serve``: forked
+by the warm fork-server (the default) and spawned as a fresh interpreter (its fallback, and what
+``LIVECODE_SANDBOX_FORK_SERVER=0`` chooses). Representative hostile cases run both ways; the
+whole battery (tests/test_hostile_battery.py) runs with the default. Then what only the
+fork-server has: its own cleanliness, its death mid-run and its return, its death with ``serve``.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from livecode.client import ApiClient
+from test_hostile_battery import DAEMONISING, Deployment, alive, descendants, start_server
+
+pytestmark = pytest.mark.slow
+
+STARTS = {"fork-server": "1", "spawn": "0"}
+
+
+@pytest.fixture(scope="module", params=sorted(STARTS))
+def deployment(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"fork-server-{request.param}")
+    # A wall time limit well above the CPU one: the machine may be busy with other work too.
+    process = start_server("subprocess", root, None, sys.executable, LIVECODE_SANDBOX_STRICT="1",
+                           LIVECODE_SANDBOX_FORK_SERVER=STARTS[request.param],
+                           LIVECODE_WALL_TIME_LIMIT="10")
+    try:
+        deployment = Deployment("subprocess", process, ApiClient(process.url(timeout=60),
+                                                                 timeout=30), root)
+        deployment.start = request.param
+        yield deployment
+    finally:
+        process.stop()
+
+
+def is_zygote(pid: int) -> bool:
+    """Started as zygote.py (as the jails it forks seem to be: a fork keeps the command line)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(part.endswith(b"/zygote.py") for part in cmdline) and alive(pid)
+
+
+def parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError):
+        return 0
+
+
+def zygotes(server_pid: int) -> list[int]:
+    """The fork-servers among a server's descendants (not the jails they forked)."""
+    return [pid for pid in descendants(server_pid)
+            if is_zygote(pid) and not is_zygote(parent(pid))]
+
+
+def start_of(deployment) -> str:
+    status, health = deployment.http.call("GET", "/health")
+    assert status == 200, health
+    return health["sandboxes"]["subprocess"]["start_path"]
+
+
+def warm_up(deployment) -> None:
+    """Run programs until the first run's fork-server serves (those before spawn their jails)."""
+    deadline = time.monotonic() + 30
+    while True:
+        result = deployment.run('print("Hello World")')
+        assert result["stdout"] == "Hello World\n", result
+        if deployment.start == "spawn" or start_of(deployment) == "fork-server":
+            return
+        assert time.monotonic() < deadline, "the fork-server did not start"
+        time.sleep(0.1)
+
+
+def test_health_says_how_jails_start(deployment):
+    assert start_of(deployment) == "spawn"  # nothing ran yet: no fork-server started
+    warm_up(deployment)
+    assert start_of(deployment) == deployment.start
+    assert len(zygotes(deployment.process.proc.pid)) == (deployment.start == "fork-server")
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+     ("TIMEOUT", None)),
+    ("while True: pass", ("TIMEOUT", "cpu_time_limit")),
+    ("blocks = []\nwhile True:\n    blocks.append(bytearray(8 << 20))\n",
+     ("FAILED", "memory_limit")),
+    ("import sys\nfor _ in range(200):\n    sys.stdout.buffer.write(b'x' * 1_000_000)\n",
+     ("FAILED", "output_limit")),
+    ("import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('alive')", (None, None)),
+    (DAEMONISING.replace("time.sleep(3)", "time.sleep(0.5)"), ("COMPLETED", None)),
+], ids=["fork_bomb", "cpu_spin", "memory_bomb", "output_flood", "kill_everything", "daemons"])
+def test_hostile_programs_end_the_same_either_way(deployment, source, expected):
+    result = deployment.run(source, **({"cpu_time_limit": 1} if source[-4:] == "pass" else {}))
+    status, reason = expected
+    if status:
+        assert result["status"] == status, result
+    else:
+        assert result["status"] in ("COMPLETED", "FAILED"), result
+    if reason:
+        assert result["reason"] == reason, result
+    deployment.finish()
+
+
+def test_a_run_sees_no_descriptor_and_no_environment_but_its_own(deployment):
+    source = ("import json, os\n"
+              "def target(fd):\n"
+              "    try:\n"
+              "        return os.readlink(f'/proc/self/fd/{fd}')\n"
+              "    except OSError:\n"
+              "        return None\n"
+              "fds = {fd: target(fd) for fd in os.listdir('/proc/self/fd')}\n"
+              "environ = open('/proc/self/environ', 'rb').read().split(b'\\0')\n"
+              "print(json.dumps({'fds': fds, 'environ': sorted(e.decode() for e in environ if e)}))\n")
+    result = deployment.run(source, stdin="x")
+    assert result["status"] == "COMPLETED", result
+    seen = json.loads(result["stdout"])
+    # 0-2 are the run's pipes, 3 the directory listdir had open (gone); nothing of the worker
+    assert seen["fds"] == {"0": seen["fds"]["0"], "1": seen["fds"]["1"], "2": seen["fds"]["2"],
+                           "3": None}, seen
+    assert all(seen["fds"][fd].startswith("pipe:") for fd in "012"), seen
+    assert seen["environ"] == ["HOME=/tmp/box", "LANG=C.UTF-8",
+                               "PATH=/usr/local/bin:/usr/bin:/bin"], seen
+    deployment.finish()
+
+
+def test_the_fork_server_holds_nothing_of_the_worker(deployment):
+    if deployment.start != "fork-server":
+        pytest.skip("only the fork-server has a process of its own")
+    warm_up(deployment)
+    [zygote] = zygotes(deployment.process.proc.pid)
+    assert Path(f"/proc/{zygote}/environ").read_bytes() == b""
+    assert os.readlink(f"/proc/{zygote}/cwd") == "/"
+    fds = {fd: os.readlink(f"/proc/{zygote}/fd/{fd}") for fd in os.listdir(f"/proc/{zygote}/fd")}
+    others = {fd: target for fd, target in fds.items() if fd not in ("0", "1", "2")}
+    # its standard streams are /dev/null; beyond them only its control socket and its epoll
+    assert {fds[fd] for fd in ("0", "1", "2")} == {"/dev/null"}, fds
+    assert sorted(target.split(":")[0] for target in others.values()) == [
+        "anon_inode", "socket"], fds
+
+
+def test_the_fork_server_dying_mid_run_ends_the_run_and_jails_are_spawned_until_it_returns(
+        deployment):
+    if deployment.start != "fork-server":
+        pytest.skip("only the fork-server can die")
+    warm_up(deployment)
+    server = deployment.process.proc.pid
+    [zygote] = zygotes(server)
+    status, job = deployment.http.call("POST", "/submit-code", {
+        "code": "import time\nprint('started', flush=True)\ntime.sleep(30)\n"})
+    assert status == 202, job
+    deadline = time.monotonic() + 30
+    while deployment.http.call("GET", f"/executions/{job['jobId']}")[1]["status"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(zygote, signal.SIGKILL)
+    result = deployment.http.wait(job["jobId"], timeout=20)  # not its 30 s: the run is gone
+    assert (result["status"], result["reason"]) == ("FAILED", "sandbox_error"), result
+    assert start_of(deployment) == "spawn"
+    deployment.finish()  # a spawned jail runs the next program right, nothing is left
+    time.sleep(1.5)  # past the first retry delay, the next run has the fork-server started
+    deployment.finish()
+    deadline = time.monotonic() + 20
+    while start_of(deployment) != "fork-server":
+        assert time.monotonic() < deadline, "the fork-server did not come back"
+        time.sleep(0.1)
+    assert zygotes(server) not in ([], [zygote])
+    deployment.finish()
+
+
+def test_sigkill_of_serve_takes_the_fork_server_and_every_run_with_it(tmp_path):
+    process = start_server("subprocess", tmp_path, None, sys.executable, LIVECODE_SANDBOX_STRICT="1",
+                           LIVECODE_WALL_TIME_LIMIT="60")
+    try:
+        http = ApiClient(process.url(timeout=60), timeout=30)
+        deployment = Deployment("subprocess", process, http, tmp_path)
+        deployment.start = "fork-server"
+        warm_up(deployment)
+        for _ in range(2):
+            assert http.call("POST", "/submit-code", {"code": DAEMONISING})[0] == 202
+        [zygote] = zygotes(process.proc.pid)
+        deadline = time.monotonic() + 60
+        while len(runs := set(deployment.run_processes()) & descendants(zygote)) < 6:
+            assert time.monotonic() < deadline, f"only {len(runs)} run processes"
+            time.sleep(0.1)
+        jails = (descendants(zygote) - runs)
+        os.kill(process.proc.pid, signal.SIGKILL)
+        time.sleep(1)
+        assert [pid for pid in {zygote} | jails | runs if alive(pid)] == []
+    finally:
+        process.stop()
