@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id")
     _backend_flags(revoke)
 
-    plugins = sub.add_parser("plugins", help="list the loaded plugins")
+    plugins = sub.add_parser("plugins", help="list the plugins: loaded, and failed with why")
     plugins.add_argument("--json", action="store_true", help="as JSON")
     return parser
 
@@ -311,7 +311,10 @@ def cmd_plugins(args) -> int:
     else:
         for row in rows:
             print(f"{row['name']:<20} {row['package'] or '-'} {row['version'] or ''}".rstrip())
-            print(f"{'':<20} hooks: {', '.join(row['hooks'])}")
+            if row["status"] == "failed":
+                print(f"{'':<20} FAILED to load, skipped: {row['error']}")
+            else:
+                print(f"{'':<20} hooks: {', '.join(row['hooks'])}")
     return 0
 
 

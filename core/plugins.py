@@ -28,7 +28,11 @@ def _names(value: str | None) -> set[str] | None:
     return {n.strip() for n in value.split(",") if n.strip()}
 
 
-def make_plugin_manager(environ: dict, extra_plugins=()) -> pluggy.PluginManager:
+def make_plugin_manager(environ: dict, extra_plugins=(),
+                        failed: dict | None = None) -> pluggy.PluginManager:
+    """Load every allowed entry point; those that fail to load are skipped with a warning and
+    recorded in ``failed`` (entry-point name to (entry point, reason)), unless strict mode makes
+    the first one fatal."""
     pm = pluggy.PluginManager("livecode")
     pm.add_hookspecs(hookspecs)
     only = _names(environ.get("LIVECODE_LOAD_PLUGINS"))
@@ -45,7 +49,11 @@ def make_plugin_manager(environ: dict, extra_plugins=()) -> pluggy.PluginManager
         except Exception as exc:
             if strict:
                 raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
-            warnings.warn(f"livecode: skipping plugin {ep.name!r} ({ep.value}): {exc}", stacklevel=2)
+            reason = f"{type(exc).__name__}: {exc}"
+            if failed is not None:
+                failed[ep.name] = (ep, reason)
+            warnings.warn(f"livecode: skipping plugin {ep.name!r} ({ep.value}): {reason}",
+                          stacklevel=2)
     for plugin in extra_plugins:
         pm.register(plugin)
     try:
@@ -80,7 +88,9 @@ class Plugins:
 
     def __init__(self, settings, extra_plugins=()):
         self.settings = settings
-        self.pm = pm = make_plugin_manager(settings.environ, extra_plugins)
+        # Entry points that failed to load and were skipped: name -> (entry point, reason).
+        self.failed: dict = {}
+        self.pm = pm = make_plugin_manager(settings.environ, extra_plugins, self.failed)
         self.languages = _collect(pm, "livecode_register_languages", "language",
                                   lambda runner: (runner.name, runner), settings=settings)
         self.sandboxes = _collect(pm, "livecode_register_sandboxes", "sandbox",
@@ -116,13 +126,19 @@ class Plugins:
             raise InvalidInput(f"no {kind} plugin handles {url!r}; installed: {known}") from None
 
     def describe(self) -> list[dict]:
-        """Name, version and hooks of every loaded plugin, for ``livecode plugins``."""
+        """Name, version and hooks of every loaded plugin, and every one that failed to load with
+        the reason, for ``livecode plugins``."""
         dists = {}
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             dists[ep.name] = (ep.dist.name, ep.dist.version) if ep.dist else (None, None)
         rows = []
-        for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda item: str(item[0])):
+        for name, plugin in self.pm.list_name_plugin():
             dist, version = dists.get(name, (None, None))
             hooks = sorted(impl_hook.name for impl_hook in self.pm.get_hookcallers(plugin) or [])
-            rows.append({"name": name, "package": dist, "version": version, "hooks": hooks})
-        return rows
+            rows.append({"name": name, "package": dist, "version": version, "status": "loaded",
+                         "hooks": hooks, "error": None})
+        for name, (ep, reason) in self.failed.items():
+            dist, version = dists.get(name, (None, None))
+            rows.append({"name": name, "package": dist, "version": version, "status": "failed",
+                         "hooks": [], "error": f"{ep.value}: {reason}"})
+        return sorted(rows, key=lambda row: str(row["name"]))

@@ -200,7 +200,7 @@ def test_languages_show_their_toolchain_versions(server):
     status, body = server.http.call("GET", "/languages")
     assert status == 200
     versions = {lang["name"]: lang["version"] for lang in body["languages"]}
-    assert set(PROGRAMS) | {"python"} == set(versions)
+    assert set(PROGRAMS) | {"python"} <= set(versions)  # and any installed third party's
     assert all(versions.values()), versions
 
 

@@ -31,11 +31,14 @@ class DuplicatePython:
 
 def test_builtins_arrive_through_entry_points(settings):
     plugins = Plugins(settings)
-    assert set(plugins.languages) == {"python", "javascript", "typescript", "c", "cpp", "bash"}
+    described = {row["name"]: row for row in plugins.describe()}
+    # Third-party packages installed next to livecode (examples/livecode-lua) add their own.
+    own = {name for name, row in described.items() if row["package"] == "livecode"}
+    assert {"python", "javascript", "typescript", "c", "cpp", "bash"} == {
+        name for name in plugins.languages if name in own}
     assert set(plugins.sandboxes) == {"subprocess", "docker"}
     assert {"sqlite"} <= set(plugins.stores)
     assert {"memory", "redis", "amqp"} <= set(plugins.queues)
-    described = {row["name"]: row for row in plugins.describe()}
     assert described["python"]["package"] == "livecode"
     assert described["python"]["hooks"] == ["livecode_register_languages"]
 
@@ -71,8 +74,9 @@ def test_unknown_backend_url_or_sandbox_names_what_is_installed(settings):
 
 
 def test_disable_and_load_lists(settings_with):
+    every = set(Plugins(settings_with()).languages)
     disabled = Plugins(settings_with(LIVECODE_DISABLE_PLUGINS="python,c"))
-    assert set(disabled.languages) == {"javascript", "typescript", "cpp", "bash"}
+    assert set(disabled.languages) == every - {"python", "c"}
     only = Plugins(settings_with(LIVECODE_LOAD_PLUGINS="python,sqlite_store"))
     assert set(only.languages) == {"python"} and set(only.stores) == {"sqlite"}
     assert only.queues == {}
@@ -115,9 +119,39 @@ def test_third_party_plugin_is_listed_and_a_broken_one_is_skipped_with_a_warning
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["shout"] == {"name": "shout", "package": "shout-dist", "version": "1.0",
-                             "hooks": ["livecode_register_languages"]}
-    assert "broken" not in rows
+                             "status": "loaded", "hooks": ["livecode_register_languages"],
+                             "error": None}
+    assert rows["broken"] == {"name": "broken", "package": "shout-dist", "version": "1.0",
+                              "status": "failed", "hooks": [],
+                              "error": "broken_plugin: ImportError: broken on purpose"}
     assert "skipping plugin 'broken'" in result.stderr and "broken on purpose" in result.stderr
+
+
+def test_the_plugin_list_shows_a_broken_plugin_as_failed_with_the_reason(third_party):
+    result = _livecode(third_party, "plugins")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("broken "))
+    assert lines[at].split() == ["broken", "shout-dist", "1.0"]
+    assert lines[at + 1].split(None, 4) == ["FAILED", "to", "load,", "skipped:",
+                                            "broken_plugin: ImportError: broken on purpose"]
+
+
+def test_a_broken_plugin_leaves_the_others_serving(third_party, tmp_path):
+    """Skipped, not fatal: ``serve`` starts and runs the third-party language next to it."""
+    from livecode.client import ApiClient
+    from livecode.testing import LivecodeProcess
+
+    env = {"PYTHONPATH": str(third_party), "LIVECODE_DATA_DIR": str(tmp_path / "data"),
+           "LIVECODE_WORK_ROOT": str(tmp_path)}
+    process = LivecodeProcess(["serve", "--port", "0"], env, tmp_path / "serve.log")
+    try:
+        http = ApiClient(process.url(timeout=60), timeout=30)
+        names = {lang["name"] for lang in http.get("/languages")["languages"]}
+        assert {"shout", "python"} <= names
+        assert "skipping plugin 'broken'" in process.log_path.read_text()
+    finally:
+        process.stop()
 
 
 def test_strict_mode_makes_a_broken_plugin_fatal(third_party):
