@@ -15,7 +15,7 @@ from livecode.core.limits import Limits
 from livecode.core.models import CodeSession, Execution
 from livecode.core.service import Livecode
 from livecode.plugins.kombu_queue.memory_transport import reset as reset_memory_queues
-from livecode.testing import LivecodeProcess, stop_all
+from livecode.testing import LivecodeProcess, sandbox_processes, stop_all  # noqa: F401
 
 REDIS_URL = os.environ.get("LIVECODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
@@ -85,9 +85,6 @@ def redis_url():
             client.srem(key, *stale)
 
 
-SANDBOX_UID_BASE = 2_000_000_000  # the subprocess sandbox's default uid range starts here
-
-
 def docker_problem() -> str | None:
     try:
         import docker
@@ -101,22 +98,6 @@ def docker_problem() -> str | None:
     except Exception:
         return f"the image {DOCKER_IMAGE} is missing: run scripts/build-docker-image"
     return None
-
-
-def sandbox_processes() -> list[int]:
-    """Pids of live processes running as a sandbox uid: what runs left behind."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            uid = entry.stat().st_uid
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if uid >= SANDBOX_UID_BASE and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 TEST_USER = "livecode-test"  # the project's own ordinary user (scripts/ensure-test-user)
