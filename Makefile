@@ -11,10 +11,12 @@ ESBUILD_VERSION = 0.28.2
 
 setup: $(VENV)/.installed $(VENV)/.esbuild-$(ESBUILD_VERSION)
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: setup.cfg pyproject.toml examples/livecode-lua/setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[all,test]'
+	# A third-party plugin package, installed after livecode as a stranger's would be.
+	$(BIN)/python -m pip install --quiet -e examples/livecode-lua
 	touch $@
 
 $(VENV)/.esbuild-$(ESBUILD_VERSION): $(VENV)/.installed

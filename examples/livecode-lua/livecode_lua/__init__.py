@@ -1,0 +1,58 @@
+"""The ``lua`` language for livecode, from a package livecode knows nothing about.
+
+``luac5.4`` compiles ``main.lua`` to bytecode in a compile step, so a syntax error ends the run
+FAILED with reason ``compilation_error`` and luac's message in ``compile_output``, before
+anything runs; ``lua5.4`` runs the bytecode in a fresh box. Both come from Debian's ``lua5.4``
+package (``scripts/ensure-lua`` installs it); ``LIVECODE_LUA`` and ``LIVECODE_LUAC`` name others.
+Debian installs them under ``/usr``, which every sandbox already shows its runs; a toolchain
+installed elsewhere would name its directories in ``Program.toolchain_paths``.
+"""
+
+import re
+import shutil
+import subprocess
+
+from livecode import hookimpl
+from livecode.core.contracts import LanguageRunner, Program
+
+SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"  # the PATH livecode gives every run
+
+
+class LuaRunner(LanguageRunner):
+    name = "lua"
+    display_name = "Lua 5.4"
+    file_extension = ".lua"
+    source_file = "main.lua"
+    bytecode = "main.luac"
+
+    def __init__(self, lua: str, luac: str):
+        self.lua, self.luac = lua, luac
+        self._version: str | None = None
+
+    def compile(self, source_code: str) -> Program:
+        return Program(files={self.source_file: source_code.encode("utf-8", "surrogatepass")},
+                       argv=[self.luac, "-o", self.bytecode, self.source_file],
+                       language=self.name, outputs=(self.bytecode,))
+
+    def build(self, source_code: str, artefact=None, limits=None) -> Program:
+        return Program(files={self.bytecode: artefact[self.bytecode]},
+                       argv=[self.lua, self.bytecode], language=self.name)
+
+    def version(self) -> str | None:
+        if self._version is None:
+            try:
+                out = subprocess.run([self.lua, "-v"], capture_output=True, text=True,
+                                     timeout=10, env={}, stdin=subprocess.DEVNULL)
+            except (OSError, subprocess.SubprocessError):
+                return None
+            found = re.search(r"Lua (\d+\.\d+\.\d+)", out.stdout + out.stderr)
+            self._version = found.group(1) if found else None
+        return self._version
+
+
+@hookimpl
+def livecode_register_languages(register, settings):
+    register(LuaRunner(
+        settings.option("LUA") or shutil.which("lua5.4", path=SAFE_PATH) or "/usr/bin/lua5.4",
+        settings.option("LUAC") or shutil.which("luac5.4", path=SAFE_PATH) or "/usr/bin/luac5.4",
+    ))
