@@ -17,6 +17,7 @@ in any pytest run where livecode is installed.
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -125,11 +126,11 @@ class LivecodeServer:
     uids, containers, VMs) subclasses this and overrides those two, and returns its class from
     a ``livecode_server_class`` fixture."""
 
-    def __init__(self, sandbox: str, process: LivecodeProcess, root: Path, token: str | None = None):
+    def __init__(self, sandbox: str, process: LivecodeProcess, root: Path, http=None):
         from livecode.client import ApiClient
 
         self.sandbox, self.process, self.root = sandbox, process, root
-        self.http = ApiClient(process.url(timeout=60), token, timeout=30)
+        self.http = http or ApiClient(process.url(timeout=60), timeout=30)
         self.work_root = root / "runs"
         self.store_file = root / "data" / "livecode.db"
 
@@ -327,7 +328,9 @@ class HostileBattery:
         livecode_server.finish()
 
     def test_cpu_spin_is_a_cpu_time_timeout(self, livecode_server):
-        result = livecode_server.run("while True: pass")
+        # A wall limit far above the CPU limit, so that on a busy host (where a spinning run gets
+        # a fraction of a core) the CPU limit is still the one that ends it.
+        result = livecode_server.run("while True: pass", cpu_time_limit=1, wall_time_limit=20)
         assert (result["status"], result["reason"]) == ("TIMEOUT", "cpu_time_limit"), result
         livecode_server.finish()
 
@@ -390,11 +393,14 @@ class HostileBattery:
 
     # --- reaching what is not the run's
 
-    def test_no_network_to_the_api_or_a_local_service(self, livecode_server):
+    def test_no_network_to_the_broker_the_api_or_another_host(self, livecode_server):
         api_port = int(livecode_server.http.url.rsplit(":", 1)[1])
+        own_address = next((a for a in socket.gethostbyname_ex(socket.gethostname())[2]
+                            if not a.startswith("127.")), "192.0.2.2")
         source = (
             "import socket\n"
-            f"for host, port in [('127.0.0.1', {api_port}), ('127.0.0.1', 6379)]:\n"
+            f"for host, port in [('127.0.0.1', 6379), ('127.0.0.1', {api_port}), "
+            f"({own_address!r}, {api_port})]:\n"
             "    try:\n"
             "        socket.create_connection((host, port), timeout=2).close()\n"
             "        print('REACHED', host, port)\n"
@@ -403,7 +409,7 @@ class HostileBattery:
         )
         result = livecode_server.run(source)
         assert result["status"] == "COMPLETED", result
-        assert "REACHED" not in result["stdout"] and result["stdout"].count("blocked") == 2
+        assert "REACHED" not in result["stdout"] and result["stdout"].count("blocked") == 3
         livecode_server.finish()
 
     def test_writing_outside_the_working_directory(self, livecode_server):
@@ -423,21 +429,27 @@ class HostileBattery:
         livecode_server.finish()
 
     def test_files_left_for_a_later_run_are_gone(self, livecode_server):
-        plant = ("import os\n"
+        plant = ("import os, shutil, sys\n"
                  "for d in ('/tmp', '/var/tmp', '/dev/shm', '.'):\n"
                  "    try:\n"
                  "        open(os.path.join(d, 'left-behind'), 'w').write('x')\n"
                  "    except OSError:\n"
                  "        pass\n"
+                 "try:\n"
+                 "    shutil.copy(sys.executable, '/tmp/suid-python')\n"
+                 "    os.chmod('/tmp/suid-python', 0o4755)\n"
+                 "except OSError:\n"
+                 "    pass\n"
                  "print('planted')\n")
         assert livecode_server.run(plant)["status"] == "COMPLETED"
         look = ("import os\n"
                 "for p in ('/tmp/left-behind', '/var/tmp/left-behind', '/dev/shm/left-behind',\n"
-                "          'left-behind'):\n"
+                "          'left-behind', '/tmp/suid-python'):\n"
                 "    print(p, os.path.exists(p))\n")
         result = livecode_server.run(look)
         assert result["status"] == "COMPLETED" and "True" not in result["stdout"], result
-        for path in ("/tmp/left-behind", "/var/tmp/left-behind", "/dev/shm/left-behind"):
+        for path in ("/tmp/left-behind", "/var/tmp/left-behind", "/dev/shm/left-behind",
+                     "/tmp/suid-python"):
             assert not os.path.exists(path)
         livecode_server.finish()
 
