@@ -266,9 +266,12 @@ def test_host_terminals_and_network_interfaces_are_invisible(run):
 import os, socket
 print(sorted(os.listdir("/dev/pts")))
 print(sorted(os.listdir("/sys/class/net")))
-print([name for _, name in socket.if_nameindex()])
+try:
+    print([name for _, name in socket.if_nameindex()])
+except OSError as exc:  # it asks netlink, which the seccomp profile refuses
+    print(exc.errno)
 """)
-    assert result.stdout.decode().splitlines() == ["['ptmx']", "['lo']", "['lo']"], result
+    assert result.stdout.decode().splitlines() == ["['ptmx']", "['lo']", "1"], result
 
 
 def test_host_unix_sockets_are_out_of_reach(run, tmp_path):

@@ -8,6 +8,12 @@ processes together is held to ``cpu_time_limit`` (TIMEOUT, reason ``cpu_time_lim
 ``cpu_time_ms`` and ``max_rss_kb`` are the whole run's. ``protections`` reports what a probe
 container shows to be in effect (``probe``), nothing more.
 
+Containers run with livecode's seccomp profile (``seccomp_profile``) instead of Docker's
+default: the subprocess sandbox's deny list from ``core/syscall_policy.py`` (user namespaces,
+io_uring, bpf, keyrings, mounts, kexec and modules, ptrace, clock setting, ``AF_NETLINK`` and
+``AF_PACKET`` sockets…, which also covers what Docker's default denies a container without
+capabilities), so both sandboxes refuse the same calls.
+
 Containers carry labels naming their owner (host and worker pid); they end when their worker's
 connection to the engine closes, however the worker died, and a worker removes, when it starts,
 containers of owners that are gone.
@@ -34,7 +40,7 @@ from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResul
 from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
 
-from . import probe
+from . import probe, seccomp_profile
 from .container import OWNER_LABEL, ContainerGone, Containers, ContainerSpec
 from .pool import WarmPool
 
@@ -72,7 +78,8 @@ class DockerSandbox(Sandbox):
         self.owner = _owner()
         self.containers = Containers(
             self.client, settings.option("DOCKER_USER", PROGRAM_USER),
-            settings.option("DOCKER_HOLDER_USER", HOLDER_USER), self.owner)
+            settings.option("DOCKER_HOLDER_USER", HOLDER_USER), self.owner,
+            self._seccomp_profile())
         for language, image in self.images.items():
             self._check_image(language, image)
         self.checked = set(self.images.values())
@@ -93,6 +100,12 @@ class DockerSandbox(Sandbox):
             raise
         size = int(settings.option("DOCKER_POOL_SIZE", settings.concurrency or os.cpu_count()))
         self.pool = WarmPool(self.containers.make, size) if size > 0 else None
+
+    def _seccomp_profile(self) -> str:
+        try:
+            return seccomp_profile.profile(self.engine_info.get("Architecture", ""))
+        except ValueError as exc:
+            raise SandboxError(f"docker sandbox: {exc}") from exc
 
     def _refuse_or_warn(self, settings) -> None:
         missing = [name for name, on in self._protections.items() if not on]

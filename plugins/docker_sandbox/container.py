@@ -20,8 +20,8 @@ memory peak and OOM kills), because the holder, not the program, keeps it alive.
 Every container has the same restrictions whether it is made ahead (the warm pool) or for the
 run: no network, memory = memory+swap, a PID limit, one CPU, a read-only root with a
 size-limited tmpfs on /tmp, a private IPC namespace, every capability dropped,
-``no-new-privileges``, Docker's default seccomp profile, no host path mounted, the logging
-driver off.
+``no-new-privileges``, livecode's seccomp profile (``seccomp_profile``, the subprocess sandbox's
+policy in place of Docker's default), no host path mounted, the logging driver off.
 """
 
 import io
@@ -90,11 +90,12 @@ class Containers:
     """Makes ready containers on one engine for one sandbox instance: every container is
     labelled ``LABEL=<the instance's id>`` and ``OWNER_LABEL=<host>:<worker pid>``."""
 
-    def __init__(self, client, program_user: str, holder_user: str, owner: str):
+    def __init__(self, client, program_user: str, holder_user: str, owner: str, seccomp: str):
         import docker
 
         self.api, self.errors, self.types = client.api, docker.errors, docker.types
         self.program_user, self.holder_user, self.owner = program_user, holder_user, owner
+        self.security_options = ["no-new-privileges", f"seccomp={seccomp}"]
         self.instance = uuid.uuid4().hex[:12]
 
     def listed(self, label: str = LABEL) -> list[dict]:
@@ -128,7 +129,7 @@ class Containers:
                     tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={spec.disk_limit},mode=1777"},
                     shm_size="16m",
                     cap_drop=["ALL"],
-                    security_opt=["no-new-privileges"],
+                    security_opt=self.security_options,
                     log_config=self.types.LogConfig(type="none"),
                     auto_remove=True,
                 ))["Id"]

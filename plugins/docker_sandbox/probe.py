@@ -52,7 +52,7 @@ def protections(containers: Containers, image: str, limits: Limits,
         "no_new_privileges": "no-new-privileges" in (host.get("SecurityOpt") or [])
         and status.get("NoNewPrivs") == "1",
         "seccomp": status.get("Seccomp") == "2"
-        and not any("unconfined" in option for option in host.get("SecurityOpt") or []),
+        and (host.get("SecurityOpt") or []) == containers.security_options,
         "read_only_root": bool(host.get("ReadonlyRootfs")),
         "minimal_root": bool(host.get("ReadonlyRootfs")) and not host.get("Binds")
         and not config.get("Mounts") and not host.get("Privileged"),
