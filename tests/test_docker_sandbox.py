@@ -334,10 +334,10 @@ print(written)
 
 # --- protections --------------------------------------------------------------------------------
 
-SHARED_NAMES = {"own_uid", "no_capabilities", "no_new_privileges", "seccomp", "read_only_root",
+SHARED_NAMES = {"unprivileged_user", "no_capabilities", "no_new_privs", "seccomp", "read_only_root",
                 "minimal_root", "private_tmp", "devpts", "cgroup_memory", "cgroup_pids",
                 "cgroup_cpu", "rlimits", "clean_environment", "pid_namespace",
-                "mount_namespace", "network_namespace", "ipc_namespace", "uts_namespace",
+                "mount_namespace", "network_isolation", "ipc_namespace", "uts_namespace",
                 "kills_every_descendant"}
 
 
@@ -351,7 +351,7 @@ def test_a_protection_the_probe_does_not_see_is_reported_false(engine, settings_
     sandbox = Plugins(settings_with(LIVECODE_DOCKER_USER="65534:65534")).create_sandbox("docker")
     try:
         protections = sandbox.protections()
-        assert protections["own_uid"] is False
+        assert protections["unprivileged_user"] is False
         assert protections["seccomp"] is True  # what holds is still said
     finally:
         sandbox.close()
@@ -359,7 +359,7 @@ def test_a_protection_the_probe_does_not_see_is_reported_false(engine, settings_
 
 def test_strict_mode_refuses_a_missing_protection(engine, settings_with):
     settings = settings_with(LIVECODE_DOCKER_USER="65534:65534", LIVECODE_SANDBOX_STRICT="1")
-    with pytest.raises(SandboxError, match="WITHOUT own_uid"):
+    with pytest.raises(SandboxError, match="WITHOUT unprivileged_user"):
         Plugins(settings).create_sandbox("docker")
 
 

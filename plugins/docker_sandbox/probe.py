@@ -17,7 +17,7 @@ from livecode.core.limits import Limits, whole_cpu_seconds
 from .container import BOX, ENVIRONMENT, Containers, ContainerSpec
 
 SECTIONS = "status limits mountinfo interfaces namespaces environment".split()
-NAMESPACES = {"pid": "pid_namespace", "mnt": "mount_namespace", "net": "network_namespace",
+NAMESPACES = {"pid": "pid_namespace", "mnt": "mount_namespace", "net": "network_isolation",
               "ipc": "ipc_namespace", "uts": "uts_namespace"}
 PROBE = (
     "cat /proc/self/status; echo @@; cat /proc/self/limits; echo @@; "
@@ -45,11 +45,11 @@ def protections(containers: Containers, image: str, limits: Limits,
     host = config["HostConfig"]
     status = _status(seen["status"])
     found = {
-        "own_uid": _own_uid(status, containers, config),
+        "unprivileged_user": _unprivileged_user(status, containers, config),
         "no_capabilities": "ALL" in (host.get("CapDrop") or []) and not host.get("CapAdd")
         and all(int(status.get(f"Cap{kind}", "1"), 16) == 0
                 for kind in ("Inh", "Prm", "Eff", "Bnd", "Amb")),
-        "no_new_privileges": "no-new-privileges" in (host.get("SecurityOpt") or [])
+        "no_new_privs": "no-new-privileges" in (host.get("SecurityOpt") or [])
         and status.get("NoNewPrivs") == "1",
         "seccomp": status.get("Seccomp") == "2"
         and (host.get("SecurityOpt") or []) == containers.security_options,
@@ -68,7 +68,7 @@ def protections(containers: Containers, image: str, limits: Limits,
     namespaces = _namespaces(seen["namespaces"])
     for short, name in NAMESPACES.items():
         found[name] = namespaces.get(short, "") not in ("", _host_namespace(short))
-    found["network_namespace"] = (found["network_namespace"] and host.get("NetworkMode") == "none"
+    found["network_isolation"] = (found["network_isolation"] and host.get("NetworkMode") == "none"
                                   and seen["interfaces"].split() == ["lo"])
     found["kills_every_descendant"] = found["pid_namespace"]
     if any("name=userns" in option for option in engine_info.get("SecurityOptions") or []):
@@ -85,7 +85,7 @@ def _status(text: str) -> dict[str, str]:
     return fields
 
 
-def _own_uid(status: dict, containers: Containers, config: dict) -> bool:
+def _unprivileged_user(status: dict, containers: Containers, config: dict) -> bool:
     """The program runs as the configured uid, which is neither root, nor ``nobody``, nor the
     holder's, and has no group but its own."""
     uid, _, gid = containers.program_user.partition(":")
