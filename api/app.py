@@ -7,6 +7,7 @@ store; ``get_app()`` builds one from the environment, which is what a server imp
 import falcon
 
 from livecode.core.config import Settings
+from livecode.core.errors import PluginError
 from livecode.core.service import Livecode
 
 from . import errors
@@ -26,7 +27,8 @@ def create_app(livecode: Livecode) -> falcon.App:
     auth = Authentication(livecode.store,
                           open_without_keys=is_loopback(settings.host) or settings.insecure_no_auth)
     quotas = Quotas(settings, livecode.store)
-    app = falcon.App(middleware=[cors, auth, quotas])
+    router = falcon.routing.CompiledRouter()
+    app = falcon.App(middleware=[cors, auth, quotas], router=router)
     # JSON only: a form-encoded body (curl -d without a Content-Type) gets a clear 415.
     json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     app.req_options.media_handlers = json_only
@@ -68,8 +70,20 @@ def create_app(livecode: Livecode) -> falcon.App:
     route("/keys", keys)
     route("/keys/{key_id}", keys, "item")
     route("/health", Health(parts))
+    add_plugin_routes(app, router, parts)
     root.list_routes(app)
     return app
+
+
+def add_plugin_routes(app: falcon.App, router, parts: Parts) -> None:
+    """Mount what ``livecode_register_routes`` plugins add, after checking that none takes a
+    path livecode's own routes already answer."""
+    routes = parts.livecode.plugins.routes(parts.livecode)
+    for path in routes:
+        if router.find(path) is not None:
+            raise PluginError(f"a plugin registers {path}, which livecode's own API answers")
+    for path, (resource, suffix) in routes.items():
+        app.add_route(path, resource, suffix=suffix)
 
 
 def get_app() -> falcon.App:

@@ -1,4 +1,5 @@
-"""Who is asking: API keys sent as ``Authorization: Bearer <key>``, and the scope a route needs.
+"""Who is asking: API keys sent as ``Authorization: Bearer <key>`` (or ``X-Auth-Token: <key>``,
+the header Judge0's clients send theirs in), and the scope a route needs.
 
 Without keys, on loopback: a host's own user runs ``livecode serve`` and uses it alone, so with
 no key stored (and none sent) every request is the *local admin*: it sees everything, owns what
@@ -77,6 +78,8 @@ class Authentication:
 
     def process_request(self, req, resp):
         header = req.get_header("Authorization")
+        if header is None and req.get_header("X-Auth-Token") is not None:
+            header = "Bearer " + req.get_header("X-Auth-Token")
         if header is None:
             if req.method == "OPTIONS" or req.path in OPEN_PATHS or (
                     self.open_without_keys and not self._keys_exist()):

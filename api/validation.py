@@ -45,6 +45,13 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
                        f"not {req.content_type}") from None
     if not isinstance(body, dict):
         raise InvalidInput(f"the request body must be a JSON object, not {type(body).__name__}")
+    return check_fields(body, fields, aliases)
+
+
+def check_fields(body: dict, fields: dict[str, type], aliases: dict[str, str] | None = None,
+                 where: str = "") -> dict:
+    """``body`` with only ``fields`` (by type) and ``aliases``; ``where`` names the object in
+    errors when it is not the whole body (``submissions[3].``)."""
     aliases = aliases or {}
     for alias, target in aliases.items():
         if alias in body and target in body:
@@ -52,7 +59,7 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
                                f"one field", field=target)
     unknown = sorted(set(body) - set(fields) - set(aliases))
     if unknown:
-        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; accepted: "
+        raise InvalidInput(f"unknown field(s) {where}{', '.join(unknown)}; accepted: "
                            f"{', '.join(sorted([*fields, *aliases]))}", fields=unknown)
     values = {}
     for name, value in body.items():
@@ -61,8 +68,8 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
         if value is None:
             continue
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-            raise InvalidInput(f"{name} must be {_type_name(expected)}, not {_json_type(value)}",
-                               field=name)
+            raise InvalidInput(f"{where}{name} must be {_type_name(expected)}, not "
+                               f"{_json_type(value)}", field=name)
         values[target] = value
     return values
 

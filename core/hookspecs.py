@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .contracts import LanguageRunner, Queue, Sandbox, Store
     from .execution_states import Status
     from .models import Execution
+    from .service import Livecode
 
     StoreFactory = Callable[[str, Settings], Store]
     QueueFactory = Callable[[str, Settings], Queue]
@@ -79,6 +80,26 @@ def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> N
 
     Call ``register("redis", factory)`` where ``factory(url, settings)`` returns a
     :class:`livecode.core.contracts.Queue`. ``LIVECODE_QUEUE=redis://host:6379/0`` picks it.
+    """
+
+
+# --- Front doors ----------------------------------------------------------------------------
+
+
+@hookspec
+def livecode_register_routes(register: Callable[..., None], livecode: Livecode) -> None:
+    """Add routes to the web API (as datasette's ``register_routes``): another front door onto
+    the same service, such as another judge's API that existing clients already speak.
+
+    Call ``register(path, resource)`` or ``register(path, resource, suffix)`` with a URI
+    template (``"/judge0/submissions/{token}"``) and a resource object of the web framework the
+    API is served with (Falcon: a class with ``on_get``/``on_post`` methods, or
+    ``on_get_<suffix>`` ones when ``suffix`` is given). ``livecode`` is the
+    :class:`livecode.core.service.Livecode` every resource should act through, so each rule it
+    enforces (sizes, limits within caps, languages) holds for the new routes too. The core only
+    collects the routes; the API mounts them. A path registered twice, or one of the API's own,
+    stops start-up naming the plugins; the requests they answer go through the API's middleware
+    (CORS, authentication) like any other.
     """
 
 

@@ -2,8 +2,9 @@
 against its expected output.
 
 A run request may carry ``tests: [{stdin, expected_output?}]`` (at most ``LIVECODE_MAX_TESTS``)
-and ``comparison``: ``exact`` (the default: byte for byte, as Judge0 compares) or ``whitespace``
-(the same words in the same order, however spaced or broken into lines). The execution keeps the
+and ``comparison``: ``exact`` (the default: byte for byte), ``lines`` (the same lines, ignoring
+the spaces that end each and the blank space after them all: Judge0's rule) or
+``whitespace`` (the same words in the same order, however spaced or broken into lines). The execution keeps the
 cases as asked (``tests``) and one result per case (``test_results``): status, reason, output,
 times and ``verdict``, ``accepted`` or ``wrong_answer`` for a case that completed and had an
 expected output, ``None`` otherwise (its status says why it did not).
@@ -11,8 +12,13 @@ expected output, ``None`` otherwise (its status says why it did not).
 
 from .errors import InvalidInput, PayloadTooLarge
 
+def _lines(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
+
+
 COMPARISONS = {
     "exact": lambda output, expected: output == expected,
+    "lines": lambda output, expected: _lines(output) == _lines(expected),
     "whitespace": lambda output, expected: output.split() == expected.split(),
 }
 CASE_FIELDS = {"stdin", "expected_output"}

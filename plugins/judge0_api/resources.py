@@ -1,0 +1,144 @@
+"""Judge0 CE's routes, answered by livecode's service: each resource reads Judge0's request,
+asks the service (which enforces every rule: sizes, limits within caps, languages) and answers
+in Judge0's shape."""
+
+import falcon
+
+from livecode.api.resources import run_body_bytes
+from livecode.api.validation import check_fields, read_body
+from livecode.core.errors import InvalidInput, NotFound
+from livecode.plugins.synchronous import wait_for_end
+
+from . import languages, statuses
+from .submissions import REQUEST_FIELDS, requested_fields, run_request, submission_json
+
+VERSION = "1.13.1"  # the Judge0 CE API this layer speaks (the SDK picks its language table by it)
+MAX_BATCH = 20  # Judge0's default max_submission_batch_size
+
+
+class Judge0Resource:
+    def __init__(self, livecode):
+        self.livecode = livecode
+
+    def language_ids(self) -> dict[int, str]:
+        return languages.language_ids(self.livecode.plugins.languages)
+
+    def submit(self, fields: dict, encoded: bool):
+        return self.livecode.submit_code(**run_request(fields, encoded, self.language_ids()))
+
+
+def flag(req, name: str) -> bool:
+    return req.get_param_as_bool(name, default=False)
+
+
+class Submissions(Judge0Resource):
+    """``/submissions``, ``/submissions/{token}`` and ``/submissions/batch``."""
+
+    def on_post(self, req, resp):
+        encoded = flag(req, "base64_encoded")
+        fields = requested_fields(req.get_param("fields"))
+        body = read_body(req, REQUEST_FIELDS, run_body_bytes(self.livecode.settings))
+        execution = self.submit(body, encoded)
+        resp.status = falcon.HTTP_201
+        if flag(req, "wait"):
+            resp.media = submission_json(wait_for_end(self.livecode, execution), fields, encoded)
+        else:
+            resp.media = {"token": execution.execution_id}
+
+    def on_get_item(self, req, resp, token):
+        execution = self.livecode.get_execution(token)
+        resp.media = submission_json(execution, requested_fields(req.get_param("fields")),
+                                     flag(req, "base64_encoded"))
+
+    def on_post_batch(self, req, resp):
+        encoded = flag(req, "base64_encoded")
+        settings = self.livecode.settings
+        item_bytes = settings.max_source_bytes + 2 * settings.max_stdin_bytes
+        body = read_body(req, {"submissions": list}, item_bytes * MAX_BATCH)
+        items = body.get("submissions")
+        if not items or len(items) > MAX_BATCH:
+            raise InvalidInput(f"submissions must be an array of 1 to {MAX_BATCH} submissions",
+                               field="submissions")
+        requests = []
+        for number, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise InvalidInput(f"submissions[{number}] must be an object", field="submissions")
+            fields = check_fields(item, REQUEST_FIELDS, where=f"submissions[{number}].")
+            requests.append(run_request(fields, encoded, self.language_ids()))
+        # Every item is checked before any is queued: a rejected batch queues nothing.
+        tokens = [self.livecode.submit_code(**request).execution_id for request in requests]
+        resp.status = falcon.HTTP_201
+        resp.media = [{"token": token} for token in tokens]
+
+    def on_get_batch(self, req, resp):
+        tokens = [t for t in req.get_param_as_list("tokens", required=True) if t]
+        if not tokens or len(tokens) > MAX_BATCH:
+            raise InvalidInput(f"tokens must name 1 to {MAX_BATCH} submissions", field="tokens")
+        fields = requested_fields(req.get_param("fields"))
+        encoded = flag(req, "base64_encoded")
+        found = []
+        for token in tokens:
+            try:
+                found.append(submission_json(self.livecode.get_execution(token), fields, encoded))
+            except NotFound:
+                found.append(None)
+        resp.media = {"submissions": found}
+
+
+class Languages(Judge0Resource):
+    def on_get(self, req, resp):
+        runners = self.livecode.plugins.languages
+        resp.media = [{"id": number, "name": languages.describe(number, runners[name])["name"]}
+                      for number, name in sorted(self.language_ids().items())]
+
+    def on_get_item(self, req, resp, language_id):
+        ids = self.language_ids()
+        try:
+            number = int(language_id)
+            name = ids[number]
+        except (ValueError, KeyError):
+            raise NotFound(f"no language {language_id!r}; GET /languages lists them") from None
+        resp.media = languages.describe(number, self.livecode.plugins.languages[name])
+
+
+class Statuses(Judge0Resource):
+    def on_get(self, req, resp):
+        resp.media = [statuses.status_json(number) for number in statuses.STATUSES]
+
+
+class About(Judge0Resource):
+    def on_get(self, req, resp):
+        resp.media = {"version": VERSION, "homepage": "https://github.com/judge0/judge0",
+                      "source_code": "https://github.com/judge0/judge0",
+                      "maintainer": "livecode, speaking Judge0 CE's API"}
+
+    def on_get_config(self, req, resp):
+        """What Judge0's ``/config_info`` tells, from livecode's own limits and caps."""
+        settings = self.livecode.settings
+        limits, caps = settings.limits, settings.limit_caps
+        resp.media = {
+            "maintenance_mode": False, "enable_wait_result": True,
+            "enable_compiler_options": False, "allowed_languages_for_compile_options": [],
+            "enable_command_line_arguments": False, "enable_submission_delete": False,
+            "enable_callbacks": False, "callbacks_max_tries": 0, "callbacks_timeout": 0,
+            "enable_additional_files": False, "max_queue_size": 0,
+            "cpu_time_limit": limits.cpu_time_limit, "max_cpu_time_limit": caps.cpu_time_limit,
+            "cpu_extra_time": 0, "max_cpu_extra_time": 0,
+            "wall_time_limit": limits.wall_time_limit,
+            "max_wall_time_limit": caps.wall_time_limit,
+            "memory_limit": limits.memory_limit, "max_memory_limit": caps.memory_limit,
+            "stack_limit": limits.memory_limit, "max_stack_limit": caps.memory_limit,
+            "max_processes_and_or_threads": limits.max_processes,
+            "max_max_processes_and_or_threads": caps.max_processes,
+            "enable_per_process_and_thread_time_limit": False,
+            "allow_enable_per_process_and_thread_time_limit": False,
+            "enable_per_process_and_thread_memory_limit": False,
+            "allow_enable_per_process_and_thread_memory_limit": False,
+            "max_file_size": limits.max_file_size // 1024,
+            "max_max_file_size": caps.max_file_size // 1024,
+            "number_of_runs": 1, "max_number_of_runs": 1,
+            "redirect_stderr_to_stdout": False, "max_extract_size": 0,
+            "enable_batched_submissions": True, "max_submission_batch_size": MAX_BATCH,
+            "submission_cache_duration": 0, "use_docs_as_homepage": False,
+            "enable_network": False, "allow_enable_network": False,
+        }

@@ -1,0 +1,128 @@
+"""Piston v2's ``POST /execute`` and ``GET /runtimes``, answered by livecode's service.
+
+``execute`` is synchronous in Piston: the request queues a livecode run like any other and waits
+for its end (bounded by the run's limits). Piston's run limits translate to livecode's (each
+within the server's caps, ``-1`` meaning the server's default); its compile limits name no
+livecode setting a request may change, so they are checked as numbers and the compile step runs
+under the operator's compile limits.
+"""
+
+import base64
+import binascii
+import math
+import signal
+
+import falcon
+
+from livecode.api.resources import run_body_bytes
+from livecode.api.validation import check_fields, read_body
+from livecode.core.errors import InvalidInput, Unavailable
+from livecode.core.execution_states import TERMINAL
+from livecode.plugins.synchronous import wait_for_end
+
+from .runtimes import pick, runtimes
+
+NUMBER = (int, float)
+FIELDS = {"language": str, "version": str, "files": list, "stdin": str, "args": list,
+          "compile_timeout": NUMBER, "run_timeout": NUMBER, "compile_cpu_time": NUMBER,
+          "run_cpu_time": NUMBER, "compile_memory_limit": NUMBER, "run_memory_limit": NUMBER}
+FILE_FIELDS = {"name": str, "content": str, "encoding": str}
+DECODERS = {"utf8": lambda text: text.encode("utf-8"), "base64": base64.b64decode,
+            "hex": bytes.fromhex}
+# Piston field -> (livecode limit, factor from Piston's unit to livecode's)
+RUN_LIMITS = {"run_timeout": ("wall_time_limit", 0.001), "run_cpu_time": ("cpu_time_limit", 0.001),
+              "run_memory_limit": ("memory_limit", 1 / 1024)}
+
+
+class Piston:
+    def __init__(self, livecode):
+        self.livecode = livecode
+
+    def on_get_runtimes(self, req, resp):
+        resp.media = runtimes(self.livecode.plugins.languages)
+
+    def on_post_execute(self, req, resp):
+        body = read_body(req, FIELDS, run_body_bytes(self.livecode.settings))
+        for name in ("language", "version", "files"):
+            if name not in body:
+                raise InvalidInput(f"{name} is required", field=name)
+        language, piston_name, version = pick(self.livecode.plugins.languages,
+                                              body["language"], body["version"])
+        if body.get("args"):
+            raise InvalidInput("args is not supported: livecode runs programs without "
+                               "arguments", field="args")
+        for name in ("compile_timeout", "compile_cpu_time", "compile_memory_limit"):
+            if name in body and not (body[name] > 0 or body[name] == -1):
+                raise InvalidInput(f"{name} must be positive, or -1", field=name)
+        execution = self.livecode.submit_code(source(body["files"]), language,
+                                              body.get("stdin", ""), run_limits(body))
+        execution = wait_for_end(self.livecode, execution)
+        if execution.status not in TERMINAL:
+            raise Unavailable(f"the run did not end in time; it is still {execution.status} as "
+                              f"execution {execution.execution_id}")
+        resp.status = falcon.HTTP_200
+        resp.media = result_json(execution, piston_name, version,
+                                 self.livecode.plugins.languages[language].compile("") is not None)
+
+
+def source(files: list) -> str:
+    """The one file's text. Piston runs the first file and hands the others to it; livecode
+    runs one source file, so more than one is refused."""
+    if len(files) != 1 or not isinstance(files[0], dict):
+        raise InvalidInput("files must hold exactly one {name?, content, encoding?}: livecode "
+                           "runs one source file", field="files")
+    file = check_fields(files[0], FILE_FIELDS, where="files[0].")
+    encoding = file.get("encoding", "utf8")
+    if "content" not in file or encoding not in DECODERS:
+        raise InvalidInput(f"files[0] needs content, and encoding one of {', '.join(DECODERS)}",
+                           field="files")
+    try:
+        return DECODERS[encoding](file["content"]).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"files[0].content is not {encoding} of UTF-8 text",
+                           field="files") from None
+
+
+def run_limits(body: dict) -> dict:
+    limits = {}
+    for name, (limit, factor) in RUN_LIMITS.items():
+        value = body.get(name)
+        if value is None or value == -1:
+            continue  # Piston's "no limit of my own": the server's default
+        scaled = value * factor
+        limits[limit] = math.ceil(scaled) if limit == "memory_limit" else scaled
+    return limits
+
+
+def signal_name(reason: str | None) -> str | None:
+    if reason and reason.startswith("signal_"):
+        try:
+            return signal.Signals(int(reason[len("signal_"):])).name
+        except ValueError:
+            return None
+    if reason in ("wall_time_limit", "cpu_time_limit", "output_limit", "memory_limit"):
+        return "SIGKILL"  # the sandbox ended it, as Piston kills a run over its limits
+    return None
+
+
+def stage(stdout: str, stderr: str, code, signal_, message=None) -> dict:
+    return {"stdout": stdout, "stderr": stderr, "output": stdout + stderr, "code": code,
+            "signal": signal_, "message": message}
+
+
+def result_json(execution, language: str, version: str, compiled: bool) -> dict:
+    """Piston's answer: ``run`` (and ``compile`` for a compiled language), each with stdout,
+    stderr, output (stdout then stderr: livecode keeps them apart, so they are not
+    interleaved), code and signal."""
+    answer = {"language": language, "version": version}
+    if execution.reason == "compilation_error":
+        answer["compile"] = stage("", execution.compile_output or "", 1, None,
+                                  "compilation failed")
+        answer["run"] = stage("", "", None, None, "not run: compilation failed")
+        return answer
+    if compiled:
+        answer["compile"] = stage("", execution.compile_output or "", 0, None)
+    message = execution.reason if str(execution.status) != "COMPLETED" else None
+    answer["run"] = stage(execution.stdout, execution.stderr, execution.exit_code,
+                          signal_name(execution.reason), message)
+    return answer
