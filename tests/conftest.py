@@ -171,6 +171,24 @@ def serve(start_livecode, tmp_path):
     return start
 
 
+@pytest.fixture(scope="module")
+def serve_for_module(tmp_path_factory):
+    """One ``livecode serve`` shared by a module's tests (as ``serve`` starts it, with ``env``
+    added); returns (process, url)."""
+    started = []
+
+    def start(**env):
+        root = tmp_path_factory.mktemp("serve")
+        env = {"LIVECODE_DATA_DIR": str(root / "data"),
+               "LIVECODE_WORK_ROOT": str(_work_root(root)), **env}
+        process = LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log")
+        started.append(process)
+        return process, process.url(timeout=60)
+
+    yield start
+    stop_all(started)
+
+
 def _work_root(tmp_path: Path) -> Path:
     root = tmp_path / "runs"
     root.mkdir(exist_ok=True)

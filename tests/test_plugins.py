@@ -82,6 +82,81 @@ def test_disable_and_load_lists(settings_with):
     assert only.queues == {}
 
 
+class Ping:
+    """A plugin's resource: a Falcon resource the API mounts, answering through the service."""
+
+    def __init__(self, livecode):
+        self.livecode = livecode
+
+    def on_get(self, req, resp, word):
+        resp.media = {"pong": word, "languages": sorted(self.livecode.plugins.languages)}
+
+    def on_post_echo(self, req, resp):
+        resp.media = req.get_media()
+
+
+class PingRoutes:
+    @hookimpl
+    def livecode_register_routes(self, register, livecode):
+        ping = Ping(livecode)
+        register("/ping/{word}", ping)
+        register("/ping", ping, "echo")
+
+
+def app_with(settings, *plugins):
+    import falcon.testing
+
+    from livecode.api.app import create_app
+    from livecode.core.service import Livecode
+
+    service = Livecode.open(settings, Plugins(settings, extra_plugins=plugins))
+    try:
+        return falcon.testing.TestClient(create_app(service)), service
+    except Exception:
+        service.close()
+        raise
+
+
+def test_a_plugin_adds_routes_that_act_through_the_service(settings):
+    client, service = app_with(settings, PingRoutes())
+    try:
+        assert client.simulate_get("/ping/hi").json == {
+            "pong": "hi", "languages": sorted(service.plugins.languages)}
+        assert client.simulate_post("/ping", json={"a": 1}).json == {"a": 1}
+        assert client.simulate_get("/health").status_code == 200  # livecode's own still answer
+    finally:
+        service.close()
+
+
+def test_a_route_registered_twice_or_over_livecodes_own_stops_startup(settings):
+    with pytest.raises(PluginError, match="route '/ping/{word}' is registered by both"):
+        app_with(settings, PingRoutes(), PingRoutes())
+
+    class Shadow:
+        @hookimpl
+        def livecode_register_routes(self, register):
+            register("/executions/{anything}", object())
+
+    with pytest.raises(PluginError, match="/executions/{anything}.*livecode's own API"):
+        app_with(settings, Shadow())
+
+
+def test_the_judge0_and_piston_layers_are_plugins_that_can_be_disabled(settings_with, settings):
+    client, service = app_with(settings)
+    try:
+        assert client.simulate_get("/judge0/statuses").status_code == 200
+        assert client.simulate_get("/api/v2/runtimes").status_code == 200
+    finally:
+        service.close()
+    client, service = app_with(settings_with(LIVECODE_DISABLE_PLUGINS="judge0_api,piston_api"))
+    try:
+        assert client.simulate_get("/judge0/statuses").status_code == 404
+        assert client.simulate_get("/api/v2/runtimes").status_code == 404
+        assert client.simulate_get("/languages").status_code == 200
+    finally:
+        service.close()
+
+
 @pytest.fixture
 def third_party(tmp_path):
     """A real installed distribution on sys.path: a dist-info with entry points, and its code."""
@@ -162,7 +237,7 @@ def test_strict_mode_makes_a_broken_plugin_fatal(third_party):
 
 def test_every_hook_is_documented_for_plugin_authors():
     specs = [name for name in dir(hookspecs) if name.startswith("livecode_")]
-    assert len(specs) == 5
+    assert len(specs) == 6
     for name in specs:
         doc = getattr(hookspecs, name).__doc__ or ""
         assert len(doc.split()) >= 15, f"{name} needs a docstring that tells plugin authors how"

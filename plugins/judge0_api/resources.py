@@ -46,8 +46,8 @@ class Submissions(Judge0Resource):
             resp.media = {"token": execution.execution_id}
 
     def on_get_item(self, req, resp, token):
-        execution = self.livecode.get_execution(token)
-        resp.media = submission_json(execution, requested_fields(req.get_param("fields")),
+        fields = requested_fields(req.get_param("fields"))
+        resp.media = submission_json(self.livecode.get_execution(token), fields,
                                      flag(req, "base64_encoded"))
 
     def on_post_batch(self, req, resp):
@@ -64,14 +64,18 @@ class Submissions(Judge0Resource):
             if not isinstance(item, dict):
                 raise InvalidInput(f"submissions[{number}] must be an object", field="submissions")
             fields = check_fields(item, REQUEST_FIELDS, where=f"submissions[{number}].")
-            requests.append(run_request(fields, encoded, self.language_ids()))
+            try:
+                requests.append(run_request(fields, encoded, self.language_ids()))
+            except InvalidInput as exc:
+                raise InvalidInput(f"submissions[{number}]: {exc.message}",
+                                   **exc.details) from None
         # Every item is checked before any is queued: a rejected batch queues nothing.
         tokens = [self.livecode.submit_code(**request).execution_id for request in requests]
         resp.status = falcon.HTTP_201
         resp.media = [{"token": token} for token in tokens]
 
     def on_get_batch(self, req, resp):
-        tokens = [t for t in req.get_param_as_list("tokens", required=True) if t]
+        tokens = [t.strip() for t in req.get_param("tokens", required=True).split(",") if t.strip()]
         if not tokens or len(tokens) > MAX_BATCH:
             raise InvalidInput(f"tokens must name 1 to {MAX_BATCH} submissions", field="tokens")
         fields = requested_fields(req.get_param("fields"))

@@ -30,7 +30,7 @@ LIMITS = {"cpu_time_limit": ("cpu_time_limit", 1), "wall_time_limit": ("wall_tim
           "max_processes_and_or_threads": ("max_processes", 1)}
 INTEGER_LIMITS = {"memory_limit", "max_processes", "max_file_size"}
 # What livecode does not do, and what a request asking for it is told (422). A value that asks
-# for what livecode does anyway (false, 1, "") is accepted.
+# for what livecode does anyway (null, false, 0, "") is accepted.
 UNSUPPORTED = {
     "callback_url": "livecode makes no callbacks: send wait=true or poll GET /submissions/{token}",
     "compiler_options": "livecode compiles with fixed options (see README, Languages)",
@@ -43,7 +43,6 @@ UNSUPPORTED = {
     "cpu_extra_time": "livecode's CPU time limit has no extra time",
     "stack_limit": "livecode's stack lives within memory_limit",
 }
-HARMLESS = (None, False, "", 1)
 
 DEFAULT_FIELDS = ("token", "stdout", "time", "memory", "stderr", "compile_output", "message",
                   "status")
@@ -63,7 +62,7 @@ ENCODED_OUT = ("source_code", "stdin", "expected_output", "stdout", "stderr", "c
 def run_request(fields: dict, encoded: bool, languages: dict[int, str]) -> dict:
     """The arguments of ``Livecode.submit_code`` for a submission's (type-checked) fields."""
     for name, why in UNSUPPORTED.items():
-        if fields.get(name) not in HARMLESS:
+        if not harmless(fields.get(name)):
             raise InvalidInput(f"{name} is not supported: {why}", field=name)
     if fields.get("number_of_runs", 1) != 1:
         raise InvalidInput("number_of_runs is not supported: livecode runs a program once per "
@@ -89,6 +88,11 @@ def run_request(fields: dict, encoded: bool, languages: dict[int, str]) -> dict:
     else:
         request["stdin"] = texts["stdin"] or ""
     return request
+
+
+def harmless(value) -> bool:
+    return value is None or value is False or value == "" or (
+        type(value) in (int, float) and value == 0)
 
 
 def decode(name: str, value: str | None, encoded: bool) -> str | None:
