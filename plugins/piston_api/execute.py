@@ -27,8 +27,8 @@ FIELDS = {"language": str, "version": str, "files": list, "stdin": str, "args": 
           "compile_timeout": NUMBER, "run_timeout": NUMBER, "compile_cpu_time": NUMBER,
           "run_cpu_time": NUMBER, "compile_memory_limit": NUMBER, "run_memory_limit": NUMBER}
 FILE_FIELDS = {"name": str, "content": str, "encoding": str}
-DECODERS = {"utf8": lambda text: text.encode("utf-8"), "base64": base64.b64decode,
-            "hex": bytes.fromhex}
+DECODERS = {"utf8": lambda text: text.encode("utf-8"),
+            "base64": lambda text: base64.b64decode(text, validate=True), "hex": bytes.fromhex}
 # Piston field -> (livecode limit, factor from Piston's unit to livecode's)
 RUN_LIMITS = {"run_timeout": ("wall_time_limit", 0.001), "run_cpu_time": ("cpu_time_limit", 0.001),
               "run_memory_limit": ("memory_limit", 1 / 1024)}
@@ -62,7 +62,13 @@ class Piston:
                               f"execution {execution.execution_id}")
         resp.status = falcon.HTTP_200
         resp.media = result_json(execution, piston_name, version,
-                                 self.livecode.plugins.languages[language].compile("") is not None)
+                                 compiles(self.livecode.plugins.languages[language]))
+
+
+def compiles(runner) -> bool:
+    """Whether the language has a compile step (Piston then answers a ``compile`` stage): its
+    runner gives one for any source, and none for a language that runs its source as it is."""
+    return runner.compile("") is not None
 
 
 def source(files: list) -> str:

@@ -1,0 +1,139 @@
+"""Piston v2's API under /api/v2, through a real ``livecode serve``: a Piston client from PyPI
+(``ultra-piston``), unchanged, pointed at it by its base URL, in every language livecode has;
+then the request and result fields over plain HTTP."""
+
+import base64
+
+import httpx
+import pytest
+from ultra_piston import File, PistonClient
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "piston-layer-test-token"
+HELLO = {
+    "python": 'print("Hello World")',
+    "javascript": 'console.log("Hello World")',
+    "typescript": 'const greeting: string = "Hello World";\nconsole.log(greeting);',
+    "c": '#include <stdio.h>\nint main(void) { puts("Hello World"); return 0; }',
+    "c++": '#include <iostream>\nint main() { std::cout << "Hello World" << std::endl; }',
+    "bash": 'echo "Hello World"',
+}
+COMPILED = {"typescript", "c", "c++"}
+
+
+@pytest.fixture(scope="module")
+def server(serve_for_module):
+    process, url = serve_for_module(LIVECODE_API_TOKEN=TOKEN, LIVECODE_CONCURRENCY="2")
+    return url
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    # Piston's own servers take the key as the whole Authorization header.
+    return PistonClient(base_url=f"{server}/api/v2/", api_key=f"Bearer {TOKEN}", rate_limit=0)
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    with httpx.Client(base_url=f"{server}/api/v2",
+                      headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as session:
+        yield session
+
+
+def execute(http, status=200, **body) -> dict:
+    response = http.post("/execute", json={"version": "*", **body})
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_runtimes_through_the_client(client):
+    runtimes = {runtime.language: runtime for runtime in client.get_runtimes()}
+    assert set(runtimes) == set(HELLO)
+    assert "cpp" in runtimes["c++"].aliases and "py" in runtimes["python"].aliases
+    assert all(runtime.version.count(".") == 2 for runtime in runtimes.values())
+
+
+@pytest.mark.parametrize("language", sorted(HELLO))
+def test_hello_world_in_every_language_through_the_client(client, language):
+    result = client.post_execute(language=language, version="*",
+                                 file=File(name="main", content=HELLO[language]))
+    assert (result.run.stdout, result.run.stderr, result.run.code, result.run.signal) == (
+        "Hello World\n", "", 0, None), result
+    assert result.run.output == "Hello World\n" and result.language == language
+    assert (result.compile is not None) == (language in COMPILED)
+    if result.compile is not None:
+        assert result.compile.code == 0
+
+
+def test_aliases_stdin_and_a_version_range(http):
+    result = execute(http, language="py", version="3.x", stdin="4 5\n",
+                     files=[{"content": "print(sum(map(int, input().split())))"}])
+    assert result["language"] == "python" and result["run"]["stdout"] == "9\n"
+    assert execute(http, 422, language="py", version="2.7.18",
+                   files=[{"content": "print(1)"}])["error"]["field"] == "language"
+
+
+def test_output_is_stdout_then_stderr_and_the_exit_code(http):
+    result = execute(http, language="bash",
+                     files=[{"content": "echo out; echo err >&2; exit 3"}])
+    run = result["run"]
+    assert (run["stdout"], run["stderr"], run["output"], run["code"], run["signal"]) == (
+        "out\n", "err\n", "out\nerr\n", 3, None)
+
+
+def test_run_timeout_and_memory_limit_translate(http):
+    result = execute(http, language="python", run_timeout=1000, run_cpu_time=1000,
+                     files=[{"content": "while True: pass"}])
+    assert result["run"]["signal"] == "SIGKILL" and result["run"]["code"] is None
+    assert result["run"]["message"] in ("wall_time_limit", "cpu_time_limit")
+    result = execute(http, language="python", run_memory_limit=64 * 1024 * 1024,
+                     files=[{"content": "x = bytearray(400 * 1024 * 1024)"}])
+    assert result["run"]["message"] == "memory_limit" and "MemoryError" in result["run"]["stderr"]
+    # -1 is Piston's "no limit of my own": the server's default
+    assert execute(http, language="python", run_memory_limit=-1, run_timeout=-1,
+                   compile_memory_limit=-1, files=[{"content": "print(1)"}])["run"]["code"] == 0
+
+
+def test_a_compile_error(http):
+    result = execute(http, language="c", files=[{"content": "int main(void) { return nope; }"}])
+    assert result["compile"]["code"] == 1 and "nope" in result["compile"]["stderr"]
+    assert result["compile"]["output"] == result["compile"]["stderr"]
+    assert result["run"]["code"] is None and result["run"]["stdout"] == ""
+
+
+def test_file_encodings(http):
+    source = 'print("encoded")'
+    for encoding, content in (("base64", base64.b64encode(source.encode()).decode()),
+                              ("hex", source.encode().hex()), ("utf8", source)):
+        result = execute(http, language="python",
+                         files=[{"name": "x.py", "content": content, "encoding": encoding}])
+        assert result["run"]["stdout"] == "encoded\n", encoding
+
+
+def livecode_executions(server) -> list:
+    answer = httpx.get(f"{server}/executions", params={"limit": 200},
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    return [e["execution_id"] for e in answer.json()["executions"]]
+
+
+@pytest.mark.parametrize("body", [
+    {"language": "python", "files": [{"content": "print(1)"}], "args": ["-v"]},
+    {"language": "python", "files": [{"content": "a"}, {"content": "b"}]},
+    {"language": "python", "files": []},
+    {"language": "python", "files": [{"content": "x", "encoding": "utf16"}]},
+    {"language": "python", "files": [{"content": "!!", "encoding": "base64"}]},
+    {"language": "python", "files": [{"content": "print(1)"}], "run_timeout": 10 ** 9},
+    {"language": "python", "files": [{"content": "print(1)"}], "compile_timeout": 0},
+    {"language": "python", "files": [{"content": "print(1)"}], "surprise": 1},
+    {"language": "python"},
+    {"language": "brainfuck", "files": [{"content": "+"}]},
+])
+def test_what_livecode_cannot_honour_is_a_422_that_queues_nothing(server, http, body):
+    before = livecode_executions(server)
+    execute(http, 422, **body)
+    assert livecode_executions(server) == before
+
+
+def test_without_a_key_piston_routes_are_401(server):
+    assert httpx.get(f"{server}/api/v2/runtimes").status_code == 401
