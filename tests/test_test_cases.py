@@ -76,6 +76,16 @@ def test_whitespace_comparison_ignores_spacing_and_line_breaks(client, counting)
     assert [r["verdict"] for r in results] == ["wrong_answer"]
 
 
+def test_lines_comparison_ignores_trailing_spaces_as_judge0_does(client, counting):
+    worker, _ = counting
+    job = submit(client, code="print('a  ')\nprint(' b')\nprint()", tests=[
+        {"expected_output": "a\n b"}, {"expected_output": "a\nb"},
+        {"expected_output": "a\n\n b"}], comparison="lines")
+    worker.execute(job["jobId"])
+    results = client.simulate_get(f"/executions/{job['jobId']}").json["test_results"]
+    assert [r["verdict"] for r in results] == ["accepted", "wrong_answer", "wrong_answer"]
+
+
 def test_a_failing_case_shows_as_the_execution_s_own_result(client, counting):
     worker, _ = counting
     job = submit(client, code=ADD, language="c", wall_time_limit=2, tests=[
@@ -114,7 +124,7 @@ def test_rerun_keeps_the_cases(client, counting, livecode):
     ({"tests": [{"stdin": "1", "expected": "2"}]}, 422, "stdin and expected_output only"),
     ({"tests": ["1"]}, 422, "tests[0] must be an object"),
     ({"tests": [{"stdin": "1"}], "stdin": "2"}, 422, "inside each test"),
-    ({"tests": [{"stdin": "1"}], "comparison": "fuzzy"}, 422, "exact, whitespace"),
+    ({"tests": [{"stdin": "1"}], "comparison": "fuzzy"}, 422, "exact, lines, whitespace"),
     ({"comparison": "exact"}, 422, "this run has none"),
     ({"tests": [{"stdin": "x" * (64 * 1024 + 1)}]}, 413, "tests[0].stdin is 65537 bytes"),
     ({"tests": [{"expected_output": "x" * (64 * 1024 + 1)}]}, 413, "expected_output"),
