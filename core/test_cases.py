@@ -5,10 +5,9 @@ A run request may carry ``tests: [{stdin, expected_output?}]`` (at most ``LIVECO
 and ``comparison``: ``exact`` (the default: byte for byte), ``lines`` (the same lines, ignoring
 the spaces that end each and the blank space after them all: Judge0's rule) or
 ``whitespace`` (the same words in the same order, however spaced or broken into lines). The
-execution keeps the
-cases as asked (``tests``) and one result per case (``test_results``): status, reason, output,
-times and ``verdict``, ``accepted`` or ``wrong_answer`` for a case that completed and had an
-expected output, ``None`` otherwise (its status says why it did not).
+execution keeps the cases as asked (``tests``) and one result per case (``test_results``):
+status, reason, output, times and ``verdict``, ``accepted`` or ``wrong_answer`` for a case that
+completed and had an expected output, ``None`` otherwise (its status says why it did not).
 """
 
 from .errors import InvalidInput, PayloadTooLarge
