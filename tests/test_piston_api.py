@@ -137,3 +137,20 @@ def test_what_livecode_cannot_honour_is_a_422_that_queues_nothing(server, http, 
 
 def test_without_a_key_piston_routes_are_401(server):
     assert httpx.get(f"{server}/api/v2/runtimes").status_code == 401
+
+
+def test_at_most_half_the_threads_wait_and_the_rest_is_refused_before_queueing(serve):
+    import concurrent.futures
+
+    process, api = serve(LIVECODE_API_THREADS="2")  # one waiting slot
+    url = f"{api.url}/api/v2/execute"
+    body = {"language": "python", "version": "*",
+            "files": [{"content": "import time; time.sleep(2); print('slept')"}]}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        # Whichever comes first holds the slot for the two seconds its run sleeps.
+        answers = list(pool.map(lambda _: httpx.post(url, json=body, timeout=60), range(2)))
+    answers.sort(key=lambda answer: answer.status_code)
+    assert [answer.status_code for answer in answers] == [200, 503]
+    assert answers[0].json()["run"]["stdout"] == "slept\n" and "waiting" in answers[1].text
+    assert len(api.get("/executions")["executions"]) == 1  # the refused one queued nothing
+    assert httpx.post(url, json=body, timeout=60).status_code == 200  # the slot is free again

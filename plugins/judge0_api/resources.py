@@ -7,7 +7,7 @@ import falcon
 from livecode.api.resources import run_body_bytes
 from livecode.api.validation import check_fields, read_body
 from livecode.core.errors import InvalidInput, NotFound
-from livecode.plugins.synchronous import wait_for_end
+from livecode.plugins.synchronous import wait_for_end, waiting_slot
 
 from . import languages, statuses
 from .submissions import REQUEST_FIELDS, requested_fields, run_request, submission_json
@@ -38,12 +38,13 @@ class Submissions(Judge0Resource):
         encoded = flag(req, "base64_encoded")
         fields = requested_fields(req.get_param("fields"))
         body = read_body(req, REQUEST_FIELDS, run_body_bytes(self.livecode.settings))
-        execution = self.submit(body, encoded)
         resp.status = falcon.HTTP_201
         if flag(req, "wait"):
-            resp.media = submission_json(wait_for_end(self.livecode, execution), fields, encoded)
+            with waiting_slot(self.livecode.settings):
+                execution = wait_for_end(self.livecode, self.submit(body, encoded))
+            resp.media = submission_json(execution, fields, encoded)
         else:
-            resp.media = {"token": execution.execution_id}
+            resp.media = {"token": self.submit(body, encoded).execution_id}
 
     def on_get_item(self, req, resp, token):
         fields = requested_fields(req.get_param("fields"))

@@ -18,7 +18,7 @@ from livecode.api.resources import run_body_bytes
 from livecode.api.validation import check_fields, read_body
 from livecode.core.errors import InvalidInput, Unavailable
 from livecode.core.execution_states import TERMINAL
-from livecode.plugins.synchronous import wait_for_end
+from livecode.plugins.synchronous import wait_for_end, waiting_slot
 
 from .runtimes import pick, runtimes
 
@@ -54,9 +54,10 @@ class Piston:
         for name in ("compile_timeout", "compile_cpu_time", "compile_memory_limit"):
             if name in body and not (body[name] > 0 or body[name] == -1):
                 raise InvalidInput(f"{name} must be positive, or -1", field=name)
-        execution = self.livecode.submit_code(source(body["files"]), language,
-                                              body.get("stdin", ""), run_limits(body))
-        execution = wait_for_end(self.livecode, execution)
+        code, limits = source(body["files"]), run_limits(body)
+        with waiting_slot(self.livecode.settings):
+            execution = wait_for_end(self.livecode, self.livecode.submit_code(
+                code, language, body.get("stdin", ""), limits))
         if execution.status not in TERMINAL:
             raise Unavailable(f"the run did not end in time; it is still {execution.status} as "
                               f"execution {execution.execution_id}")
