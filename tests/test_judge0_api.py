@@ -160,6 +160,7 @@ def test_every_result_field_and_the_limits_echoed(http):
             shown["max_processes_and_or_threads"], shown["max_file_size"]) == (
         2, 3.5, 200000, 16, 1024)
     assert shown["language_id"] == 71 and shown["created_at"].endswith("Z")
+    assert shown["language"]["id"] == 71 and shown["language"]["name"].startswith("Python (3.")
     assert shown["finished_at"] >= shown["created_at"]
 
 

@@ -23,6 +23,9 @@ class Judge0Resource:
     def language_ids(self) -> dict[int, str]:
         return languages.language_ids(self.livecode.plugins.languages)
 
+    def shown(self, execution, fields, encoded: bool) -> dict:
+        return submission_json(execution, fields, encoded, self.livecode.plugins.languages)
+
     def submit(self, fields: dict, encoded: bool):
         return self.livecode.submit_code(**run_request(fields, encoded, self.language_ids()))
 
@@ -42,14 +45,14 @@ class Submissions(Judge0Resource):
         if flag(req, "wait"):
             with waiting_slot(self.livecode.settings):
                 execution = wait_for_end(self.livecode, self.submit(body, encoded))
-            resp.media = submission_json(execution, fields, encoded)
+            resp.media = self.shown(execution, fields, encoded)
         else:
             resp.media = {"token": self.submit(body, encoded).execution_id}
 
     def on_get_item(self, req, resp, token):
         fields = requested_fields(req.get_param("fields"))
-        resp.media = submission_json(self.livecode.get_execution(token), fields,
-                                     flag(req, "base64_encoded"))
+        resp.media = self.shown(self.livecode.get_execution(token), fields,
+                                flag(req, "base64_encoded"))
 
     def on_post_batch(self, req, resp):
         encoded = flag(req, "base64_encoded")
@@ -84,7 +87,7 @@ class Submissions(Judge0Resource):
         found = []
         for token in tokens:
             try:
-                found.append(submission_json(self.livecode.get_execution(token), fields, encoded))
+                found.append(self.shown(self.livecode.get_execution(token), fields, encoded))
             except NotFound:
                 found.append(None)
         resp.media = {"submissions": found}

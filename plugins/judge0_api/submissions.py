@@ -9,7 +9,7 @@ import math
 
 from livecode.core.errors import InvalidInput
 
-from .languages import language_id_of
+from .languages import describe, language_id_of
 from .statuses import exit_signal, status_json, status_of
 
 NUMBER = (int, float)
@@ -125,8 +125,9 @@ def seconds(milliseconds: float | None) -> str | None:
     return None if milliseconds is None else f"{milliseconds / 1000:.3f}"
 
 
-def submission_json(execution, fields: tuple[str, ...], encoded: bool) -> dict:
-    """``execution`` as a Judge0 submission with only ``fields``."""
+def submission_json(execution, fields: tuple[str, ...], encoded: bool, runners: dict) -> dict:
+    """``execution`` as a Judge0 submission with only ``fields``; ``runners`` are the loaded
+    language runners, for the language's name."""
     status, message = status_of(execution)
     case = (execution.tests or {}).get("cases", [{}])[0] if execution.tests else {}
     limits = execution.limits
@@ -135,7 +136,9 @@ def submission_json(execution, fields: tuple[str, ...], encoded: bool) -> dict:
         "token": execution.execution_id,
         "source_code": execution.source_code,
         "language_id": language_id,
-        "language": {"id": language_id, "name": execution.language},
+        "language": ({"id": language_id,
+                      "name": describe(language_id, runners[execution.language])["name"]}
+                     if execution.language in runners else None),
         "stdin": case.get("stdin", execution.stdin),
         "expected_output": case.get("expected_output"),
         "stdout": execution.stdout if status > 2 else None,
