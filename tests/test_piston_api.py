@@ -89,7 +89,7 @@ def test_run_timeout_and_memory_limit_translate(http):
     assert result["run"]["message"] in ("wall_time_limit", "cpu_time_limit")
     result = execute(http, language="python", run_memory_limit=64 * 1024 * 1024,
                      files=[{"content": "x = bytearray(400 * 1024 * 1024)"}])
-    assert result["run"]["message"] == "memory_limit" and "MemoryError" in result["run"]["stderr"]
+    assert result["run"]["message"] == "memory_limit" and result["run"]["code"] != 0
     # -1 is Piston's "no limit of my own": the server's default
     assert execute(http, language="python", run_memory_limit=-1, run_timeout=-1,
                    compile_memory_limit=-1, files=[{"content": "print(1)"}])["run"]["code"] == 0
