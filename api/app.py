@@ -78,7 +78,7 @@ def create_app(livecode: Livecode) -> falcon.App:
 def add_plugin_routes(app: falcon.App, router, parts: Parts) -> None:
     """Mount what ``livecode_register_routes`` plugins add, after checking that none takes a
     path livecode's own routes already answer."""
-    routes = parts.livecode.plugins.routes(parts.livecode)
+    routes = parts.livecode.plugins.routes(parts)
     for path in routes:
         if router.find(path) is not None:
             raise PluginError(f"a plugin registers {path}, which livecode's own API answers")

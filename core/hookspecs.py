@@ -16,7 +16,7 @@ same language, for example, stop start-up with both names). ``hookimpl`` is also
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .contracts import LanguageRunner, Queue, Sandbox, Store
     from .execution_states import Status
     from .models import Execution
-    from .service import Livecode
 
     StoreFactory = Callable[[str, Settings], Store]
     QueueFactory = Callable[[str, Settings], Queue]
@@ -87,19 +86,20 @@ def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> N
 
 
 @hookspec
-def livecode_register_routes(register: Callable[..., None], livecode: Livecode) -> None:
+def livecode_register_routes(register: Callable[..., None], api: Any) -> None:
     """Add routes to the web API (as datasette's ``register_routes``): another front door onto
     the same service, such as another judge's API that existing clients already speak.
 
     Call ``register(path, resource)`` or ``register(path, resource, suffix)`` with a URI
     template (``"/judge0/submissions/{token}"``) and a resource object of the web framework the
     API is served with (Falcon: a class with ``on_get``/``on_post`` methods, or
-    ``on_get_<suffix>`` ones when ``suffix`` is given). ``livecode`` is the
-    :class:`livecode.core.service.Livecode` every resource should act through, so each rule it
-    enforces (sizes, limits within caps, languages) holds for the new routes too. The core only
-    collects the routes; the API mounts them. A path registered twice, or one of the API's own,
-    stops start-up naming the plugins; the requests they answer go through the API's middleware
-    (CORS, authentication) like any other.
+    ``on_get_<suffix>`` ones when ``suffix`` is given). ``api`` is what livecode's own resources
+    are built from (``livecode.api.resources.Parts``: ``livecode``, the
+    :class:`livecode.core.service.Livecode` to act through, and ``quotas``); a resource that
+    subclasses ``livecode.api.resources.Resource`` acts for ``req.context.caller`` under every
+    rule livecode enforces (keys and owners, scopes, quotas, sizes, limits within caps). The
+    core only collects the routes; the API mounts them behind its middleware. A path registered
+    twice, or one of the API's own, stops start-up naming the plugins.
     """
 
 

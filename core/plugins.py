@@ -101,11 +101,10 @@ class Plugins:
         self.queues = _collect(pm, "livecode_register_queues", "queue scheme",
                                lambda scheme, factory: (scheme, factory))
 
-    def routes(self, livecode) -> dict:
+    def routes(self, api) -> dict:
         """The routes plugins add to the web API: ``{path: (resource, suffix)}``."""
         return _collect(self.pm, "livecode_register_routes", "route",
-                        lambda path, resource, suffix=None: (path, (resource, suffix)),
-                        livecode=livecode)
+                        lambda path, resource, suffix=None: (path, (resource, suffix)), api=api)
 
     def open_store(self, url: str):
         return self._by_scheme(self.stores, "store", url)(url, self.settings)

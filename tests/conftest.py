@@ -4,6 +4,7 @@ in-process transport or the real Redis, the real subprocess sandbox, real HTTP s
 import functools
 import os
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -174,16 +175,25 @@ def serve(start_livecode, tmp_path):
 @pytest.fixture(scope="module")
 def serve_for_module(tmp_path_factory):
     """One ``livecode serve`` shared by a module's tests (as ``serve`` starts it, with ``env``
-    added); returns (process, url)."""
+    added), and a way to create API keys in its store; returns (process, url, create_key) where
+    ``create_key(scope, *quotas)`` runs ``livecode keys create`` and gives the key."""
     started = []
 
     def start(**env):
         root = tmp_path_factory.mktemp("serve")
         env = {"LIVECODE_DATA_DIR": str(root / "data"),
                "LIVECODE_WORK_ROOT": str(_work_root(root)), **env}
+
+        def create_key(scope="client", *quotas):
+            done = subprocess.run(
+                [sys.executable, "-m", "livecode.cli", "keys", "create", "--name", scope,
+                 "--scope", scope, *(f"--quota={quota}" for quota in quotas)],
+                env={**os.environ, **env}, capture_output=True, text=True, check=True)
+            return done.stdout.strip()
+
         process = LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log")
         started.append(process)
-        return process, process.url(timeout=60)
+        return process, process.url(timeout=60), create_key
 
     yield start
     stop_all(started)

@@ -11,7 +11,7 @@ from judge0 import LanguageAlias, Status
 
 pytestmark = pytest.mark.slow
 
-TOKEN = "judge0-layer-test-token"
+UNLIMITED = ("runs_per_minute=0", "active_runs=0", "writes_per_second=0")
 HELLO = {
     71: 'print("Hello World")',
     63: 'console.log("Hello World")',
@@ -25,20 +25,30 @@ C_SIGNAL = '#include <signal.h>\nint main(void) {{ raise({}); return 0; }}'
 
 
 @pytest.fixture(scope="module")
-def server(serve_for_module):
-    process, url = serve_for_module(LIVECODE_API_TOKEN=TOKEN, LIVECODE_CONCURRENCY="2",
-                                    LIVECODE_OUTPUT_LIMIT=str(OUTPUT_LIMIT))
-    return url
+def served(serve_for_module):
+    process, url, create_key = serve_for_module(LIVECODE_CONCURRENCY="2",
+                                                LIVECODE_OUTPUT_LIMIT=str(OUTPUT_LIMIT))
+    return url, create_key, create_key("client", *UNLIMITED)
 
 
 @pytest.fixture(scope="module")
-def client(server):
-    return judge0.Client(f"{server}/judge0", headers={"X-Auth-Token": TOKEN})
+def server(served):
+    return served[0]
 
 
 @pytest.fixture(scope="module")
-def http(server):
-    with httpx.Client(base_url=f"{server}/judge0", headers={"X-Auth-Token": TOKEN},
+def key(served):
+    return served[2]
+
+
+@pytest.fixture(scope="module")
+def client(server, key):
+    return judge0.Client(f"{server}/judge0", headers={"X-Auth-Token": key})
+
+
+@pytest.fixture(scope="module")
+def http(server, key):
+    with httpx.Client(base_url=f"{server}/judge0", headers={"X-Auth-Token": key},
                       timeout=60) as session:
         yield session
 
@@ -51,9 +61,9 @@ def submit(http, body, **params) -> dict:
     return response.json()
 
 
-def livecode_executions(server) -> list:
-    answer = httpx.get(f"{server}/executions", params={"limit": 200},
-                       headers={"Authorization": f"Bearer {TOKEN}"})
+def livecode_executions(http) -> list:
+    """The caller's runs, as livecode's own API lists them."""
+    answer = http.get(f"{http.base_url.copy_with(path='/executions')}", params={"limit": 200})
     return [e["execution_id"] for e in answer.json()["executions"]]
 
 
@@ -107,16 +117,33 @@ def test_a_batch_through_the_sdk(client):
 # --- The contract, field by field -----------------------------------------------------------
 
 
-def test_without_a_key_judge0_routes_are_401(server):
+def test_judge0_routes_want_a_key_sent_either_way(server, key):
     assert httpx.get(f"{server}/judge0/languages").status_code == 401
     assert httpx.get(f"{server}/judge0/languages",
-                     headers={"X-Auth-Token": "wrong"}).status_code == 401
+                     headers={"X-Auth-Token": "lck_wrong_key"}).status_code == 401
     assert httpx.get(f"{server}/judge0/languages",
-                     headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+                     headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
 
-def test_livecodes_own_languages_route_is_unchanged(server):
-    answer = httpx.get(f"{server}/languages", headers={"X-Auth-Token": TOKEN}).json()
+def test_submissions_belong_to_their_key_and_its_quotas_apply(served, http):
+    server, create_key, _ = served
+    token = http.post("/submissions", json={"source_code": "print(1)",
+                                             "language_id": 71}).json()["token"]
+    with httpx.Client(base_url=f"{server}/judge0", timeout=60,
+                      headers={"X-Auth-Token": create_key("client", "runs_per_minute=1")}) as other:
+        assert other.get(f"/submissions/{token}").status_code == 404
+        shown = other.get("/submissions/batch", params={"tokens": token}).json()
+        assert shown == {"submissions": [None]}
+        assert other.post("/submissions", json={"source_code": "print(2)",
+                                                "language_id": 71}).status_code == 201
+        before = livecode_executions(other)
+        over = other.post("/submissions", json={"source_code": "print(3)", "language_id": 71})
+        assert over.status_code == 429 and over.json()["error"]["quota"] == "runs_per_minute"
+        assert livecode_executions(other) == before
+
+
+def test_livecodes_own_languages_route_is_unchanged(server, key):
+    answer = httpx.get(f"{server}/languages", headers={"X-Auth-Token": key}).json()
     assert {entry["name"] for entry in answer["languages"]} >= {"python", "c", "cpp"}
 
 
@@ -217,12 +244,12 @@ def test_wrong_answer_uses_judge0s_comparison(http):
     ("memory_limit", 10 ** 9), ("wall_time_limit", 0), ("surprise", 1), ("stdin", 5),
 ])
 def test_what_livecode_cannot_honour_is_a_422_that_queues_nothing(server, http, field, value):
-    before = livecode_executions(server)
+    before = livecode_executions(http)
     response = http.post("/submissions", json={"source_code": "print(1)", "language_id": 71,
                                                 field: value})
     assert response.status_code == 422, response.text
     assert field in response.json()["error"]["message"]
-    assert livecode_executions(server) == before
+    assert livecode_executions(http) == before
 
 
 def test_harmless_values_of_unsupported_fields_are_accepted(http):
@@ -250,11 +277,11 @@ def test_batch_post_and_get_with_an_unknown_token(server, http):
         if all(item["status"]["id"] > 2 for item in shown[:2]):
             break
     assert [item["stdout"] for item in shown[:2]] == ["1\n", "2\n"] and shown[2] is None
-    before = livecode_executions(server)
+    before = livecode_executions(http)
     refused = http.post("/submissions/batch", json={"submissions": [
         {"source_code": "print(1)", "language_id": 71}, {"source_code": "x", "language_id": 1}]})
     assert refused.status_code == 422 and "submissions[1]: language_id 1" in refused.text
-    assert livecode_executions(server) == before
+    assert livecode_executions(http) == before
     assert http.post("/submissions/batch", json={"submissions": []}).status_code == 422
 
 

@@ -10,7 +10,7 @@ from ultra_piston import File, PistonClient
 
 pytestmark = pytest.mark.slow
 
-TOKEN = "piston-layer-test-token"
+UNLIMITED = ("runs_per_minute=0", "active_runs=0", "writes_per_second=0")
 HELLO = {
     "python": 'print("Hello World")',
     "javascript": 'console.log("Hello World")',
@@ -23,21 +23,28 @@ COMPILED = {"typescript", "c", "c++"}
 
 
 @pytest.fixture(scope="module")
-def server(serve_for_module):
-    process, url = serve_for_module(LIVECODE_API_TOKEN=TOKEN, LIVECODE_CONCURRENCY="2")
-    return url
+def served(serve_for_module):
+    process, url, create_key = serve_for_module(LIVECODE_CONCURRENCY="2")
+    return url, create_key("client", *UNLIMITED)
 
 
 @pytest.fixture(scope="module")
-def client(server):
+def server(served):
+    return served[0]
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    server, key = served
     # Piston's own servers take the key as the whole Authorization header.
-    return PistonClient(base_url=f"{server}/api/v2/", api_key=f"Bearer {TOKEN}", rate_limit=0)
+    return PistonClient(base_url=f"{server}/api/v2/", api_key=f"Bearer {key}", rate_limit=0)
 
 
 @pytest.fixture(scope="module")
-def http(server):
+def http(served):
+    server, key = served
     with httpx.Client(base_url=f"{server}/api/v2",
-                      headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as session:
+                      headers={"Authorization": f"Bearer {key}"}, timeout=60) as session:
         yield session
 
 
@@ -111,9 +118,9 @@ def test_file_encodings(http):
         assert result["run"]["stdout"] == "encoded\n", encoding
 
 
-def livecode_executions(server) -> list:
-    answer = httpx.get(f"{server}/executions", params={"limit": 200},
-                       headers={"Authorization": f"Bearer {TOKEN}"})
+def livecode_executions(http) -> list:
+    """The caller's runs, as livecode's own API lists them."""
+    answer = http.get(f"{http.base_url.copy_with(path='/executions')}", params={"limit": 200})
     return [e["execution_id"] for e in answer.json()["executions"]]
 
 
@@ -130,9 +137,9 @@ def livecode_executions(server) -> list:
     {"language": "brainfuck", "files": [{"content": "+"}]},
 ])
 def test_what_livecode_cannot_honour_is_a_422_that_queues_nothing(server, http, body):
-    before = livecode_executions(server)
+    before = livecode_executions(http)
     execute(http, 422, **body)
-    assert livecode_executions(server) == before
+    assert livecode_executions(http) == before
 
 
 def test_without_a_key_piston_routes_are_401(server):

@@ -85,8 +85,8 @@ def test_disable_and_load_lists(settings_with):
 class Ping:
     """A plugin's resource: a Falcon resource the API mounts, answering through the service."""
 
-    def __init__(self, livecode):
-        self.livecode = livecode
+    def __init__(self, api):
+        self.livecode = api.livecode
 
     def on_get(self, req, resp, word):
         resp.media = {"pong": word, "languages": sorted(self.livecode.plugins.languages)}
@@ -97,8 +97,8 @@ class Ping:
 
 class PingRoutes:
     @hookimpl
-    def livecode_register_routes(self, register, livecode):
-        ping = Ping(livecode)
+    def livecode_register_routes(self, register, api):
+        ping = Ping(api)
         register("/ping/{word}", ping)
         register("/ping", ping, "echo")
 

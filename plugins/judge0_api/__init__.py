@@ -14,15 +14,15 @@ PREFIX = "/judge0"
 
 
 @hookimpl
-def livecode_register_routes(register, livecode):
-    submissions = Submissions(livecode)
+def livecode_register_routes(register, api):
+    submissions = Submissions(api)
     register(f"{PREFIX}/submissions", submissions)
     register(f"{PREFIX}/submissions/batch", submissions, "batch")
     register(f"{PREFIX}/submissions/{{token}}", submissions, "item")
-    languages = Languages(livecode)
+    languages = Languages(api)
     register(f"{PREFIX}/languages", languages)
     register(f"{PREFIX}/languages/{{language_id}}", languages, "item")
-    register(f"{PREFIX}/statuses", Statuses(livecode))
-    about = About(livecode)
+    register(f"{PREFIX}/statuses", Statuses(api))
+    about = About(api)
     register(f"{PREFIX}/about", about)
     register(f"{PREFIX}/config_info", about, "config")

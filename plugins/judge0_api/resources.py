@@ -1,10 +1,11 @@
 """Judge0 CE's routes, answered by livecode's service: each resource reads Judge0's request,
-asks the service (which enforces every rule: sizes, limits within caps, languages) and answers
-in Judge0's shape."""
+asks the service for the caller (``req.context.caller``: its key owns what it submits, sees only
+what it owns, and its quotas apply, as on livecode's own routes) and answers in Judge0's
+shape."""
 
 import falcon
 
-from livecode.api.resources import run_body_bytes
+from livecode.api.resources import Resource, run_body_bytes
 from livecode.api.validation import check_fields, read_body
 from livecode.core.errors import InvalidInput, NotFound
 from livecode.plugins.synchronous import wait_for_end, waiting_slot
@@ -16,18 +17,17 @@ VERSION = "1.13.1"  # the Judge0 CE API this layer speaks (the SDK picks its lan
 MAX_BATCH = 20  # Judge0's default max_submission_batch_size
 
 
-class Judge0Resource:
-    def __init__(self, livecode):
-        self.livecode = livecode
-
+class Judge0Resource(Resource):
     def language_ids(self) -> dict[int, str]:
         return languages.language_ids(self.livecode.plugins.languages)
 
     def shown(self, execution, fields, encoded: bool) -> dict:
         return submission_json(execution, fields, encoded, self.livecode.plugins.languages)
 
-    def submit(self, fields: dict, encoded: bool):
-        return self.livecode.submit_code(**run_request(fields, encoded, self.language_ids()))
+    def submit(self, caller, request: dict):
+        """Queue one checked request for ``caller``, within its quotas."""
+        self.quotas.check_run(caller)
+        return self.livecode.submit_code(**request, owner=caller.key_id)
 
 
 def flag(req, name: str) -> bool:
@@ -40,23 +40,24 @@ class Submissions(Judge0Resource):
     def on_post(self, req, resp):
         encoded = flag(req, "base64_encoded")
         fields = requested_fields(req.get_param("fields"))
-        body = read_body(req, REQUEST_FIELDS, run_body_bytes(self.livecode.settings))
+        body = read_body(req, REQUEST_FIELDS, run_body_bytes(self.settings))
+        request, caller = run_request(body, encoded, self.language_ids()), req.context.caller
         resp.status = falcon.HTTP_201
         if flag(req, "wait"):
-            with waiting_slot(self.livecode.settings):
-                execution = wait_for_end(self.livecode, self.submit(body, encoded))
+            with waiting_slot(self.settings):
+                execution = wait_for_end(self.livecode, self.submit(caller, request))
             resp.media = self.shown(execution, fields, encoded)
         else:
-            resp.media = {"token": self.submit(body, encoded).execution_id}
+            resp.media = {"token": self.submit(caller, request).execution_id}
 
     def on_get_item(self, req, resp, token):
         fields = requested_fields(req.get_param("fields"))
-        resp.media = self.shown(self.livecode.get_execution(token), fields,
-                                flag(req, "base64_encoded"))
+        execution = self.livecode.get_execution(token, req.context.caller.owner)
+        resp.media = self.shown(execution, fields, flag(req, "base64_encoded"))
 
     def on_post_batch(self, req, resp):
         encoded = flag(req, "base64_encoded")
-        settings = self.livecode.settings
+        settings = self.settings
         item_bytes = settings.max_source_bytes + 2 * settings.max_stdin_bytes
         body = read_body(req, {"submissions": list}, item_bytes * MAX_BATCH)
         items = body.get("submissions")
@@ -74,7 +75,11 @@ class Submissions(Judge0Resource):
                 raise InvalidInput(f"submissions[{number}]: {exc.message}",
                                    **exc.details) from None
         # Every item is checked before any is queued: a rejected batch queues nothing.
-        tokens = [self.livecode.submit_code(**request).execution_id for request in requests]
+        caller = req.context.caller
+        for _ in requests:
+            self.quotas.check_run(caller)
+        tokens = [self.livecode.submit_code(**request, owner=caller.key_id).execution_id
+                  for request in requests]
         resp.status = falcon.HTTP_201
         resp.media = [{"token": token} for token in tokens]
 
@@ -87,7 +92,8 @@ class Submissions(Judge0Resource):
         found = []
         for token in tokens:
             try:
-                found.append(self.shown(self.livecode.get_execution(token), fields, encoded))
+                execution = self.livecode.get_execution(token, req.context.caller.owner)
+                found.append(self.shown(execution, fields, encoded))
             except NotFound:
                 found.append(None)
         resp.media = {"submissions": found}
@@ -122,8 +128,7 @@ class About(Judge0Resource):
 
     def on_get_config(self, req, resp):
         """What Judge0's ``/config_info`` tells, from livecode's own limits and caps."""
-        settings = self.livecode.settings
-        limits, caps = settings.limits, settings.limit_caps
+        limits, caps = self.settings.limits, self.settings.limit_caps
         resp.media = {
             "maintenance_mode": False, "enable_wait_result": True,
             "enable_compiler_options": False, "allowed_languages_for_compile_options": [],

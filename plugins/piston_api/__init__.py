@@ -9,7 +9,7 @@ PREFIX = "/api/v2"
 
 
 @hookimpl
-def livecode_register_routes(register, livecode):
-    piston = Piston(livecode)
+def livecode_register_routes(register, api):
+    piston = Piston(api)
     register(f"{PREFIX}/runtimes", piston, "runtimes")
     register(f"{PREFIX}/execute", piston, "execute")

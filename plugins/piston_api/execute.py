@@ -14,7 +14,7 @@ import signal
 
 import falcon
 
-from livecode.api.resources import run_body_bytes
+from livecode.api.resources import Resource, run_body_bytes
 from livecode.api.validation import check_fields, read_body
 from livecode.core.errors import InvalidInput, Unavailable
 from livecode.core.execution_states import TERMINAL
@@ -34,15 +34,15 @@ RUN_LIMITS = {"run_timeout": ("wall_time_limit", 0.001), "run_cpu_time": ("cpu_t
               "run_memory_limit": ("memory_limit", 1 / 1024)}
 
 
-class Piston:
-    def __init__(self, livecode):
-        self.livecode = livecode
+class Piston(Resource):
+    """Acts for ``req.context.caller`` as livecode's own routes do: its key owns the run and its
+    quotas apply."""
 
     def on_get_runtimes(self, req, resp):
         resp.media = runtimes(self.livecode.plugins.languages)
 
     def on_post_execute(self, req, resp):
-        body = read_body(req, FIELDS, run_body_bytes(self.livecode.settings))
+        body = read_body(req, FIELDS, run_body_bytes(self.settings))
         for name in ("language", "version", "files"):
             if name not in body:
                 raise InvalidInput(f"{name} is required", field=name)
@@ -54,10 +54,11 @@ class Piston:
         for name in ("compile_timeout", "compile_cpu_time", "compile_memory_limit"):
             if name in body and not (body[name] > 0 or body[name] == -1):
                 raise InvalidInput(f"{name} must be positive, or -1", field=name)
-        code, limits = source(body["files"]), run_limits(body)
-        with waiting_slot(self.livecode.settings):
+        code, limits, caller = source(body["files"]), run_limits(body), req.context.caller
+        with waiting_slot(self.settings):
+            self.quotas.check_run(caller)
             execution = wait_for_end(self.livecode, self.livecode.submit_code(
-                code, language, body.get("stdin", ""), limits))
+                code, language, body.get("stdin", ""), limits, owner=caller.key_id))
         if execution.status not in TERMINAL:
             raise Unavailable(f"the run did not end in time; it is still {execution.status} as "
                               f"execution {execution.execution_id}")
