@@ -12,32 +12,101 @@ import falcon
 
 from livecode import __version__
 from livecode.core import keys
-from livecode.core.errors import InvalidInput
+from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import TEXT_FIELDS
 from livecode.core.service import MAX_PAGE, Livecode
+from livecode.core.test_cases import COMPARISONS
 
 from .introspection import Introspection
+from .operations import Answer, operation
 from .quotas import Quotas
 from .reporting import Reporting
-from .validation import (execution_filter, query_float, query_int, query_texts, query_time,
-                         read_body)
+from .validation import Body, Field, Param, execution_filter, texts_of
+
+
+def _within_cap(name):
+    return lambda livecode: {"exclusiveMinimum": 0,
+                             "maximum": getattr(livecode.settings.limit_caps, name)}
+
 
 # Per-run limits a request may set (Judge0's names), each a number within the server's caps.
-LIMIT_FIELDS = {name: (int, float) if kind is float else int
+LIMIT_FIELDS = {name: Field((int, float) if kind is float else int,
+                            f"this run's {name}, above 0 and at most the server's cap "
+                            "(GET /limits)", _within_cap(name))
                 for name, kind in Limits.names().items()}
+LANGUAGE = Field(str, "a language of GET /languages",
+                 lambda livecode: {"enum": sorted(livecode.plugins.languages)})
+SOURCE = Field(str, "the program's source code")
+STDIN = Field(str, "what the program reads on its standard input")
 
-
-NO_BODY = 64  # bytes: room for an empty JSON object, the body of an action that takes none
-
-# Test cases (see core.test_cases, which checks each one's size and their number).
-TEST_FIELDS = {"tests": list, "comparison": str}
+# Test cases (core.test_cases checks each one's size and their number).
+TEST_FIELDS = {
+    "tests": Field(list, "run the program once per case, each in a fresh sandbox: "
+                         "[{stdin, expected_output?}], at most LIVECODE_MAX_TESTS",
+                   lambda livecode: {"minItems": 1, "maxItems": livecode.settings.max_tests, "items": {
+                       "type": "object", "properties": {
+                           "stdin": {"type": "string"},
+                           "expected_output": {"type": ["string", "null"]}},
+                       "additionalProperties": False}}),
+    "comparison": Field(str, "how a case's output is compared with its expected_output",
+                        lambda _: {"enum": list(COMPARISONS)}),
+}
 
 
 def run_body_bytes(settings) -> int:
     """The most a valid run request holds: source, stdin, and each test's stdin and output."""
     return settings.max_source_bytes + settings.max_stdin_bytes * (1 + 2 * settings.max_tests)
 
+
+SESSION_BODY = Body({"language": LANGUAGE, "source_code": SOURCE}, "max_source_bytes",
+                    aliases={"sourceCode": "source_code"},
+                    example={"language": "python", "source_code": "print('hello')"})
+AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE,
+                      "revision": Field(int, "the revision this save follows; a stale one is "
+                                             "refused with 409")},
+                     "max_source_bytes", aliases={"sourceCode": "source_code"},
+                     example={"sourceCode": "print('Hello World')", "revision": 1})
+RUN_BODY = Body({"stdin": STDIN, **TEST_FIELDS, **LIMIT_FIELDS}, run_body_bytes,
+                example={"stdin": "42\n", "wall_time_limit": 2})
+SUBMIT_BODY = Body({"code": SOURCE, "language": LANGUAGE, "stdin": STDIN, **TEST_FIELDS,
+                    **LIMIT_FIELDS}, run_body_bytes, required=("code",),
+                   example={"code": "print(6*7)", "language": "python"})
+KEY_BODY = Body({
+    "name": Field(str, "what the key is for", lambda _: {"minLength": 1, "maxLength": 200}),
+    "scope": Field(str, "client (its own sessions and runs), operator (everyone's, and the "
+                        "operators' reports) or admin (also keys); client by default",
+                   lambda _: {"enum": list(keys.SCOPES)}),
+    "quotas": Field(dict, "this key's own quotas (0: unlimited); the deployment's otherwise",
+                    lambda _: {"properties": {q: {"type": "integer", "minimum": 0}
+                                              for q in keys.QUOTAS},
+                               "additionalProperties": False}),
+}, 4096, required=("name",), example={"name": "frontend", "scope": "client",
+                                      "quotas": {"runs_per_minute": 30}})
+
+STATUS_CHOICES = tuple(f"{neg}{s.value}" for neg in ("", "!") for s in Status)
+LIST_QUERY = (
+    Param("limit", "integer", "runs on a page at most", 50, 1, MAX_PAGE),
+    Param("before", "string", "the next_before of the previous page"),
+    Param("fields", "list", "texts to include: source_code, stdin, stdout, stderr "
+                            "(comma-separated or repeated); none by default",
+          example=["stdout,stderr"]),
+    Param("status", "list", "only runs in these states; !STATE excludes", choices=STATUS_CHOICES,
+          example=["FAILED", "TIMEOUT"]),
+    Param("language", "list", "only runs of these languages; !name excludes"),
+    Param("reason", "list", "only runs that ended for these reasons (output_limit, …); "
+                            "!… excludes"),
+    Param("worker", "list", "only runs of workers whose id contains this; !… excludes"),
+    Param("q", "list", "only runs whose stdout or stderr contains this; !… excludes"),
+    Param("since", "time", "only runs created at or after this time"),
+    Param("until", "time", "only runs created before this time"),
+)
+MONTH = 31 * 24 * 3600
+UNTIL = Param("until", "time", "the window's end (default now)")
+
+
+# An action that takes no body: anything sent is refused, not ignored (64 bytes: room for {}).
+NO_BODY = Body({}, 64)
 
 def split_limits(body: dict) -> dict:
     return {name: body.pop(name) for name in list(body) if name in LIMIT_FIELDS}
@@ -81,12 +150,13 @@ def list_page(livecode: Livecode, req, session_id=None) -> dict:
     """A page of summaries: at most ``limit`` of them and, beyond the first, at most
     ``max_page_bytes`` of JSON. Runs asked for with their outputs are read one at a time, so
     the page's budget also bounds what the API holds."""
-    limit = query_int(req, "limit", 50, 1, MAX_PAGE)
-    texts = query_texts(req)
-    match = execution_filter(req)
+    query = req.context.query
+    limit = query["limit"]
+    texts = texts_of(query["fields"])
+    match = execution_filter(query)
     budget = livecode.settings.max_page_bytes
     step = 1 if {"stdout", "stderr"} & set(texts) else limit
-    found, used, before = [], 0, req.get_param("before")
+    found, used, before = [], 0, query["before"]
     while len(found) < limit:
         want = min(step, limit - len(found))
         page = livecode.list_executions(session_id=session_id, limit=want, before=before,
@@ -105,30 +175,40 @@ def list_page(livecode: Livecode, req, session_id=None) -> dict:
     return {"executions": found, "next_before": found[-1]["execution_id"]}
 
 
+SESSION = Answer("Session", "the session")
+EXECUTION = Answer("Execution", "the execution")
+QUEUED = Answer("Queued", "queued; poll the Location", location=True)
+PAGE = Answer("ExecutionPage", "a page of summaries, newest first")
+
+
 class CodeSessions(Resource):
+    @operation("Create a code session", {201: Answer("Session", "the new session", location=True)},
+               body=SESSION_BODY)
     def on_post(self, req, resp):
-        body = read_body(req, {"language": str, "source_code": str}, self.settings.max_source_bytes,
-                         aliases={"sourceCode": "source_code"})
+        body = req.context.body
         session = self.livecode.create_session(body.get("language"), body.get("source_code", ""),
                                                owner=req.context.caller.key_id)
         resp.status = falcon.HTTP_201
         resp.location = f"/code-sessions/{session.session_id}"
         resp.media = session.to_dict()
 
+    @operation("Read a code session", {200: SESSION})
     def on_get_item(self, req, resp, session_id):
         resp.media = self.livecode.get_session(session_id, req.context.caller.owner).to_dict()
 
+    @operation("Autosave a code session (never starts a run)", {200: SESSION},
+               body=AUTOSAVE_BODY, errors={409: "revision is not the session's current one "
+                                                "(another tab saved first)"})
     def on_patch_item(self, req, resp, session_id):
-        body = read_body(req, {"language": str, "source_code": str, "revision": int},
-                         self.settings.max_source_bytes, aliases={"sourceCode": "source_code"})
+        body = req.context.body
         session = self.livecode.autosave(session_id, body.get("source_code"),
                                          body.get("language"), body.get("revision"),
                                          owner=req.context.caller.owner)
         resp.media = session.to_dict()
 
+    @operation("Run what the session holds now", {202: QUEUED}, body=RUN_BODY)
     def on_post_run(self, req, resp, session_id):
-        body = read_body(req, {"stdin": str, **TEST_FIELDS, **LIMIT_FIELDS},
-                         run_body_bytes(self.settings))
+        body = dict(req.context.body)
         limits = split_limits(body)
         caller = req.context.caller
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
@@ -139,25 +219,31 @@ class CodeSessions(Resource):
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
 
+    @operation("List a session's runs", {200: PAGE}, query=LIST_QUERY)
     def on_get_executions(self, req, resp, session_id):
         self.livecode.get_session(session_id, req.context.caller.owner)
         resp.media = list_page(self.livecode, req, session_id)
 
 
 class Executions(Resource):
+    @operation("List runs", {200: PAGE},
+               query=(Param("session_id", "string", "only this session's runs"), *LIST_QUERY))
     def on_get(self, req, resp):
-        resp.media = list_page(self.livecode, req, req.get_param("session_id"))
+        resp.media = list_page(self.livecode, req, req.context.query["session_id"])
 
+    @operation("Read a run", {200: EXECUTION})
     def on_get_item(self, req, resp, execution_id):
         resp.media = execution_json(
             self.livecode.get_execution(execution_id, req.context.caller.owner))
 
+    @operation("Cancel a queued run", {200: Answer("Execution", "the cancelled run")},
+               body=NO_BODY, errors={409: "the run has started or ended"})
     def on_post_cancel(self, req, resp, execution_id):
-        read_body(req, {}, NO_BODY)  # takes none: anything sent is refused, not ignored
         resp.media = execution_json(self.livecode.cancel(execution_id, req.context.caller.owner))
 
+    @operation("Run the same code, stdin and limits again", {202: QUEUED},
+               body=NO_BODY, errors={422: "a limit of the run is above today's cap"})
     def on_post_rerun(self, req, resp, execution_id):
-        read_body(req, {}, NO_BODY)
         caller = req.context.caller
         self.livecode.get_execution(execution_id, caller.owner)
         self.quotas.check_run(caller)
@@ -170,12 +256,11 @@ class Executions(Resource):
 class SubmitCode(Resource):
     """The one-shot API: ``POST /submit-code`` then poll ``GET /exec-result?jobId=``."""
 
+    @operation("Run a program at once (a session made for it alone)",
+               {202: Answer("Job", "queued; poll the Location", location=True)},
+               body=SUBMIT_BODY)
     def on_post(self, req, resp):
-        body = read_body(req, {"code": str, "language": str, "stdin": str, **TEST_FIELDS,
-                               **LIMIT_FIELDS},
-                         run_body_bytes(self.settings))
-        if "code" not in body:
-            raise InvalidInput("code is required", field="code")
+        body = dict(req.context.body)
         limits = split_limits(body)
         self.quotas.check_run(req.context.caller)
         execution = self.livecode.submit_code(body["code"], body.get("language"),
@@ -186,18 +271,26 @@ class SubmitCode(Resource):
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}
 
+    @operation("Read a one-shot run", {200: Answer("JobResult", "the run, with its jobId")},
+               query=(Param("jobId", "string", "the jobId POST /submit-code answered",
+                            required=True),),
+               errors={404: "no such job (or another key's)"})
     def on_get_result(self, req, resp):
-        job_id = req.get_param("jobId", required=True)
+        job_id = req.context.query["jobId"]
         data = execution_json(self.livecode.get_execution(job_id, req.context.caller.owner))
         resp.media = {"jobId": job_id, **data}
 
 
 class Languages(Resource):
+    @operation("The languages, their versions and sandboxes",
+               {200: Answer("Languages", "every language")})
     def on_get(self, req, resp):
         resp.media = {"languages": self.introspection.languages()}
 
 
 class LimitsResource(Resource):
+    @operation("Default limits and the caps a request may ask up to",
+               {200: Answer("LimitsInfo", "defaults and caps")})
     def on_get(self, req, resp):
         resp.media = self.introspection.limits()
 
@@ -205,6 +298,7 @@ class LimitsResource(Resource):
 class Workers(Resource):
     scope = "operator"
 
+    @operation("Every worker that reported", {200: Answer("Workers", "the workers")})
     def on_get(self, req, resp):
         resp.media = {"workers": self.reporting.workers(),
                       "lost_after_seconds": self.settings.worker_lost_after}
@@ -213,18 +307,24 @@ class Workers(Resource):
 class Stats(Resource):
     scope = "operator"
 
+    @operation("Run statistics of a window", {200: Answer("Stats", "the window's statistics")},
+               query=(Param("window", "number", "seconds", 300, 1, MONTH), UNTIL))
     def on_get(self, req, resp):
-        resp.media = self.reporting.stats(query_float(req, "window", 300, 1, 31 * 24 * 3600),
-                                         query_time(req, "until"))
+        query = req.context.query
+        resp.media = self.reporting.stats(query["window"], query["until"])
 
+    @operation("Failed and timed-out runs grouped by signature",
+               {200: Answer("Failures", "the groups, most frequent first")},
+               query=(Param("window", "number", "seconds", 3600, 1, MONTH), UNTIL))
     def on_get_failures(self, req, resp):
-        window = query_float(req, "window", 3600, 1, 31 * 24 * 3600)
-        resp.media = {"failures": self.reporting.failures(window, query_time(req, "until"))}
+        query = req.context.query
+        resp.media = {"failures": self.reporting.failures(query["window"], query["until"])}
 
 
 class Queues(Resource):
     scope = "operator"
 
+    @operation("Queue depth, consumers and the oldest wait", {200: Answer("Queues", "per queue")})
     def on_get(self, req, resp):
         resp.media = {"queues": self.reporting.queue_stats()}
 
@@ -234,22 +334,29 @@ class Keys(Resource):
 
     scope = "admin"
 
+    @operation("List API keys (never their secret)", {200: Answer("Keys", "every key")})
     def on_get(self, req, resp):
         resp.media = {"keys": [k.public() for k in self.livecode.store.list_keys()]}
 
+    @operation("Make an API key", {201: Answer("NewKey", "the key, shown this once",
+                                               location=True)}, body=KEY_BODY)
     def on_post(self, req, resp):
-        body = read_body(req, {"name": str, "scope": str, "quotas": dict}, 4096)
-        record, key = keys.issue(self.livecode.store, body.get("name", ""),
+        body = req.context.body
+        record, key = keys.issue(self.livecode.store, body["name"],
                                  body.get("scope", "client"), body.get("quotas"))
         resp.status = falcon.HTTP_201
         resp.location = f"/keys/{record.key_id}"
         resp.media = {**record.public(), "key": key}
 
+    @operation("Revoke an API key", {200: Answer("Key", "the revoked key")})
     def on_delete_item(self, req, resp, key_id):
         resp.media = keys.revoke(self.livecode.store, key_id).public()
 
 
 class Health(Resource):
+    @operation("Whether the store and queue answer (needs no key)",
+               {200: Answer("Health", "all is well"),
+                503: Answer("Health", "the store or the queue does not answer")})
     def on_get(self, req, resp):
         report = self.introspection.health()
         resp.status = falcon.HTTP_200 if report["ok"] else falcon.HTTP_503
@@ -261,6 +368,7 @@ class Root:
     and every route with its methods (read from the app, so never out of date). Needs no key."""
 
     routes: dict[str, list[str]] = {}
+    settings = None  # what @operation reads a body's cap from: it reads no body
 
     def list_routes(self, app) -> None:
         from falcon.inspect import inspect_routes
@@ -269,6 +377,8 @@ class Root:
                                            if m.internal is False and m.method != "OPTIONS"})
                        for route in inspect_routes(app)}
 
+    @operation("What this is, where the docs are, and every route (needs no key)",
+               {200: Answer("Root", "the service and its routes")})
     def on_get(self, req, resp):
         resp.media = {
             "name": "livecode", "version": __version__,

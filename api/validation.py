@@ -1,10 +1,16 @@
-"""Reading request bodies and query strings into checked Python values.
+"""Reading request bodies and query strings into checked Python values, from declarations that
+also describe them in the OpenAPI document (:mod:`.openapi`): one source for both.
 
-Each endpoint declares its fields; anything else in the body, a wrong type or a malformed
-document is refused before the service is called, so a rejected request changes nothing.
+Each endpoint declares its body (:class:`Body`) and query parameters (:class:`Param`) on its
+responder with :func:`.operations.operation`; anything else in the body, a wrong type or a
+malformed document is refused before the service is called, so a rejected request changes
+nothing.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timezone
+from typing import Any
 
 import falcon
 
@@ -19,6 +25,7 @@ from .errors import APIError
 BODY_SLACK = 4
 DRAIN_LIMIT = 16 * 1024 * 1024  # bytes of a refused body read before answering
 
+JSON_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "object", list: "array"}
 
 def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
               aliases: dict[str, str] | None = None) -> dict:
@@ -74,6 +81,55 @@ def check_fields(body: dict, fields: dict[str, type], aliases: dict[str, str] | 
     return values
 
 
+
+def type_schema(kind) -> dict:
+    """The JSON Schema of a Python type the validation checks against."""
+    if isinstance(kind, tuple):  # (int, float): any number
+        return {"type": "number"}
+    return {"type": JSON_TYPES[kind]}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One body field: its type, what it means, and (for the document) the constraints the
+    service checks on it, computed from the running service (language names, the caps)."""
+
+    kind: Any
+    description: str
+    constraints: Callable[[Any], dict] | None = None
+
+    def schema(self, livecode) -> dict:
+        extra = self.constraints(livecode) if self.constraints else {}
+        return {**type_schema(self.kind), **extra, "description": self.description}
+
+
+@dataclass(frozen=True)
+class Body:
+    """A JSON object body: its fields, other names accepted for some (``sourceCode``, which early
+    clients send), which are required, and the setting that caps its size."""
+
+    fields: dict[str, Field]
+    max_bytes: str | int | Callable  # a Settings attribute, bytes, or a function of the settings
+    aliases: dict[str, str] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    example: dict | None = None
+
+    def limit(self, settings) -> int:
+        if isinstance(self.max_bytes, str):
+            return getattr(settings, self.max_bytes)
+        return self.max_bytes(settings) if callable(self.max_bytes) else self.max_bytes
+
+    def read(self, req: falcon.Request, settings) -> dict:
+        """The body's values by field name; null is the same as leaving a field out. An empty
+        body is ``{}``."""
+        values = read_body(req, {name: f.kind for name, f in self.fields.items()},
+                           self.limit(settings), self.aliases)
+        for name in self.required:
+            if name not in values:
+                raise InvalidInput(f"{name} is required", field=name)
+        return values
+
+
 def drain(req: falcon.Request, length: int) -> None:
     """Read and discard a refused body, up to ``DRAIN_LIMIT``, so that a client that sends all
     of it before reading (most do) gets the answer; past the bound the connection is closed."""
@@ -87,37 +143,75 @@ def drain(req: falcon.Request, length: int) -> None:
         req.context.close_connection = True
 
 
-# Falcon's typed getters raise HTTPInvalidParam for a bad value: a 422 naming it (errors.py).
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: ``integer`` and ``number`` (within ``low``..``high``), ``time`` (ISO
+    8601, UTC unless it says otherwise), ``string``, or ``list`` (repeatable; ``choices`` are
+    the values the service accepts). A bad value is a 422 naming it; a missing required one a
+    400."""
 
-def query_int(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
-    return req.get_param_as_int(name, default=default, min_value=low, max_value=high)
+    name: str
+    kind: str
+    description: str
+    default: Any = None
+    low: float | None = None
+    high: float | None = None
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    example: Any = None
+
+    def read(self, req: falcon.Request):
+        if self.kind in ("integer", "number"):
+            # A bad value raises HTTPInvalidParam: a 422 naming it (errors.py).
+            getter = req.get_param_as_int if self.kind == "integer" else req.get_param_as_float
+            return getter(self.name, default=self.default, min_value=self.low,
+                          max_value=self.high)
+        if self.kind == "time":
+            return self._time(req.get_param(self.name))
+        if self.kind == "list":
+            return req.get_param_as_list(self.name) or []
+        return req.get_param(self.name, required=self.required, default=self.default)
+
+    def _time(self, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        try:
+            moment = parse_time(raw)
+        except ValueError:
+            raise InvalidInput(f"{self.name} must be an ISO 8601 time such as "
+                               f"2026-03-02T12:00:00Z, not {raw!r}", field=self.name) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return iso(moment)
+
+    def schema(self) -> dict:
+        if self.kind == "list":
+            items = {"type": "string"}
+            if self.choices:
+                items["enum"] = list(self.choices)
+            schema = {"type": "array", "items": items}
+        elif self.kind == "time":
+            schema = {"type": "string", "format": "date-time"}
+        else:
+            schema = {"type": self.kind}
+            if self.low is not None:
+                schema["minimum"] = self.low
+            if self.high is not None:
+                schema["maximum"] = self.high
+        if self.default is not None:
+            schema["default"] = self.default
+        parameter = {"name": self.name, "in": "query", "required": self.required,
+                     "description": self.description, "schema": schema}
+        if self.kind == "list":
+            parameter.update(style="form", explode=True)
+        if self.example is not None:
+            parameter["example"] = self.example
+        return parameter
 
 
-def query_float(req: falcon.Request, name: str, default: float, low: float,
-                high: float) -> float:
-    return req.get_param_as_float(name, default=default, min_value=low, max_value=high)
-
-
-def query_time(req: falcon.Request, name: str) -> str | None:
-    """A moment in the query string (ISO 8601, e.g. 2026-03-02T12:00:00Z; without an offset it
-    is UTC), as the store keeps times; anything else is a 422 naming the parameter."""
-    raw = req.get_param(name)
-    if raw is None:
-        return None
-    try:
-        moment = parse_time(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an ISO 8601 time such as 2026-03-02T12:00:00Z, "
-                           f"not {raw!r}", field=name) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return iso(moment)
-
-
-def query_texts(req: falcon.Request) -> tuple[str, ...]:
+def texts_of(values: list[str]) -> tuple[str, ...]:
     """``fields=stdout,stderr`` (or repeated): which texts a listing includes (none by default)."""
-    wanted = tuple(name for value in req.get_param_as_list("fields") or ()
-                   for name in value.split(",") if name)
+    wanted = tuple(name for value in values for name in value.split(",") if name)
     unknown = sorted(set(wanted) - set(TEXT_FIELDS))
     if unknown:
         raise InvalidInput(f"query parameter fields: unknown {', '.join(unknown)}; "
@@ -129,21 +223,21 @@ FILTER_PARAMS = {"status": "status", "language": "language", "reason": "reason",
                  "q": "text"}
 
 
-def execution_filter(req: falcon.Request) -> ExecutionFilter:
+def execution_filter(query: dict) -> ExecutionFilter:
     """``?status=FAILED&status=TIMEOUT&language=!python&q=MemoryError&since=…&until=…``: each
     filter parameter may repeat (alternatives) and start with ``!`` (excluded)."""
     terms = []
-    for param, field in FILTER_PARAMS.items():
-        for raw in req.get_param_as_list(param) or []:
+    for param, name in FILTER_PARAMS.items():
+        for raw in query[param]:
             negate = raw.startswith("!")
             value = raw[1:] if negate else raw
             if value:
                 try:
-                    terms.append(Term(field, value, negate))
+                    terms.append(Term(name, value, negate))
                 except InvalidInput as exc:
                     raise InvalidInput(f"query parameter {param}: {exc.message}",
                                        field=param) from None
-    return ExecutionFilter(tuple(terms), query_time(req, "since"), query_time(req, "until"))
+    return ExecutionFilter(tuple(terms), query["since"], query["until"])
 
 
 def _type_name(kind) -> str:

@@ -1,0 +1,49 @@
+"""What each responder declares about itself: the body and query parameters it reads, the
+answers it gives. :func:`operation` both checks a request against the declaration before the
+responder runs (``req.context.body``, ``req.context.query``) and keeps it for the OpenAPI
+document (:mod:`.openapi`), so what is refused and what is documented never drift apart.
+"""
+
+import functools
+from dataclasses import dataclass, field
+
+from .validation import Body, Param
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A success answer: the schema of its body (a name in :mod:`.schemas`) and what it means."""
+
+    schema: str
+    description: str
+    media_type: str = "application/json"
+    location: bool = False  # a Location header names what was made or queued
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    answers: dict[int, Answer]
+    body: Body | None = None
+    query: tuple[Param, ...] = ()
+    # Error statuses beyond those that follow from the rest (auth, body, query, path, quotas).
+    errors: dict[int, str] = field(default_factory=dict)
+    description: str = ""
+
+
+def operation(summary: str, answers: dict[int, Answer], **declared):
+    """Declare a responder's operation and check each request against it first."""
+    op = Operation(summary, answers, **declared)
+
+    def decorate(responder):
+        @functools.wraps(responder)
+        def checked(resource, req, resp, **params):
+            if op.body is not None:
+                req.context.body = op.body.read(req, resource.settings)
+            req.context.query = {p.name: p.read(req) for p in op.query}
+            return responder(resource, req, resp, **params)
+
+        checked.operation = op
+        return checked
+
+    return decorate
