@@ -10,7 +10,7 @@ from livecode.core.config import Settings
 from livecode.core.errors import PluginError
 from livecode.core.service import Livecode
 
-from . import errors
+from . import errors, openapi
 from .auth import Authentication, is_loopback
 from .introspection import Introspection
 from .quotas import Quotas
@@ -36,7 +36,10 @@ def create_app(livecode: Livecode) -> falcon.App:
 
     parts = Parts(livecode, quotas, Introspection(livecode), Reporting(livecode))
 
+    routes = []  # (path, resource, suffix): what the OpenAPI document describes
+
     def route(path, resource, suffix=None):
+        routes.append((path, resource, suffix))
         app.add_route(path, resource, suffix=suffix)
 
     root = Root()
@@ -70,6 +73,7 @@ def create_app(livecode: Livecode) -> falcon.App:
     route("/keys", keys)
     route("/keys/{key_id}", keys, "item")
     route("/health", Health(parts))
+    openapi.register(app, routes, livecode)
     add_plugin_routes(app, router, parts)
     root.list_routes(app)
     return app

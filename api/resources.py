@@ -382,7 +382,7 @@ class Root:
     def on_get(self, req, resp):
         resp.media = {
             "name": "livecode", "version": __version__,
-            "docs": "README.md of the livecode package, section API",
+            "docs": "/api-docs (Swagger UI over /openapi.json)",
             "health": "/health",
             "routes": self.routes,
         }

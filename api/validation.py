@@ -27,6 +27,7 @@ DRAIN_LIMIT = 16 * 1024 * 1024  # bytes of a refused body read before answering
 
 JSON_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "object", list: "array"}
 
+
 def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
               aliases: dict[str, str] | None = None) -> dict:
     """The JSON object in the body, with only ``fields`` (by type) and ``aliases`` (another name

@@ -421,7 +421,7 @@ def test_a_query_parameter_of_the_wrong_type_is_a_422_naming_it(client):
 def test_the_root_points_to_the_docs_health_and_every_route(client):
     root = client.simulate_get("/")
     assert root.status_code == 200
-    assert root.json["health"] == "/health" and "README" in root.json["docs"]
+    assert root.json["health"] == "/health" and "/api-docs" in root.json["docs"]
     assert root.json["routes"]["/code-sessions/{session_id}"] == ["GET", "PATCH"]
     assert root.json["routes"]["/executions/{execution_id}/cancel"] == ["POST"]
 
