@@ -90,7 +90,9 @@ def describe(path, method, resource, op, livecode) -> dict:
     parameters += [param.schema() for param in op.query]
     responses = {str(status): answer_of(answer) for status, answer in op.answers.items()}
     statuses = dict(op.errors)
-    if not is_open:
+    if is_open:  # a key is not needed, but one that is sent is checked
+        statuses.setdefault(401, "a key was sent and it is not valid (none is needed)")
+    else:
         statuses.setdefault(401, ERRORS[401])
         if method in WRITE_METHODS:
             statuses.setdefault(429, ERRORS[429])

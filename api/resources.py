@@ -227,7 +227,8 @@ class CodeSessions(Resource):
 
 class Executions(Resource):
     @operation("List runs", {200: PAGE},
-               query=(Param("session_id", "string", "only this session's runs"), *LIST_QUERY))
+               query=(Param("session_id", "string", "only this session's runs"), *LIST_QUERY),
+               errors={404: "before names no run (or another key's)"})
     def on_get(self, req, resp):
         resp.media = list_page(self.livecode, req, req.context.query["session_id"])
 
