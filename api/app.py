@@ -13,6 +13,7 @@ from livecode.core.service import Livecode
 from . import errors, openapi
 from .auth import Authentication, is_loopback
 from .introspection import Introspection
+from .metrics import Metrics, MetricsResource
 from .quotas import Quotas
 from .reporting import Reporting
 from .resources import (CodeSessions, Executions, Health, Keys, Languages, LimitsResource, Parts,
@@ -27,14 +28,16 @@ def create_app(livecode: Livecode) -> falcon.App:
     auth = Authentication(livecode.store,
                           open_without_keys=is_loopback(settings.host) or settings.insecure_no_auth)
     quotas = Quotas(settings, livecode.store)
+    reporting = Reporting(livecode)
+    metrics = Metrics(livecode, reporting)
     router = falcon.routing.CompiledRouter()
-    app = falcon.App(middleware=[cors, auth, quotas], router=router)
+    app = falcon.App(middleware=[metrics, cors, auth, quotas], router=router)
     # JSON only: a form-encoded body (curl -d without a Content-Type) gets a clear 415.
     json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     app.req_options.media_handlers = json_only
     errors.register(app)
 
-    parts = Parts(livecode, quotas, Introspection(livecode), Reporting(livecode))
+    parts = Parts(livecode, quotas, Introspection(livecode), reporting)
 
     routes = []  # (path, resource, suffix): what the OpenAPI document describes
 
@@ -73,6 +76,7 @@ def create_app(livecode: Livecode) -> falcon.App:
     route("/keys", keys)
     route("/keys/{key_id}", keys, "item")
     route("/health", Health(parts))
+    route("/metrics", MetricsResource(metrics))
     openapi.register(app, routes, livecode)
     add_plugin_routes(app, router, parts)
     root.list_routes(app)

@@ -111,4 +111,5 @@ SCHEMAS = {
     "Root": obj({"name": STRING, "version": STRING, "docs": STRING, "health": STRING,
                  "routes": {"type": "object", "additionalProperties": array(STRING)}}),
     "Page": STRING,
+    "Metrics": {"type": "string", "description": "Prometheus text exposition format"},
 }

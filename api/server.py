@@ -22,6 +22,7 @@ from livecode.core.errors import LivecodeError
 from livecode.core.service import Livecode
 from livecode.core.worker import Worker
 
+from . import metrics
 from .app import create_app
 from .serving import CompleteBodies, TimedH11Protocol
 from .validation import BODY_SLACK
@@ -62,8 +63,11 @@ class LivecodeServer(BaseApplication):
             "when_ready": self._when_ready,
             "post_fork": self._post_fork,
             "worker_exit": self._worker_exit,
+            "child_exit": lambda server, worker: metrics.process_died(worker.pid),
+            "on_exit": lambda server: metrics.remove_dir(self.metrics_dir),
         }
         self.threads = threads
+        self.metrics_dir = metrics.private_dir()  # before any process imports prometheus-client
         TimedH11Protocol.request_timeout = settings.request_timeout
         self._stop = threading.Event()
         self._worker_thread = None
