@@ -119,10 +119,10 @@ def example_path(path):
 
 def test_documented_error_statuses_are_given(livecode, spec):
     """For each operation: 401 without a key once keys exist, 403 with too low a scope, 404 for
-    an unknown id, and 400, 413, 415, 422 for bad bodies, wherever the document lists them;
+    an unknown id, and 400, 411, 413, 415, 422 for bad bodies, wherever the document lists them;
     every error has the documented shape."""
     _, client_key = keys.issue(livecode.store, "c", "client")
-    _, admin_key = keys.issue(livecode.store, "a", "admin")
+    _, admin_key = keys.issue(livecode.store, "a", "admin", {"writes_per_second": 0})
     client = falcon.testing.TestClient(create_app(livecode))  # knows at once that keys exist
     checked = set()
 
@@ -158,8 +158,9 @@ def test_documented_error_statuses_are_given(livecode, spec):
             assert call(method, path, admin_key, json={"no_such_field": 1}) == 422
             assert call(method, path, admin_key, body="x" * 2 ** 20,
                         headers={"Content-Type": "application/json"}) == 413
-            checked.update({400, 413, 415, 422})
-    assert checked == {400, 401, 403, 404, 413, 415, 422}
+            assert call(method, path, admin_key, headers={"Transfer-Encoding": "chunked"}) == 411
+            checked.update({400, 411, 413, 415, 422})
+    assert checked == {400, 401, 403, 404, 411, 413, 415, 422}
 
 
 def test_swagger_ui_is_served_from_package_files(client):
