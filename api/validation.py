@@ -130,6 +130,23 @@ class Body:
                 raise InvalidInput(f"{name} is required", field=name)
         return values
 
+    def schema(self, livecode) -> dict:
+        properties = {}
+        for name, spec in self.fields.items():
+            schema = spec.schema(livecode)
+            if name not in self.required:
+                schema["type"] = [schema["type"], "null"]
+            properties[name] = schema
+        for alias, target in self.aliases.items():
+            properties[alias] = {**properties[target],
+                                 "description": f"the same as {target} (send one of them)"}
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        if self.required:
+            schema["required"] = list(self.required)
+        if self.example is not None:
+            schema["examples"] = [self.example]
+        return schema
+
 
 def drain(req: falcon.Request, length: int) -> None:
     """Read and discard a refused body, up to ``DRAIN_LIMIT``, so that a client that sends all
