@@ -191,17 +191,12 @@ def test_every_result_field_and_the_limits_echoed(http):
     assert shown["finished_at"] >= shown["created_at"]
 
 
-# The subprocess sandbox's jail is a Python program, and Python ignores SIGXFSZ (and SIGPIPE):
-# the programs it starts inherit that, so raising SIGXFSZ (or writing past max_file_size) does
-# not kill them there.
-XFSZ_IGNORED = pytest.mark.xfail(reason="the subprocess sandbox starts programs with SIGXFSZ "
-                                        "ignored, inherited from its Python jail")
 STATUS_PROGRAMS = [
     pytest.param(71, "while True: pass", {"wall_time_limit": 1, "cpu_time_limit": 1}, 5, None,
                  id="5"),
     pytest.param(50, "int main(void) { return nope; }", {}, 6, None, id="6"),
     pytest.param(50, "int main(void) { volatile int *p = 0; return *p; }", {}, 7, 11, id="7"),
-    pytest.param(50, C_SIGNAL.format("SIGXFSZ"), {}, 8, 25, marks=XFSZ_IGNORED, id="8-signal"),
+    pytest.param(50, C_SIGNAL.format("SIGXFSZ"), {}, 8, 25, id="8-signal"),
     pytest.param(71, f"print('x' * {OUTPUT_LIMIT * 2})", {}, 8, None, id="8-output"),
     pytest.param(50, "int main(void) { volatile int a = 7, z = 0; return a / z; }", {}, 9, 8,
                  id="9"),

@@ -362,3 +362,19 @@ def test_the_operator_may_run_without_isolation_in_words_and_health_says_so(tmp_
     on = sorted(name for name, active in report["protections"].items() if active)
     assert on == ["clean_environment", "no_new_privs", "rlimits", "seccomp"]
     assert "(none mode): running WITHOUT" in result.stderr
+
+
+
+def test_programs_start_with_default_signal_dispositions(settings):
+    """The jail is a Python program, and Python ignores SIGPIPE and SIGXFSZ: a program must not
+    inherit that (``yes | head -1`` must end, a write past max_file_size must kill). Bash keeps
+    the dispositions it was started with, so its child shows the jail's."""
+    plugins = Plugins(settings)
+    sandbox = plugins.create_sandbox("subprocess")
+    try:
+        result = sandbox.run(plugins.languages["bash"].build("grep '^SigIgn' /proc/self/status"),
+                             b"", QUICK)
+    finally:
+        sandbox.close()
+    ignored = int(result.stdout.split()[1], 16)
+    assert not ignored & (1 << (13 - 1)) and not ignored & (1 << (25 - 1)), result.stdout

@@ -316,6 +316,14 @@ def load_seccomp(spec):
     prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog))
 
 
+def default_signals():
+    """Python ignores SIGPIPE and SIGXFSZ when it starts, and exec keeps what is ignored: give
+    the program the default dispositions it would get from a shell (``yes | head`` ends,
+    a file past RLIMIT_FSIZE kills with SIGXFSZ)."""
+    for sig in (_signal.SIGPIPE, _signal.SIGXFSZ):
+        _signal.signal(sig, _signal.SIG_DFL)
+
+
 def become_program(spec, workdir, status_fd):
     """In the program's process: finish the jail and exec. Never returns."""
     try:
@@ -325,6 +333,7 @@ def become_program(spec, workdir, status_fd):
         drop_privileges(spec)
         no_new_privs()
         load_seccomp(spec)
+        default_signals()
         os.set_inheritable(status_fd, False)
         if spec["outputs_fd"] >= 0:
             os.close(spec["outputs_fd"])
