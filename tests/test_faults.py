@@ -160,7 +160,7 @@ class Cluster:
             time.sleep(0.25)
         results, before = {}, None
         while True:
-            query = "/executions?limit=200" + (f"&before={before}" if before else "")
+            query = "/executions?limit=200&fields=stdout" + (f"&before={before}" if before else "")
             status, page = self.http.call("GET", query)
             assert status == 200, page
             results.update({e["execution_id"]: e for e in page["executions"]})
