@@ -238,3 +238,35 @@ def mongo_url(mongo_server):
     client = pymongo.MongoClient(base)
     client.drop_database(name)
     client.close()
+
+
+POSTGRES_URL = os.environ.get(
+    "LIVECODE_TEST_POSTGRES_URL",
+    "postgresql://livecode_test:livecode_test@127.0.0.1:5432/livecode_test")
+
+
+def in_schema(url: str, schema: str) -> str:
+    """``url`` with libpq's ``options`` setting the search path: tables made through it land
+    in ``schema``."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh schema in the test database (``LIVECODE_TEST_POSTGRES_URL``; made by
+    scripts/ensure-postgres), dropped afterwards, so parallel runs never meet."""
+    import psycopg
+
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (.ci/run should have run scripts/ensure-postgres)")
+        pytest.skip(message)
+    schema = f"livecode_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    yield in_schema(POSTGRES_URL, schema)
+    admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.close()

@@ -4,7 +4,7 @@ the console must be able to import it alone."""
 import subprocess
 import sys
 
-BACKENDS = ["falcon", "kombu", "redis", "sqlite3", "pymongo", "docker", "textual", "gunicorn"]
+BACKENDS = ["falcon", "kombu", "redis", "sqlite3", "pymongo", "psycopg", "docker", "textual", "gunicorn"]
 
 
 def test_importing_the_core_imports_no_backend_library():

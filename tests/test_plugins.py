@@ -67,8 +67,8 @@ def test_a_misspelt_hook_fails_loudly(settings):
 
 def test_unknown_backend_url_or_sandbox_names_what_is_installed(settings):
     plugins = Plugins(settings)
-    with pytest.raises(InvalidInput, match=r"no store plugin handles 'postgres://x'.*sqlite://"):
-        plugins.open_store("postgres://x")
+    with pytest.raises(InvalidInput, match=r"no store plugin handles 'mysql://x'.*postgresql://.*sqlite://"):
+        plugins.open_store("mysql://x")
     with pytest.raises(InvalidInput, match=r"unknown sandbox .nsjail.; installed: docker, subprocess"):
         plugins.create_sandbox("nsjail")
 

@@ -1,5 +1,5 @@
-"""The store contract: every store passes the same tests (SQLite, MongoDB, and split mode with
-metadata in SQLite and results in MongoDB).
+"""The store contract: every store passes the same tests (SQLite, MongoDB, PostgreSQL, and split
+mode with metadata in SQLite or PostgreSQL and results in MongoDB).
 
 MongoDB is ``LIVECODE_TEST_MONGO_URL`` when set; otherwise SecantusDB, a MongoDB-compatible server
 speaking the real wire protocol, and the test ids say ``secantusdb``."""
@@ -15,19 +15,24 @@ from livecode.core.limits import Limits
 from livecode.core.models import CodeSession, Execution, WorkerInfo
 from livecode.core.timestamps import utcnow
 from livecode.plugins.mongo_store import MongoStore
+from livecode.plugins.postgres_store import PostgresStore
 from livecode.plugins.split_store import SplitStore
 from livecode.plugins.sqlite_store import SQLiteStore
 
 
-@pytest.fixture(params=["sqlite", "mongodb", "split"],
-                ids=["sqlite", f"mongodb-{MONGO_KIND}", f"split-sqlite+{MONGO_KIND}"])
+@pytest.fixture(params=["sqlite", "mongodb", "postgres", "split", "split-postgres"],
+                ids=["sqlite", f"mongodb-{MONGO_KIND}", "postgres", f"split-sqlite+{MONGO_KIND}",
+                     f"split-postgres+{MONGO_KIND}"])
 def store(request, tmp_path, settings):
     if request.param == "sqlite":
         made = SQLiteStore(str(tmp_path / "store.db"))
+    elif request.param == "postgres":
+        made = PostgresStore(request.getfixturevalue("postgres_url"), settings)
     else:
         mongo = MongoStore(request.getfixturevalue("mongo_url"), settings)
-        made = mongo if request.param == "mongodb" else SplitStore(
-            SQLiteStore(str(tmp_path / "meta.db")), mongo)
+        meta = (PostgresStore(request.getfixturevalue("postgres_url"), settings)
+                if request.param == "split-postgres" else SQLiteStore(str(tmp_path / "meta.db")))
+        made = mongo if request.param == "mongodb" else SplitStore(meta, mongo)
     yield made
     made.close()
 

@@ -1,0 +1,91 @@
+"""The PostgreSQL schema, as numbered migrations recorded in ``livecode_schema``.
+
+Every process that opens the store runs :func:`migrate`; an advisory lock held for the length
+of that transaction lets several workers and API hosts start at once (one applies the missing
+steps, the others then find nothing to do). A store opening a newer schema refuses, rather than
+guess at columns it does not know.
+
+What users send and what their programs print (code, stdin, stdout, stderr) is ``bytea``, the
+UTF-8 bytes of the text: PostgreSQL's ``text`` cannot hold NUL, and a program may print one.
+Times are ``timestamptz``, so the database can compute with them.
+"""
+
+MIGRATIONS = [
+    # 1: sessions, executions, workers, and the indexes the listings and housekeeping read by
+    """
+    CREATE TABLE code_sessions (
+        session_id   text PRIMARY KEY,
+        language     text NOT NULL,
+        source_code  bytea NOT NULL,
+        status       text NOT NULL,
+        revision     integer NOT NULL,
+        created_at   timestamptz NOT NULL,
+        updated_at   timestamptz NOT NULL
+    );
+    CREATE TABLE executions (
+        seq               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        execution_id      text NOT NULL UNIQUE,
+        session_id        text NOT NULL,
+        language          text NOT NULL,
+        status            text NOT NULL,
+        source_code       bytea NOT NULL,
+        stdin             bytea NOT NULL,
+        limits            jsonb NOT NULL,
+        session_revision  integer NOT NULL,
+        created_at        timestamptz NOT NULL,
+        started_at        timestamptz,
+        finished_at       timestamptz,
+        stdout            bytea NOT NULL DEFAULT '',
+        stderr            bytea NOT NULL DEFAULT '',
+        exit_code         integer,
+        execution_time_ms double precision,
+        cpu_time_ms       double precision,
+        max_rss_kb        bigint,
+        truncated         boolean NOT NULL DEFAULT false,
+        reason            text,
+        sandbox           text,
+        worker_id         text,
+        attempts          integer NOT NULL DEFAULT 0,
+        extra             jsonb NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX executions_by_session ON executions (session_id, seq);
+    CREATE INDEX executions_by_status ON executions (status, seq);
+    CREATE INDEX executions_by_language ON executions (language, seq);
+    CREATE INDEX executions_by_creation ON executions (created_at);
+    CREATE INDEX executions_by_finish ON executions (finished_at);
+    CREATE TABLE workers (
+        worker_id       text PRIMARY KEY,
+        info            jsonb NOT NULL,
+        last_heartbeat  timestamptz NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# The first key of the advisory lock migrations take; the second is the schema's name, so two
+# deployments in two schemas of one database do not wait for each other.
+MIGRATION_LOCK = 0x6C697665  # "live"
+
+
+def migrate(conn) -> None:
+    """Bring the schema ``conn`` sees (the first of its ``search_path``) up to
+    :data:`SCHEMA_VERSION`. ``conn`` returns rows as dicts."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
+                     (MIGRATION_LOCK,))
+        conn.execute("CREATE TABLE IF NOT EXISTS livecode_schema (version integer NOT NULL)")
+        row = conn.execute("SELECT version FROM livecode_schema").fetchone()
+        version = row["version"] if row else 0
+        if version > SCHEMA_VERSION:
+            where = conn.execute("SELECT current_database() AS db, current_schema() AS schema"
+                                 ).fetchone()
+            raise RuntimeError(f"{where['db']}.{where['schema']} has livecode schema version "
+                               f"{version}; this livecode knows up to {SCHEMA_VERSION}. "
+                               "Upgrade livecode.")
+        for number in range(version, SCHEMA_VERSION):
+            conn.execute(MIGRATIONS[number])
+        if row is None:
+            conn.execute("INSERT INTO livecode_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        elif version != SCHEMA_VERSION:
+            conn.execute("UPDATE livecode_schema SET version = %s", (SCHEMA_VERSION,))
