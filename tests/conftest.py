@@ -270,3 +270,13 @@ def postgres_url():
     yield in_schema(POSTGRES_URL, schema)
     admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
     admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_env(request):
+    """The store settings of a test that runs once per store: the default SQLite file, then
+    PostgreSQL in a fresh schema. A module opts in by building its settings on it
+    (see tests/test_worker.py)."""
+    if request.param == "sqlite":
+        return {}
+    return {"LIVECODE_STORE": request.getfixturevalue("postgres_url")}

@@ -8,6 +8,8 @@ from dataclasses import replace
 import falcon.testing
 import pytest
 
+from conftest import make_settings
+
 from livecode.api.app import create_app
 from livecode.api.reporting import Reporting, redact
 from livecode.core.execution_states import Status
@@ -18,6 +20,17 @@ from livecode.core.timestamps import utcnow
 from livecode.core.worker import Worker
 
 LONG_AGO = "2020-01-01T00:00:00.000Z"
+
+
+# Every test here runs once per store.
+@pytest.fixture
+def settings_with(tmp_path, store_env):
+    return lambda **env: make_settings(tmp_path, **{**store_env, **env})
+
+
+@pytest.fixture
+def settings(settings_with):
+    return settings_with()
 
 
 @pytest.fixture

@@ -6,7 +6,18 @@ import time
 
 import pytest
 
-from conftest import IN_CI
+from conftest import IN_CI, make_settings
+
+
+# Every test here runs once per store.
+@pytest.fixture
+def settings_with(tmp_path, store_env):
+    return lambda **env: make_settings(tmp_path, **{**store_env, **env})
+
+
+@pytest.fixture
+def settings(settings_with):
+    return settings_with()
 
 from livecode.api.introspection import Introspection
 from livecode.core.contracts import Sandbox
