@@ -111,9 +111,9 @@ def test_api_refuses_to_start_when_the_queue_is_unreachable(start_livecode, tmp_
 
 
 def test_serve_refuses_to_start_on_a_wrong_store_url(start_livecode):
-    process = start_livecode("serve", "--port", "0", "--store", "postgres://nowhere/db")
+    process = start_livecode("serve", "--port", "0", "--store", "mysql://nowhere/db")
     assert process.proc.wait(30) == 125
-    assert "no store plugin handles 'postgres://nowhere/db'" in process.log_path.read_text()
+    assert "no store plugin handles 'mysql://nowhere/db'" in process.log_path.read_text()
 
 
 @pytest.mark.redis

@@ -14,6 +14,7 @@ Executions carry an identity ``seq``, so listing and paging order is SQLite's.
 """
 
 from livecode.core.contracts import Store
+from livecode.core.errors import Unavailable
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
@@ -124,7 +125,11 @@ class PostgresStore(Store):
         options = {"autocommit": True, "row_factory": dict_row,
                    "connect_timeout": CONNECT_TIMEOUT}
         # One connection first, for a clear error when the URL is wrong, and for the schema.
-        with psycopg.connect(url, **options) as conn:
+        try:
+            conn = psycopg.connect(url, **options)
+        except psycopg.OperationalError as exc:
+            raise Unavailable(f"the PostgreSQL store cannot be reached: {exc}") from exc
+        with conn:
             migrate(conn)
         self.pool = ConnectionPool(url, kwargs=options, min_size=1, max_size=POOL_SIZE,
                                    timeout=POOL_TIMEOUT, check=ConnectionPool.check_connection,
