@@ -121,13 +121,18 @@ class Worker:
     def _beat_and_sweep(self, done: threading.Event) -> None:
         # Judge other workers lost only after this one has reached the store for a whole
         # worker_lost_after window: after a store outage every heartbeat is old, and the others
-        # deserve the time to beat again before their runs are taken from them.
-        last_maintenance = healthy_since = time.monotonic()
+        # deserve the time to beat again before their runs are taken from them. A store that
+        # blocks through its outage (a pool waiting for a connection) fails no beat, so a beat
+        # that ends longer than worker_lost_after after the last one also counts as an outage.
+        last_maintenance = healthy_since = last_beat = time.monotonic()
         while not done.wait(self.settings.heartbeat_interval):
-            now = time.monotonic()
             if not self.beat():
                 healthy_since = None
                 continue
+            now = time.monotonic()
+            if now - last_beat > self.settings.worker_lost_after:
+                healthy_since = None
+            last_beat = now
             healthy_since = healthy_since or now
             if (now - healthy_since >= self.settings.worker_lost_after
                     and now - last_maintenance >= self.settings.maintenance_interval):

@@ -1,8 +1,10 @@
 """Faults with real processes: workers killed with SIGKILL or drained with SIGTERM, a Redis that
-restarts empty, a RabbitMQ that restarts, a store that is locked for longer than its timeout.
+restarts empty, a RabbitMQ that restarts, a store that is locked for longer than its timeout, a
+PostgreSQL store that crashes and comes back.
 
 Each test runs ``livecode api`` and several ``livecode worker`` processes against a shared SQLite
-file and a real broker (its own ``redis-server`` on a spare port, so that it can be killed). A
+file (or a PostgreSQL server of the test's own) and a real broker (its own ``redis-server`` on a
+spare port, so that it can be killed). A
 plugin installed the ordinary way (a distribution on ``PYTHONPATH`` with a ``livecode`` entry
 point) writes every stored state change to a log; from it each test checks that every run went
 QUEUED → RUNNING (→ QUEUED → RUNNING …) → one end, with attempts counting up and never two
@@ -16,6 +18,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import textwrap
 import time
 from collections import defaultdict
@@ -71,6 +74,57 @@ class OwnRedis:
     def stop(self):
         self.proc.kill()
         self.proc.wait()
+
+
+class OwnPostgres:
+    """A PostgreSQL server of the test's own, in a temporary directory on a spare port, that can
+    be crashed and started again; the machine's shared server is never touched. It runs as the
+    ``postgres`` user when the tests run as root (``initdb`` refuses root)."""
+
+    def __init__(self, bin_dir: Path):
+        self.bin_dir, self.port = bin_dir, free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="livecode-pg-"))
+        self.as_user = []
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.data = self.directory / "data"
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                  "--no-sync")
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.running = False
+        self.start()
+
+    def _run(self, program, *args):
+        subprocess.run([*self.as_user, str(self.bin_dir / program), *args], check=True,
+                       capture_output=True, timeout=120)
+
+    def start(self):
+        # fsync off: a crash of the server (not of the machine) still keeps every commit.
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.directory / "server.log"),
+                  "-w", "-o", f"-p {self.port} -k {self.directory} "
+                  "-c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        self.running = True
+
+    def crash(self):
+        """Stop at once, as a crash would: no checkpoint, every connection cut."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self.running = False
+
+    def remove(self):
+        if self.running:
+            self.crash()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres():
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.skip("PostgreSQL's server programs are not installed (scripts/ensure-postgres)")
+    server = OwnPostgres(found[-1].parent)
+    yield server
+    server.remove()
 
 
 @pytest.fixture
@@ -172,6 +226,11 @@ class Cluster:
         return results
 
     def _query(self, sql, *params) -> list:
+        if self.env["LIVECODE_STORE"].startswith("postgresql://"):
+            import psycopg
+
+            with psycopg.connect(self.env["LIVECODE_STORE"]) as db:
+                return db.execute(sql.replace("?", "%s"), params).fetchall()
         db = sqlite3.connect(self.store_path, timeout=30)
         try:
             return db.execute(sql, params).fetchall()
@@ -292,6 +351,31 @@ def test_rabbitmq_restarting_in_a_burst_of_500_runs(cluster_factory):
     results = cluster.wait_all(ids, timeout=300)
     assert [results[i]["stdout"] for i in ids] == [f"{i}\n" for i in range(500)]
     assert_clean_histories(cluster, ids)
+
+
+def test_postgresql_crashing_in_a_burst_of_300_runs(own_redis, own_postgres, cluster_factory):
+    cluster = cluster_factory(own_redis.url, LIVECODE_STORE=own_postgres.url)
+    for _ in range(4):
+        cluster.start_worker(concurrency=1)
+    ids = cluster.submit([f"print({i})" for i in range(300)])
+    deadline = time.monotonic() + 60
+    while cluster.unfinished() > 250:  # mid-burst: some runs ended, most have not
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    own_postgres.crash()
+    time.sleep(3)
+    own_postgres.start()
+    came_back = time.time()
+    results = cluster.wait_all(ids, timeout=300)
+    assert [results[i]["stdout"] for i in ids] == [f"{i}\n" for i in range(300)]
+    histories = assert_clean_histories(cluster, ids)
+    # No worker died, so no run was taken from one and run again.
+    assert [i for i in ids if results[i]["attempts"] != 1] == []
+    # The pools reconnected: the workers stored results after the restart, the API read them.
+    ended_after = [e for h in histories.values() for e in h
+                   if e["to"] in TERMINAL and e["t"] > came_back]
+    assert len(ended_after) > 0
+    assert all(w.proc.poll() is None for w in cluster.workers)
 
 
 def test_sigterm_drains_a_worker_without_cutting_a_run(cluster_factory, own_redis):

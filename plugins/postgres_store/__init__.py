@@ -25,6 +25,10 @@ from .schema import migrate
 POOL_SIZE = 10  # connections per process at most; threads beyond wait for one
 POOL_TIMEOUT = 5.0  # seconds to wait for a connection before the operation fails
 CONNECT_TIMEOUT = 5  # seconds, for libpq
+# How long the pool keeps retrying one lost connection in the background (with its backoff of
+# 1, 2, 4… s) before it gives up and lets the next request try again at once. Short, so that
+# every process is back within about a second of PostgreSQL, not after a backoff of many.
+RECONNECT_SECONDS = 1.0
 TERMINAL_NAMES = sorted(str(s) for s in TERMINAL)
 
 SESSION_COLUMNS = ("session_id", "language", "source_code", "status", "revision", "created_at",
@@ -132,7 +136,8 @@ class PostgresStore(Store):
         with conn:
             migrate(conn)
         self.pool = ConnectionPool(url, kwargs=options, min_size=1, max_size=POOL_SIZE,
-                                   timeout=POOL_TIMEOUT, check=ConnectionPool.check_connection,
+                                   timeout=POOL_TIMEOUT, reconnect_timeout=RECONNECT_SECONDS,
+                                   check=ConnectionPool.check_connection,
                                    open=False)
         self.pool.open()
 
