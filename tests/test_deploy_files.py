@@ -24,3 +24,16 @@ def test_the_example_environment_is_valid_settings():
     settings = Settings.from_env(env)
     assert settings.queue.startswith("redis://") and settings.store.startswith("mongodb://")
     assert settings.retention_seconds == 604800
+
+
+def test_every_store_url_in_the_example_environment_has_a_plugin(settings):
+    from urllib.parse import urlsplit
+
+    from livecode.core.plugins import Plugins
+
+    urls = [line.lstrip("# ").split("=", 1)[1]
+            for line in (DEPLOY / "example.env").read_text().splitlines()
+            if line.lstrip("# ").startswith(("LIVECODE_STORE=", "LIVECODE_RESULT_STORE="))]
+    schemes = {urlsplit(url).scheme for url in urls}
+    assert {"mongodb", "sqlite", "postgresql"} <= schemes
+    assert schemes <= set(Plugins(settings).stores)
