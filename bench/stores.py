@@ -31,7 +31,8 @@ from livecode.core.config import Settings
 from livecode.core.execution_filter import ExecutionFilter, Term
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
-from livecode.core.models import Execution, iso
+from livecode.core.models import Execution
+from livecode.core.timestamps import iso
 
 TEST_POSTGRES = os.environ.get(
     "LIVECODE_TEST_POSTGRES_URL",

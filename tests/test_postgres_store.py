@@ -133,7 +133,8 @@ def test_served_on_postgresql_alone_and_as_split_mode_metadata(serve, postgres_u
                                                                request):
     env = {"LIVECODE_STORE": postgres_url}
     if mode == "split-postgres":
-        env["LIVECODE_RESULT_STORE"] = mongo_url = request.getfixturevalue("mongo_url")
+        mongo_url = request.getfixturevalue("mongo_url")
+        env = {"LIVECODE_STORE": f"split:{postgres_url};{mongo_url}"}
     _, http = serve(**env)
     ids = []
     for source in ('print("Hello World")', 'raise ValueError("x")'):

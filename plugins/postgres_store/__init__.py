@@ -18,7 +18,8 @@ from livecode.core.errors import Unavailable
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
-from livecode.core.models import CodeSession, Execution, WorkerInfo, iso, parse_time
+from livecode.core.models import CodeSession, Execution, WorkerInfo
+from livecode.core.timestamps import iso, parse_time
 
 from .schema import migrate
 
