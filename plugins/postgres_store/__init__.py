@@ -87,7 +87,8 @@ def _assignments(changes: dict):
         sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(c)) for c in changes)
 
 
-COLUMN_OF = {"status": "status", "language": "language"}
+# coalesce: a run without a reason must count as "not this reason" when a reason is excluded.
+COLUMN_OF = {"status": "status", "language": "language", "reason": "coalesce(reason, '')"}
 
 
 def _filter_sql(match: ExecutionFilter, clauses: list, params: list) -> None:
