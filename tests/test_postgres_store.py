@@ -144,7 +144,7 @@ def test_served_on_postgresql_alone_and_as_split_mode_metadata(serve, postgres_u
     hello, failed = (http.wait(i) for i in ids)
     assert hello["status"] == "COMPLETED" and hello["stdout"] == "Hello World\n"
     assert failed["status"] == "FAILED" and failed["stderr"].endswith("ValueError: x\n")
-    status, listed = http.call("GET", "/executions?status=COMPLETED")
+    status, listed = http.call("GET", "/executions?status=COMPLETED&fields=stdout")
     assert [e["stdout"] for e in listed["executions"]] == ["Hello World\n"]
     stored = query(postgres_url, "SELECT status, convert_from(stdout, 'UTF8') "
                                  "FROM executions WHERE execution_id = %s", ids[0])
@@ -156,3 +156,23 @@ def test_served_on_postgresql_alone_and_as_split_mode_metadata(serve, postgres_u
         assert stored == [("COMPLETED", "")]
         db = pymongo.MongoClient(mongo_url).get_default_database()
         assert db.results.find_one({"execution_id": ids[0]})["stdout"] == "Hello World\n"
+
+
+def test_a_store_of_the_first_schema_is_upgraded_in_place(postgres_url, settings):
+    from livecode.plugins.postgres_store.schema import MIGRATIONS
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(MIGRATIONS[0])
+        conn.execute("CREATE TABLE livecode_schema (version integer NOT NULL)")
+        conn.execute("INSERT INTO livecode_schema VALUES (1)")
+        conn.execute("INSERT INTO executions (execution_id, session_id, language, status, "
+                     "source_code, stdin, limits, session_revision, created_at, stdout) VALUES "
+                     "('old', 's', 'python', 'COMPLETED', 'print(1)', '', '{}', 1, now(), %s)",
+                     (b"1\n",))
+    store = PostgresStore(postgres_url, settings)
+    try:
+        old = store.get_execution("old")
+        assert (old.source_bytes, old.stdout_bytes, old.owner) == (8, 2, "")
+    finally:
+        store.close()
+    assert query(postgres_url, "SELECT version FROM livecode_schema") == [(SCHEMA_VERSION,)]

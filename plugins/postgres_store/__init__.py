@@ -13,12 +13,13 @@ its status changed and updates nothing, so of any number of racing workers exact
 Executions carry an identity ``seq``, so listing and paging order is SQLite's.
 """
 
-from livecode.core.contracts import Store
+from livecode.core.contracts import Store, Timing
 from livecode.core.errors import Unavailable
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl
-from livecode.core.models import CodeSession, Execution, WorkerInfo
+from livecode.core.keys import ApiKey
+from livecode.core.models import TEXT_FIELDS, CodeSession, Execution, WorkerInfo
 from livecode.core.timestamps import iso, parse_time
 
 from .schema import migrate
@@ -33,15 +34,18 @@ RECONNECT_SECONDS = 1.0
 TERMINAL_NAMES = sorted(str(s) for s in TERMINAL)
 
 SESSION_COLUMNS = ("session_id", "language", "source_code", "status", "revision", "created_at",
-                   "updated_at")
+                   "updated_at", "owner")
 EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source_code", "stdin",
                      "limits", "session_revision", "created_at", "started_at", "finished_at",
                      "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                      "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
-                     "extra")
-CONTENT = frozenset({"source_code", "stdin", "stdout", "stderr"})  # bytea: text may hold NUL
-TIMES = frozenset({"created_at", "updated_at", "started_at", "finished_at"})  # timestamptz
-DOCUMENTS = frozenset({"limits", "extra"})  # jsonb
+                     "extra", "owner", "source_bytes", "stdin_bytes", "stdout_bytes",
+                     "stderr_bytes", "signature")
+KEY_COLUMNS = ("key_id", "name", "scope", "key_hash", "created_at", "revoked_at", "quotas")
+# bytea: text that may hold NUL (what users send, what programs print, names people choose)
+CONTENT = frozenset({"source_code", "stdin", "stdout", "stderr", "signature", "name"})
+TIMES = frozenset({"created_at", "updated_at", "started_at", "finished_at", "revoked_at"})
+DOCUMENTS = frozenset({"limits", "extra", "quotas"})  # jsonb
 
 
 def _dump(column: str, value):
@@ -80,6 +84,18 @@ def _execution(row: dict) -> Execution:
     return Execution.from_dict({c: _load(c, row[c]) for c in EXECUTION_COLUMNS})
 
 
+def _key(row: dict) -> ApiKey:
+    return ApiKey(**{c: _load(c, row[c]) for c in KEY_COLUMNS})
+
+
+def _columns(texts) -> str:
+    """The columns a listing reads: all but the texts it was not asked for."""
+    if texts is None:
+        return "*"
+    return ", ".join(c if c not in TEXT_FIELDS or c in texts else f"''::bytea AS {c}"
+                     for c in EXECUTION_COLUMNS)
+
+
 def _assignments(changes: dict):
     from psycopg import sql
 
@@ -92,6 +108,9 @@ COLUMN_OF = {"status": "status", "language": "language", "reason": "coalesce(rea
 
 
 def _filter_sql(match: ExecutionFilter, clauses: list, params: list) -> None:
+    if match.owner is not None:
+        clauses.append("owner = %s")
+        params.append(match.owner)
     if match.created_after:
         clauses.append("created_at >= %s")
         params.append(parse_time(match.created_after))
@@ -198,7 +217,7 @@ class PostgresStore(Store):
         self._execute("DELETE FROM executions WHERE execution_id = %s", (execution_id,))
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
-                        oldest_first=False, match=None):
+                        oldest_first=False, match=None, texts=None):
         clauses, params = [], []
         if session_id is not None:
             clauses.append("session_id = %s")
@@ -212,7 +231,7 @@ class PostgresStore(Store):
         if match is not None:
             _filter_sql(match, clauses, params)
         rows = self._execute(
-            f"SELECT * FROM executions {_where(clauses)} "
+            f"SELECT {_columns(texts)} FROM executions {_where(clauses)} "
             f"ORDER BY seq {'ASC' if oldest_first else 'DESC'} LIMIT %s", (*params, limit))
         return [_execution(r) for r in rows]
 
@@ -227,14 +246,35 @@ class PostgresStore(Store):
              "_expected": sorted(str(s) for s in expected), "_attempts": expected_attempts})
         return _execution(row) if row else None
 
-    def count_executions(self, created_after=None, created_before=None) -> dict[str, int]:
+    def count_executions(self, created_after=None, created_before=None,
+                         owner=None) -> dict[str, int]:
         clauses, params = [], []
-        _filter_sql(ExecutionFilter(created_after=created_after, created_before=created_before),
-                    clauses, params)
+        _filter_sql(ExecutionFilter(created_after=created_after, created_before=created_before,
+                                    owner=owner), clauses, params)
         rows = self._execute(
             f"SELECT status, count(*) AS n FROM executions {_where(clauses)} GROUP BY status",
             params)
         return {row["status"]: row["n"] for row in rows}
+
+    def execution_timings(self, created_after, created_before, limit):
+        rows = self._execute(
+            "SELECT created_at, started_at, finished_at, execution_time_ms FROM executions "
+            "WHERE created_at >= %s AND created_at < %s ORDER BY seq DESC LIMIT %s",
+            (parse_time(created_after), parse_time(created_before), limit))
+        return [Timing(**{c: _load(c, v) for c, v in row.items()}) for row in rows]
+
+    def failure_groups(self, created_after, created_before):
+        rows = self._execute(
+            "SELECT status, reason, "
+            "coalesce(signature, convert_to(coalesce(reason, ''), 'UTF8')) AS signature, "
+            "count(*) AS count, min(created_at) AS first_seen, max(created_at) AS last_seen, "
+            "(array_agg(execution_id ORDER BY seq DESC))[1] AS example "
+            "FROM executions WHERE status IN ('FAILED', 'TIMEOUT') "
+            "AND created_at >= %s AND created_at < %s GROUP BY 1, 2, 3",
+            (parse_time(created_after), parse_time(created_before)))
+        return [{**row, "signature": _load("signature", row["signature"]),
+                 "first_seen": iso(row["first_seen"]), "last_seen": iso(row["last_seen"])}
+                for row in rows]
 
     def oldest_queued_at(self) -> str | None:
         row = self._one("SELECT created_at FROM executions WHERE status = 'QUEUED' "
@@ -263,6 +303,53 @@ class PostgresStore(Store):
 
     def delete_worker(self, worker_id: str) -> None:
         self._execute("DELETE FROM workers WHERE worker_id = %s", (worker_id,))
+
+    # --- API keys ---
+
+    def create_key(self, key: ApiKey) -> None:
+        row = key.to_dict()
+        self._execute(
+            f"INSERT INTO api_keys ({', '.join(KEY_COLUMNS)}) "
+            f"VALUES ({', '.join(f'%({c})s' for c in KEY_COLUMNS)})",
+            {c: _dump(c, row[c]) for c in KEY_COLUMNS})
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        row = self._one("SELECT * FROM api_keys WHERE key_id = %s", (key_id,))
+        return _key(row) if row else None
+
+    def list_keys(self) -> list[ApiKey]:
+        return [_key(row) for row in self._execute(
+            "SELECT * FROM api_keys ORDER BY created_at, key_id")]
+
+    def revoke_key(self, key_id: str, revoked_at: str) -> ApiKey | None:
+        row = self._one("UPDATE api_keys SET revoked_at = coalesce(revoked_at, %s) "
+                        "WHERE key_id = %s RETURNING *", (parse_time(revoked_at), key_id))
+        return _key(row) if row else None
+
+    def has_keys(self) -> bool:
+        return self._one("SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1") is not None
+
+    # --- quota counters: one clock, the database's, for every API host ---
+
+    def hit_counter(self, key: str, expiry: float, amount: int = 1) -> int:
+        return self._one(
+            "WITH clock AS (SELECT extract(epoch FROM statement_timestamp())::float8 AS now) "
+            "INSERT INTO quota_counters AS c (key, value, expires_at) "
+            "SELECT %(key)s, %(amount)s, now + %(expiry)s FROM clock "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "value = CASE WHEN c.expires_at <= (SELECT now FROM clock) "
+            "THEN excluded.value ELSE c.value + excluded.value END, "
+            "expires_at = CASE WHEN c.expires_at <= (SELECT now FROM clock) "
+            "THEN excluded.expires_at ELSE c.expires_at END "
+            "RETURNING value",
+            {"key": key, "amount": amount, "expiry": float(expiry)})["value"]
+
+    def get_counter(self, key: str) -> tuple[int, float]:
+        row = self._one(
+            "SELECT c.value, c.expires_at, clock.now FROM "
+            "(SELECT extract(epoch FROM statement_timestamp())::float8 AS now) AS clock "
+            "LEFT JOIN quota_counters AS c ON c.key = %s AND c.expires_at > clock.now", (key,))
+        return (row["value"], row["expires_at"]) if row["value"] is not None else (0, row["now"])
 
     def ping(self) -> None:
         self._execute("SELECT 1")

@@ -5,8 +5,9 @@ of that transaction lets several workers and API hosts start at once (one applie
 steps, the others then find nothing to do). A store opening a newer schema refuses, rather than
 guess at columns it does not know.
 
-What users send and what their programs print (code, stdin, stdout, stderr) is ``bytea``, the
-UTF-8 bytes of the text: PostgreSQL's ``text`` cannot hold NUL, and a program may print one.
+What users send and what their programs print (code, stdin, stdout, stderr, the failure
+signature taken from stderr, a key's name) is ``bytea``, the UTF-8 bytes of the text:
+PostgreSQL's ``text`` cannot hold NUL, and a program may print one.
 Times are ``timestamptz``, so the database can compute with them.
 """
 
@@ -57,6 +58,36 @@ MIGRATIONS = [
         worker_id       text PRIMARY KEY,
         info            jsonb NOT NULL,
         last_heartbeat  timestamptz NOT NULL
+    );
+    """,
+    # 2: owners, sizes and failure signatures (listings and reports read no texts), API keys,
+    # and quota counters for deployments without Redis
+    """
+    ALTER TABLE code_sessions ADD COLUMN owner text NOT NULL DEFAULT '';
+    ALTER TABLE executions
+        ADD COLUMN owner text NOT NULL DEFAULT '',
+        ADD COLUMN source_bytes bigint NOT NULL DEFAULT 0,
+        ADD COLUMN stdin_bytes bigint NOT NULL DEFAULT 0,
+        ADD COLUMN stdout_bytes bigint NOT NULL DEFAULT 0,
+        ADD COLUMN stderr_bytes bigint NOT NULL DEFAULT 0,
+        ADD COLUMN signature bytea;
+    UPDATE executions SET source_bytes = octet_length(source_code),
+        stdin_bytes = octet_length(stdin), stdout_bytes = octet_length(stdout),
+        stderr_bytes = octet_length(stderr);
+    CREATE INDEX executions_by_owner ON executions (owner, seq);
+    CREATE TABLE api_keys (
+        key_id      text PRIMARY KEY,
+        name        bytea NOT NULL,
+        scope       text NOT NULL,
+        key_hash    text NOT NULL,
+        created_at  timestamptz NOT NULL,
+        revoked_at  timestamptz,
+        quotas      jsonb NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE quota_counters (
+        key         text PRIMARY KEY,
+        value       bigint NOT NULL,
+        expires_at  double precision NOT NULL
     );
     """,
 ]
