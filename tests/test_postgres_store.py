@@ -13,6 +13,8 @@ import pytest
 from conftest import queued
 from livecode.core.execution_filter import ExecutionFilter, Term
 from livecode.core.execution_states import Status
+from livecode.core.limits import Limits
+from livecode.core.models import Execution
 from livecode.core.plugins import Plugins
 from livecode.plugins.postgres_store import PostgresStore
 from livecode.plugins.postgres_store.schema import SCHEMA_VERSION
@@ -40,7 +42,7 @@ def test_both_url_schemes_open_it_through_the_plugin_registry(postgres_url, sett
         store.close()
 
 
-def test_nul_and_lone_surrogates_survive_in_code_stdin_and_output(store):
+def test_nul_and_lone_surrogates_survive_in_code_stdin_output_and_test_cases(store):
     tricky = "a\x00b 'quoted' \\n \ud800 é"
     execution = queued(store, source=tricky)
     assert store.get_session(execution.session_id).source_code == tricky
@@ -52,6 +54,16 @@ def test_nul_and_lone_surrogates_survive_in_code_stdin_and_output(store):
     assert (done.stdout, done.stderr) == (tricky, "\x00")
     found = store.list_executions(match=ExecutionFilter((Term("text", "\x00b 'quoted'"),)))
     assert [e.execution_id for e in found] == [execution.execution_id]
+    cases = {"comparison": "exact", "cases": [{"stdin": tricky, "expected_output": "\x00\n"}]}
+    tested = Execution.snapshot(store.get_session(execution.session_id), "", Limits()).evolve(
+        tests=cases)
+    store.create_execution(tested)
+    store.transition(tested.execution_id, frozenset({Status.QUEUED}), 0,
+                     {"status": Status.FAILED, "compile_output": tricky,
+                      "test_results": [{"stdout": "\x00"}]})
+    again = store.get_execution(tested.execution_id)
+    assert (again.tests, again.compile_output, again.test_results) == (
+        cases, tricky, [{"stdout": "\x00"}])
 
 
 def test_a_newer_schema_is_refused_not_guessed_at(store, postgres_url, settings):

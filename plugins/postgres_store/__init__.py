@@ -40,17 +40,19 @@ EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source
                      "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                      "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
                      "extra", "owner", "source_bytes", "stdin_bytes", "stdout_bytes",
-                     "stderr_bytes", "signature")
+                     "stderr_bytes", "signature", "compile_output", "tests", "test_results")
 KEY_COLUMNS = ("key_id", "name", "scope", "key_hash", "created_at", "revoked_at", "quotas")
 # bytea: text that may hold NUL (what users send, what programs print, names people choose)
-CONTENT = frozenset({"source_code", "stdin", "stdout", "stderr", "signature", "name"})
+CONTENT = frozenset({"source_code", "stdin", "stdout", "stderr", "signature", "name",
+                     "compile_output"})
 TIMES = frozenset({"created_at", "updated_at", "started_at", "finished_at", "revoked_at"})
-DOCUMENTS = frozenset({"limits", "extra", "quotas"})  # jsonb
+DOCUMENTS = frozenset({"limits", "extra", "quotas"})  # jsonb: livecode's own
+USER_DOCUMENTS = frozenset({"tests", "test_results"})  # json: users' text, NUL included
 
 
 def _dump(column: str, value):
     """A model value as the column's storage type."""
-    from psycopg.types.json import Jsonb
+    from psycopg.types.json import Json, Jsonb
 
     if value is None:
         return None
@@ -61,6 +63,8 @@ def _dump(column: str, value):
         return parse_time(value)
     if column in DOCUMENTS:
         return Jsonb(value)
+    if column in USER_DOCUMENTS:
+        return Json(value)
     if column == "status":
         return str(value)
     return value

@@ -90,6 +90,14 @@ MIGRATIONS = [
         expires_at  double precision NOT NULL
     );
     """,
+    # 3: what a compile step said; test cases and their results. Those hold what users send and
+    # what programs print, so they are json (kept as text, where "\u0000" may stand), not jsonb.
+    """
+    ALTER TABLE executions
+        ADD COLUMN compile_output bytea,
+        ADD COLUMN tests json,
+        ADD COLUMN test_results json NOT NULL DEFAULT '[]';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
