@@ -142,6 +142,12 @@ def build_minimal_root(spec):
     os.chdir("/")
     new = "/newroot"
     mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
+    # The run's /tmp first: a toolchain that lives under the host's /tmp (a checkout's venv
+    # there) is then bound inside it, read-only, rather than hidden by it.
+    os.mkdir(new + "/tmp", 0o1777)
+    mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={spec['disk_limit']},mode=1777")
+    os.mkdir(new + BOX, 0o755)
     for kind, path, target in spec["toolchain"]:
         place = new + path
         make_parents(place)
@@ -153,10 +159,6 @@ def build_minimal_root(spec):
     os.mkdir(new + "/proc", 0o555)
     mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     build_dev(new)
-    os.mkdir(new + "/tmp", 0o1777)
-    mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={spec['disk_limit']},mode=1777")
-    os.mkdir(new + BOX, 0o755)
     mount(None, new, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chdir(new)
     pivot_root(".", ".")  # the scaffolding, with the host's root in it, ends up on top of /
