@@ -10,7 +10,7 @@ from livecode.core.config import Settings
 from livecode.core.errors import PluginError
 from livecode.core.service import Livecode
 
-from . import errors, openapi
+from . import errors, openapi, playground
 from .auth import Authentication, is_loopback
 from .introspection import Introspection
 from .metrics import Metrics, MetricsResource
@@ -45,7 +45,7 @@ def create_app(livecode: Livecode) -> falcon.App:
         routes.append((path, resource, suffix))
         app.add_route(path, resource, suffix=suffix)
 
-    root = Root()
+    root = Root(playground.register(app, settings))
     route("/", root)
 
     sessions = CodeSessions(parts)

@@ -18,6 +18,7 @@ class Answer:
     description: str
     media_type: str = "application/json"
     location: bool = False  # a Location header names what was made or queued
+    also: dict[str, str] = field(default_factory=dict)  # other media types: their schema's name
 
 
 @dataclass(frozen=True)

@@ -366,10 +366,14 @@ class Health(Resource):
 
 class Root:
     """``GET /``: where a newcomer lands: what this is, where the docs are, the health check
-    and every route with its methods (read from the app, so never out of date). Needs no key."""
+    and every route with its methods (read from the app, so never out of date). Needs no key.
+    A browser gets the playground page instead, unless it is turned off (:mod:`.playground`)."""
 
     routes: dict[str, list[str]] = {}
     settings = None  # what @operation reads a body's cap from: it reads no body
+
+    def __init__(self, playground=None):
+        self.playground = playground
 
     def list_routes(self, app) -> None:
         from falcon.inspect import inspect_routes
@@ -379,11 +383,18 @@ class Root:
                        for route in inspect_routes(app)}
 
     @operation("What this is, where the docs are, and every route (needs no key)",
-               {200: Answer("Root", "the service and its routes")})
+               {200: Answer("Root", "the service and its routes; a browser (Accept preferring "
+                                    "text/html) gets the playground page",
+                            also={"text/html": "Page"})})
     def on_get(self, req, resp):
+        resp.vary = ["Accept"]
+        if self.playground is not None and self.playground.wanted_by(req):
+            self.playground.serve(resp)
+            return
         resp.media = {
             "name": "livecode", "version": __version__,
             "docs": "/api-docs (Swagger UI over /openapi.json)",
             "health": "/health",
+            "playground": "GET / with Accept: text/html (a browser)" if self.playground else None,
             "routes": self.routes,
         }

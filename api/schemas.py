@@ -109,6 +109,8 @@ SCHEMAS = {
                    "sandboxes": {"type": "object", "additionalProperties": SANDBOX}}),
     "OpenAPI": {"type": "object", "description": "this document"},
     "Root": obj({"name": STRING, "version": STRING, "docs": STRING, "health": STRING,
+                 "playground": {"type": ["string", "null"],
+                                "description": "how to reach the playground page; null: off"},
                  "routes": {"type": "object", "additionalProperties": array(STRING)}}),
     "Page": STRING,
     "Metrics": {"type": "string", "description": "Prometheus text exposition format"},
