@@ -1,5 +1,5 @@
 """What only a real server shows: keys at start-up, headers as bytes, a refused body's 413
-reaching a client that sends it all first, stalled clients that must not starve the others,
+reaching a client that sends it all first (http.client, and a real browser's fetch), stalled clients that must not starve the others,
 quotas shared by two API processes (in Redis, or in their store), and the API's memory with
 huge stored outputs."""
 
@@ -107,6 +107,23 @@ def test_a_body_over_the_cap_gets_its_413_even_when_sent_whole_first(serve):
     error = json.loads(response.read())["error"]
     assert response.status == 413 and error["code"] == "payload_too_large"
     assert api.call("GET", "/health")[0] == 200
+
+
+def test_a_browser_s_fetch_of_a_body_over_the_cap_reads_the_json_413(serve, chromium):
+    _, api = serve()
+    chromium.get(api.url + "/")  # a page of the same origin: fetch needs no CORS
+    chromium.set_script_timeout(60)
+    answer = chromium.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const body = JSON.stringify({source_code: "x".repeat(12 * 1024 * 1024)});
+        fetch("/code-sessions", {method: "POST", body,
+                                 headers: {"Content-Type": "application/json"}})
+          .then(async r => done({status: r.status, error: (await r.json()).error}))
+          .catch(e => done({network_error: String(e)}));
+    """)
+    assert answer.get("status") == 413, answer  # not a TypeError "Failed to fetch"
+    assert answer["error"]["code"] == "payload_too_large", answer
+    assert api.call("GET", "/executions")[1]["executions"] == []
 
 
 def test_a_chunked_body_is_refused_before_it_is_read(serve):
