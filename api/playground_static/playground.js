@@ -172,10 +172,27 @@ async function openSession() {
       if (error.status !== 404) throw error;  // gone (or another key's): start a new one
     }
   }
-  const language = state.languages.some((l) => l.name === "python") ? "python"
+  return newSession();
+}
+
+function newSession() {
+  const language = state.session ? state.session.language  // a new one like the last one
+                 : state.languages.some((l) => l.name === "python") ? "python"
                  : state.languages[0].name;
   return api.call("POST", "/code-sessions", {language, source_code: 'print("Hello, livecode")\n'});
 }
+
+$("new-session").addEventListener("click", async () => {
+  await flush();
+  state.running = null;
+  state.conflict = null;
+  new Output();
+  showStatus("", null);
+  $("details").replaceChildren();
+  $("times").textContent = "";
+  useSession(await newSession());
+  await loadRuns();
+});
 
 $("language").addEventListener("change", async () => {
   const language = $("language").value;
