@@ -13,6 +13,7 @@ import json
 import re
 
 import falcon
+import falcon.asgi
 
 from livecode.core import errors
 
@@ -107,6 +108,15 @@ def http_error_response(status: int, reason: str, message: str) -> bytes:
 
 def register(app: falcon.App) -> None:
     # Falcon picks the handler of the nearest registered base class: every LivecodeError.
-    app.add_error_handler(errors.LivecodeError, handle_domain_error)
-    app.add_error_handler(falcon.HTTPInvalidParam, handle_invalid_param)
+    for error, handler in ((errors.LivecodeError, handle_domain_error),
+                           (falcon.HTTPInvalidParam, handle_invalid_param)):
+        app.add_error_handler(error, _awaitable(handler) if isinstance(app, falcon.asgi.App)
+                              else handler)
     app.set_error_serializer(serialize_error)
+
+
+def _awaitable(handler):
+    """The same handler for the ASGI app (a WebSocket's error closes it: 3000 + status)."""
+    async def handle(req, resp, exc, params, ws=None):
+        handler(req, resp, exc, params)
+    return handle

@@ -23,6 +23,7 @@ from .operations import Answer, operation
 from .quotas import Quotas
 from .reporting import Reporting
 from .validation import Body, Field, Param, execution_filter, texts_of
+from .waiting import WAIT, check_wait
 
 
 def _within_cap(name):
@@ -39,6 +40,8 @@ LANGUAGE = Field(str, "a language of GET /languages",
                  lambda livecode: {"enum": sorted(livecode.plugins.languages)})
 SOURCE = Field(str, "the program's source code")
 STDIN = Field(str, "what the program reads on its standard input")
+INTERACTIVE = Field(bool, "keep the program's stdin open for what a client sends on the "
+                          "WebSocket /executions/{id}/io while it runs (after stdin)")
 
 # Test cases (core.test_cases checks each one's size and their number).
 TEST_FIELDS = {
@@ -67,10 +70,12 @@ AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE,
                                              "refused with 409")},
                      "max_source_bytes", aliases={"sourceCode": "source_code"},
                      example={"sourceCode": "print('Hello World')", "revision": 1})
-RUN_BODY = Body({"stdin": STDIN, **TEST_FIELDS, **LIMIT_FIELDS}, run_body_bytes,
+RUN_BODY = Body({"stdin": STDIN, "interactive": INTERACTIVE, **TEST_FIELDS, **LIMIT_FIELDS},
+                run_body_bytes,
                 example={"stdin": "42\n", "wall_time_limit": 2})
-SUBMIT_BODY = Body({"code": SOURCE, "language": LANGUAGE, "stdin": STDIN, **TEST_FIELDS,
-                    **LIMIT_FIELDS}, run_body_bytes, required=("code",),
+SUBMIT_BODY = Body({"code": SOURCE, "language": LANGUAGE, "stdin": STDIN,
+                    "interactive": INTERACTIVE, **TEST_FIELDS, **LIMIT_FIELDS},
+                   run_body_bytes, required=("code",),
                    example={"code": "print(6*7)", "language": "python"})
 KEY_BODY = Body({
     "name": Field(str, "what the key is for", lambda _: {"minLength": 1, "maxLength": 200}),
@@ -214,7 +219,8 @@ class CodeSessions(Resource):
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
         self.quotas.check_run(caller)
         execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
-                                      body.get("tests"), body.get("comparison"), caller.owner)
+                                      body.get("tests"), body.get("comparison"), caller.owner,
+                                      bool(body.get("interactive")))
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -232,8 +238,11 @@ class Executions(Resource):
     def on_get(self, req, resp):
         resp.media = list_page(self.livecode, req, req.context.query["session_id"])
 
-    @operation("Read a run", {200: EXECUTION})
+    @operation("Read a run", {200: EXECUTION}, query=(WAIT,),
+               description="With wait=N, the answer comes as soon as the run has ended, or "
+                           "after N seconds with its state then.")
     def on_get_item(self, req, resp, execution_id):
+        check_wait(req.context.query)
         resp.media = execution_json(
             self.livecode.get_execution(execution_id, req.context.caller.owner))
 
@@ -267,7 +276,8 @@ class SubmitCode(Resource):
         execution = self.livecode.submit_code(body["code"], body.get("language"),
                                               body.get("stdin", ""), limits,
                                               body.get("tests"), body.get("comparison"),
-                                              owner=req.context.caller.key_id)
+                                              owner=req.context.caller.key_id,
+                                              interactive=bool(body.get("interactive")))
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}
@@ -375,12 +385,16 @@ class Root:
     def __init__(self, playground=None):
         self.playground = playground
 
-    def list_routes(self, app) -> None:
+    def list_routes(self, *apps) -> None:
         from falcon.inspect import inspect_routes
 
-        self.routes = {route.path: sorted({m.method for m in route.methods
-                                           if m.internal is False and m.method != "OPTIONS"})
-                       for route in inspect_routes(app)}
+        self.routes = {}
+        for app in apps:
+            for route in inspect_routes(app):
+                self.routes.setdefault(route.path, set()).update(
+                    m.method for m in route.methods
+                    if m.internal is False and m.method not in ("OPTIONS", "WEBSOCKET"))
+        self.routes = {path: sorted(methods) for path, methods in self.routes.items()}
 
     @operation("What this is, where the docs are, and every route (needs no key)",
                {200: Answer("Root", "the service and its routes; a browser (Accept preferring "

@@ -66,12 +66,13 @@ def compile_source(runner: LanguageRunner, sandbox: Sandbox, source_code: str,
 
 def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdin: str,
                 limits: Limits, compile_limits: Limits,
-                tests: dict | None = None) -> tuple[Status, dict]:
+                tests: dict | None = None, live=None) -> tuple[Status, dict]:
     """Compile (if the language does), run once (or once per test case, each in a fresh
     sandbox), and say how the execution ends and what it stores.
 
     With test cases, the execution's own status, output and times are those of the first case
     that did not complete, else of the last one; each case has its own in ``test_results``.
+    ``live`` (a LiveIO) follows a single run, for a sandbox that can (``Sandbox.live_io``).
     """
     compiled = compile_source(runner, sandbox, source_code, compile_limits)
     if compiled is not None and compiled.artefact is None:
@@ -80,7 +81,8 @@ def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdi
     program = runner.build(source_code, compiled and compiled.artefact, limits)
     compile_output = {"compile_output": compiled.output if compiled is not None else None}
     if tests is None:
-        status, fields = _run_once(runner, sandbox, program, stdin, limits)
+        live = {"live": live} if live is not None and sandbox.live_io else {}
+        status, fields = _run_once(runner, sandbox, program, stdin, limits, **live)
         return status, {**fields, **compile_output}
     results = []
     for case in tests["cases"]:
@@ -93,8 +95,8 @@ def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdi
     return Status(shown["status"]), {**fields, **compile_output, "test_results": results}
 
 
-def _run_once(runner, sandbox, program, stdin: str, limits) -> tuple[Status, dict]:
-    result = sandbox.run(program, stdin.encode("utf-8"), limits)
+def _run_once(runner, sandbox, program, stdin: str, limits, **live) -> tuple[Status, dict]:
+    result = sandbox.run(program, stdin.encode("utf-8"), limits, **live)
     status, reason = outcome(result, runner)
     return status, {
         "reason": reason,

@@ -7,6 +7,7 @@ ids from the API to the workers. Hooks in :mod:`livecode.core.hookspecs` registe
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from threading import Event
 
@@ -102,6 +103,17 @@ class SandboxResult:
     files: Mapping[str, bytes] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LiveIO:
+    """A run followed while it runs. ``output(stream, chunk)`` gets each piece of "stdout" or
+    "stderr" as the program writes it, in order and never past ``output_limit``; from
+    ``stdin_fd`` (an interactive run) the sandbox forwards bytes to the program's stdin as they
+    arrive, after the run's ``stdin``, and closes it at that pipe's end of file."""
+
+    output: Callable[[str, bytes], None]
+    stdin_fd: int | None = None
+
+
 class SandboxError(Exception):
     """The sandbox could not run the program at all (not: the program failed)."""
 
@@ -114,6 +126,7 @@ class Sandbox(ABC):
     """
 
     name: str
+    live_io = False  # True: ``run`` takes ``live`` (a LiveIO) and honours it
 
     def __init__(self, settings):
         self.settings = settings
@@ -317,6 +330,29 @@ class Queue(ABC):
     def depth(self) -> int | None:
         """Messages waiting, when the broker can tell."""
         return None
+
+    def close(self) -> None:
+        pass
+
+
+class EventChannel(ABC):
+    """Carries what happens to runs as it happens, between a deployment's processes: states and
+    output from workers to the API processes that stream them (topic ``run:<id>``), an
+    interactive run's stdin back (``stdin:<id>``). Best effort, in order per topic; the store
+    stays the record, so a subscriber that missed events reads it."""
+
+    @abstractmethod
+    def publish(self, topic: str, event: dict) -> None: ...
+
+    @abstractmethod
+    def subscribe(self, topic: str, deliver: Callable[[dict], None]) -> Callable[[], None]:
+        """Call ``deliver(event)`` (from any thread; it must return quickly) for every event
+        published on ``topic`` once this has returned. Returns the call that unsubscribes."""
+
+    def live(self, execution: Execution) -> AbstractContextManager[LiveIO | None]:
+        """What a worker runs ``execution`` with so that its output (and, for an interactive
+        run, its stdin) travels here; ``None``: this channel carries states only."""
+        return nullcontext()
 
     def close(self) -> None:
         pass

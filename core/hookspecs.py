@@ -22,12 +22,13 @@ import pluggy
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .contracts import LanguageRunner, Queue, Sandbox, Store
+    from .contracts import EventChannel, LanguageRunner, Queue, Sandbox, Store
     from .execution_states import Status
     from .models import Execution
 
     StoreFactory = Callable[[str, Settings], Store]
     QueueFactory = Callable[[str, Settings], Queue]
+    EventChannelFactory = Callable[[str, Settings], EventChannel]
 
 hookspec = pluggy.HookspecMarker("livecode")
 hookimpl = pluggy.HookimplMarker("livecode")
@@ -79,6 +80,17 @@ def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> N
 
     Call ``register("redis", factory)`` where ``factory(url, settings)`` returns a
     :class:`livecode.core.contracts.Queue`. ``LIVECODE_QUEUE=redis://host:6379/0`` picks it.
+    """
+
+
+@hookspec
+def livecode_register_event_channels(register: Callable[[str, EventChannelFactory], None]) -> None:
+    """Register event channels by URL scheme: how live states, output and stdin travel between
+    workers and API processes.
+
+    Call ``register("redis", factory)`` where ``factory(url, settings)`` returns a
+    :class:`livecode.core.contracts.EventChannel`. ``LIVECODE_EVENTS`` picks it by URL; by
+    default it is the queue's URL, so a deployment's broker carries its events too.
     """
 
 

@@ -16,7 +16,7 @@ import logging
 from dataclasses import replace
 
 from .config import Settings
-from .contracts import Queue, Store
+from .contracts import EventChannel, Queue, Store
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from .execution_filter import ExecutionFilter
 from .execution_states import Status, check_transition
@@ -35,11 +35,13 @@ MAX_PAGE = 200
 class Livecode:
     """The service: every operation on sessions and executions, over one store and one queue."""
 
-    def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue):
+    def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue,
+                 events: EventChannel):
         self.settings = settings
         self.plugins = plugins
         self.store = store
         self.queue = queue
+        self.events = events
 
     @classmethod
     def open(cls, settings: Settings, plugins: Plugins | None = None) -> "Livecode":
@@ -47,12 +49,14 @@ class Livecode:
         store = plugins.open_store(settings.store)
         try:
             queue = plugins.open_queue(settings.queue)
+            events = plugins.open_events(settings.events or settings.queue)
         except Exception:
             store.close()
             raise
-        return cls(settings, plugins, store, queue)
+        return cls(settings, plugins, store, queue, events)
 
     def close(self) -> None:
+        self.events.close()
         self.queue.close()
         self.store.close()
 
@@ -100,26 +104,29 @@ class Livecode:
 
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
             tests: list | None = None, comparison: str | None = None,
-            owner: str | None = None) -> Execution:
+            owner: str | None = None, interactive: bool = False) -> Execution:
         """Queue a run of the session as it is now. ``limits`` may lower or raise any default
-        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``)."""
+        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``);
+        an ``interactive`` run's stdin stays open for what a client sends while it runs."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison)
+        cases = self._check_tests(stdin, tests, comparison, interactive)
         session = self.get_session(session_id, owner)
-        return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
+        return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
+            tests=cases, extra={"interactive": True} if interactive else {}))
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
-                    comparison: str | None = None, owner: str = "") -> Execution:
+                    comparison: str | None = None, owner: str = "",
+                    interactive: bool = False) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison)
+        cases = self._check_tests(stdin, tests, comparison, interactive)
         session = self.create_session(language, code, owner)
         try:
-            return self._enqueue(
-                Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
+            return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
+                tests=cases, extra={"interactive": True} if interactive else {}))
         except Unavailable:
             self.store.delete_session(session.session_id)  # the session existed only for this run
             raise
@@ -208,6 +215,11 @@ class Livecode:
 
     def _notify(self, execution: Execution, previous: Status | None) -> None:
         try:
+            self.events.publish(f"run:{execution.execution_id}",
+                                {"type": "state", "status": str(execution.status)})
+        except Exception as exc:  # the store has the change; followers read it there
+            log.warning("state of %s not published: %s", execution.execution_id, exc)
+        try:
             self.plugins.pm.hook.livecode_execution_state_changed(
                 execution=execution, previous=previous
             )
@@ -223,9 +235,11 @@ class Livecode:
                                field="language")
         return language
 
-    def _check_tests(self, stdin: str, tests, comparison) -> dict | None:
+    def _check_tests(self, stdin: str, tests, comparison, interactive=False) -> dict | None:
         if tests is not None and stdin:
             raise InvalidInput("send stdin inside each test, not beside tests", field="stdin")
+        if tests is not None and interactive:
+            raise InvalidInput("a run with tests is not interactive", field="interactive")
         return check_tests(tests, comparison, self.settings.max_tests,
                            self.settings.max_stdin_bytes)
 

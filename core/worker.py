@@ -199,9 +199,10 @@ class Worker:
         try:
             if runner is None:
                 raise SandboxError(f"this worker has no runner for {running.language!r}")
-            return run_program(runner, self.sandboxes[sandbox_name], running.source_code,
-                               running.stdin, running.limits, self.settings.compile_limits,
-                               running.tests)
+            with self.livecode.events.live(running) as live:
+                return run_program(runner, self.sandboxes[sandbox_name], running.source_code,
+                                   running.stdin, running.limits,
+                                   self.settings.compile_limits, running.tests, live)
         except Exception as exc:
             log.exception("sandbox %s failed on execution %s", sandbox_name,
                           running.execution_id)

@@ -92,6 +92,7 @@ def rlimits(limits: Limits, address_space: bool,
 
 class SubprocessSandbox(Sandbox):
     name = "subprocess"
+    live_io = True
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -216,10 +217,10 @@ class SubprocessSandbox(Sandbox):
             **cgroups,
         }
 
-    def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
-        return self._run(program, stdin, limits, self.mode)
+    def run(self, program: Program, stdin: bytes, limits: Limits, live=None) -> SandboxResult:
+        return self._run(program, stdin, limits, self.mode, live)
 
-    def _run(self, program, stdin, limits, mode) -> SandboxResult:
+    def _run(self, program, stdin, limits, mode, live=None) -> SandboxResult:
         with ExitStack() as stack:
             workdir, uid, namespaces, cgroup = None, -1, ISOLATION, None
             if mode == "root":
@@ -266,7 +267,7 @@ class SubprocessSandbox(Sandbox):
                 outputs = stack.enter_context(os.fdopen(os.memfd_create("livecode-outputs"),
                                                         "w+b"))
                 spec["outputs_fd"] = outputs.fileno()
-            result = self._spawn(spec, stdin, limits, cgroup, own_pid_namespace=bool(namespaces))
+            result = self._spawn(spec, stdin, limits, cgroup, bool(namespaces), live)
             if outputs is not None:
                 result = replace(result, files=_read_outputs(outputs))
             return result
@@ -282,7 +283,8 @@ class SubprocessSandbox(Sandbox):
                     break
         return argv
 
-    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool):
+    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool,
+               live=None):
         started = time.monotonic()
         # A compile step's outputs file is handed to the jail by its descriptor number in the
         # worker: such jails are spawned (the fork-server does not pass that descriptor yet).
@@ -294,7 +296,7 @@ class SubprocessSandbox(Sandbox):
             try:
                 captured = pump(jail, stdin, limits.output_limit,
                                 started + limits.wall_time_limit,
-                                lambda: jail.stop(own_pid_namespace), watch)
+                                lambda: jail.stop(own_pid_namespace), watch, live)
             finally:
                 jail.stop(own_pid_namespace)
                 status, jail_cpu_seconds = jail.reap(STOP_GRACE)

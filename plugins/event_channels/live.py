@@ -1,0 +1,137 @@
+"""What every channel does the same way on the worker's side: turning a sandbox's output chunks
+into events, and an interactive run's stdin events into bytes on a pipe the sandbox reads.
+
+Output events carry whole UTF-8 characters (a character split across two reads waits for its
+end) and the byte offset of their text in its stream, so a follower can tell what it missed and
+take it from the stored result.
+"""
+
+import codecs
+import os
+import queue
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+
+from livecode.core.contracts import EventChannel, LiveIO
+
+STREAMS = ("stdout", "stderr")
+
+
+class Subscribers:
+    """This process's subscriptions by topic; ``deliver`` hands an event to each."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_topic: dict[str, list] = defaultdict(list)
+
+    def add(self, topic: str, deliver):
+        with self.lock:
+            self.by_topic[topic].append(deliver)
+
+        def remove():
+            with self.lock:
+                found = self.by_topic.get(topic)
+                if found and deliver in found:
+                    found.remove(deliver)
+                    if not found:
+                        del self.by_topic[topic]
+
+        return remove
+
+    def deliver(self, topic: str, event: dict) -> None:
+        with self.lock:
+            targets = list(self.by_topic.get(topic, ()))
+        for deliver in targets:
+            deliver(event)
+
+
+class OutputEvents:
+    """A sandbox's ``LiveIO.output``: publishes each chunk as a ``stdout``/``stderr`` event."""
+
+    def __init__(self, publish):
+        self.publish = publish
+        self.decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS}
+        self.read = dict.fromkeys(STREAMS, 0)  # bytes handed to the decoder
+        self.sent = dict.fromkeys(STREAMS, 0)  # bytes whose text has been published
+        self.lock = threading.Lock()
+
+    def __call__(self, stream: str, chunk: bytes, final: bool = False) -> None:
+        with self.lock:
+            decoder = self.decoders[stream]
+            text = decoder.decode(chunk, final)
+            self.read[stream] += len(chunk)
+            held = len(decoder.getstate()[0])
+            if text:
+                self.publish({"type": stream, "data": text, "offset": self.sent[stream]})
+            self.sent[stream] = self.read[stream] - held
+
+    def flush(self) -> None:
+        for stream in STREAMS:
+            self(stream, b"", final=True)
+
+
+class StdinPipe:
+    """Bytes from ``stdin:<id>`` events onto a pipe the sandbox forwards to the program: written
+    by a thread of its own, so a program that does not read never blocks the channel's
+    delivery. ``{"eof": true}``, the run's end or ``limit`` bytes close it."""
+
+    def __init__(self, limit: int):
+        self.read_fd, self._write_fd = os.pipe()
+        self.left = limit
+        self.pending: queue.SimpleQueue = queue.SimpleQueue()
+        self.writer = threading.Thread(target=self._write, name="livecode-stdin", daemon=True)
+        self.writer.start()
+
+    def deliver(self, event: dict) -> None:
+        if "stdin" in event:
+            data = str(event["stdin"]).encode("utf-8", "replace")[:max(self.left, 0)]
+            self.left -= len(data)
+            self.pending.put(data)
+        if event.get("eof") or self.left <= 0:
+            self.pending.put(None)
+
+    def _write(self) -> None:
+        try:
+            while (data := self.pending.get()) is not None:
+                os.write(self._write_fd, data) if data else None
+        except OSError:
+            pass  # the program is gone and the sandbox closed its end
+        finally:
+            os.close(self._write_fd)
+
+    def close(self) -> None:
+        self.pending.put(None)
+        self.writer.join(timeout=5)
+        os.close(self.read_fd)
+
+
+class LiveChannel(EventChannel):
+    """An event channel whose workers publish output live and take interactive stdin."""
+
+    def __init__(self, url, settings):
+        self.settings = settings
+
+    @contextmanager
+    def live(self, execution):
+        topic = f"run:{execution.execution_id}"
+        output = OutputEvents(lambda event: self.publish(topic, event))
+        stdin = unsubscribe = None
+        if execution.extra.get("interactive"):
+            stdin = StdinPipe(self.settings.max_stdin_bytes)
+
+            def deliver(event):
+                if event.get("type") == "probe":  # an API process asks whether stdin is open
+                    self.publish(topic, {"type": "stdin_open"})
+                else:
+                    stdin.deliver(event)
+
+            unsubscribe = self.subscribe(f"stdin:{execution.execution_id}", deliver)
+            self.publish(topic, {"type": "stdin_open"})
+        try:
+            yield LiveIO(output, stdin.read_fd if stdin else None)
+            output.flush()
+        finally:
+            if unsubscribe:
+                unsubscribe()
+                stdin.close()
