@@ -1,7 +1,8 @@
 """Following runs live over real HTTP: ``GET /executions/{id}?wait=N``, Server-Sent Events at
 ``/executions/{id}/events`` and the WebSocket at ``/executions/{id}/io``, each against a real
-``livecode serve`` (the in-process channel) and a real split deployment (``livecode api`` and a
-separate ``livecode worker`` over the real Redis, events through Redis pub/sub)."""
+``livecode serve`` (the in-process channel), on the subprocess and the Docker sandbox, and a
+real split deployment (``livecode api`` and a separate ``livecode worker`` over the real Redis,
+events through Redis pub/sub)."""
 
 import json
 import os
@@ -12,7 +13,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from conftest import REDIS_URL
+from conftest import IN_CI, REDIS_URL, docker_problem
 from livecode.client import ApiClient
 from livecode.testing import LivecodeProcess, stop_all
 
@@ -25,15 +26,21 @@ SLOW_PRINTS = ("import sys, time\n"
                "    time.sleep(0.4)\n")
 
 
-@pytest.fixture(scope="module", params=["serve", "api+worker over redis"])
+@pytest.fixture(scope="module", params=["serve", "api+worker over redis", "serve on docker"])
 def deployment(request, tmp_path_factory):
-    """``(url, create_key)`` of a running deployment of each kind."""
+    """``(url, kind)`` of a running deployment of each kind."""
     root = tmp_path_factory.mktemp("live")
     (root / "runs").mkdir()
     env = {"LIVECODE_DATA_DIR": str(root / "data"), "LIVECODE_WORK_ROOT": str(root / "runs"),
            "LIVECODE_OUTPUT_LIMIT": "65536"}
     started = []
-    if request.param == "serve":
+    if request.param.startswith("serve"):
+        if request.param == "serve on docker":
+            if problem := docker_problem():
+                if IN_CI:
+                    pytest.fail(f"CI must run the Docker tests, but {problem}")
+                pytest.skip(problem)
+            env["LIVECODE_SANDBOX"] = "docker"
         started.append(LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log"))
     else:
         import redis
