@@ -4,9 +4,10 @@ and the order a follower sees them in whatever it missed.
 A follower subscribes before it reads the stored run, so nothing falls between the two. Each
 event it yields has a position, ``<rank>.<stdout bytes>.<stderr bytes>`` (rank 1 QUEUED,
 2 RUNNING, 3 ended, 4 the result): where that event leaves the stream. A client that resumes
-from a position gets only what follows it. Live chunks that arrive after a gap (events lost
-in transit, or a resume mid-run) are not sent out of order: that stream waits, and what it
-missed comes from the stored result once the run has ended, which is the record.
+from a position gets only what follows it. Chunks are never sent out of order: after a gap
+(joining mid-run, resuming, events lost in transit) the worker is asked to send again what
+was missed, and whatever still misses when the run ends comes from the stored result, which
+is the record.
 """
 
 import asyncio
@@ -97,22 +98,65 @@ async def until_ended(livecode, follower: Follower, execution, owner, seconds: f
     return execution
 
 
+class Streams:
+    """What a follower has sent of stdout and stderr, and the chunks that arrived ahead of it
+    (after a gap) waiting for what comes before them."""
+
+    def __init__(self, after: Position):
+        self.sent = after
+        self.ahead: dict[str, dict[int, str]] = {"stdout": {}, "stderr": {}}
+
+    def advance(self, kind: str, offset: int, data: str):
+        """The events that this chunk lets out, in order (none while a gap remains)."""
+        self.ahead[kind][offset] = data
+        out = []
+        while True:
+            done = getattr(self.sent, kind)
+            fits = [(o, d) for o, d in self.ahead[kind].items()
+                    if o <= done < o + len(d.encode("utf-8", "surrogatepass"))]
+            for o in [o for o, d in self.ahead[kind].items()
+                      if o + len(d.encode("utf-8", "surrogatepass")) <= done]:
+                del self.ahead[kind][o]  # wholly sent already
+            if not fits:
+                return out
+            o, d = fits[0]
+            del self.ahead[kind][o]
+            raw = d.encode("utf-8", "surrogatepass")
+            tail = raw[done - o:].decode("utf-8", "replace")
+            self.sent = Position(max(self.sent.rank, 2), **{**_offsets(self.sent),
+                                                            kind: o + len(raw)})
+            out.append((kind, {"data": tail, "offset": done}, self.sent))
+
+    @property
+    def waiting(self) -> bool:
+        return any(self.ahead.values())
+
+
 async def stream(livecode, follower: Follower, execution, owner, after: Position):
     """``(name, data, position)`` for each event after ``after``, the result last; ``None``
-    for a keep-alive."""
-    sent = after
+    for a keep-alive. A follower that joins a RUNNING run, or finds a gap, asks the worker to
+    send again what it missed (``replay`` on ``control:<id>``)."""
+    streams = Streams(after)
 
     def state(execution):
-        nonlocal sent
-        sent = Position(rank_of(execution.status), sent.stdout, sent.stderr)
+        sent = streams.sent
+        streams.sent = Position(rank_of(execution.status), sent.stdout, sent.stderr)
         return "state", {"status": str(execution.status),
-                         "execution_id": execution.execution_id}, sent
+                         "execution_id": execution.execution_id}, streams.sent
 
-    if sent.rank >= RESULT:
+    async def replay():
+        sent = streams.sent
+        await asyncio.to_thread(livecode.events.publish, f"control:{execution.execution_id}",
+                                {"type": "replay", "stdout": sent.stdout,
+                                 "stderr": sent.stderr})
+
+    if after.rank >= RESULT:
         return
-    if sent.rank < rank_of(execution.status) and execution.status not in TERMINAL:
+    if after.rank < rank_of(execution.status) and execution.status not in TERMINAL:
         yield state(execution)
-    behind = set()  # streams that missed a chunk: they wait for the stored result
+    if execution.status is Status.RUNNING:
+        await replay()
+    asked = follower.loop.time()
     while execution.status not in TERMINAL:
         event = await follower.next(KEEPALIVE)
         kind = event and event.get("type")
@@ -121,26 +165,26 @@ async def stream(livecode, follower: Follower, execution, owner, after: Position
             execution = await read(livecode, execution.execution_id, owner)
         elif kind == "state" and event.get("status") in TERMINAL_NAMES:
             execution = await read(livecode, execution.execution_id, owner)
-        elif kind == "state" and event.get("status") == "RUNNING" and sent.rank < 2:
+        elif kind == "state" and event.get("status") == "RUNNING" and streams.sent.rank < 2:
             yield state(execution.evolve(status=Status.RUNNING))
-        elif kind in ("stdout", "stderr") and kind not in behind:
-            done = getattr(sent, kind)
-            offset, data = event.get("offset", 0), event.get("data", "")
-            end = offset + len(data.encode("utf-8", "surrogatepass"))
-            if offset > done:
-                behind.add(kind)
-            elif offset == done and end > done:
-                sent = Position(max(sent.rank, 2), **{**_offsets(sent), kind: end})
-                yield kind, {"data": data, "offset": offset}, sent
+        elif kind in ("stdout", "stderr") and isinstance(event.get("data"), str):
+            for item in streams.advance(kind, int(event.get("offset", 0)), event["data"]):
+                yield item
+            if streams.waiting and follower.loop.time() - asked > 1.0:
+                asked = follower.loop.time()
+                await replay()
     for kind in ("stdout", "stderr"):
         stored = (getattr(execution, kind) or "").encode("utf-8", "surrogatepass")
-        done = getattr(sent, kind)
+        done = getattr(streams.sent, kind)
         if len(stored) > done:
-            sent = Position(max(sent.rank, 2), **{**_offsets(sent), kind: len(stored)})
-            yield kind, {"data": stored[done:].decode("utf-8", "replace"), "offset": done}, sent
-    if sent.rank < ENDED:
+            streams.sent = Position(max(streams.sent.rank, 2),
+                                    **{**_offsets(streams.sent), kind: len(stored)})
+            yield kind, {"data": stored[done:].decode("utf-8", "replace"), "offset": done}, \
+                streams.sent
+    if streams.sent.rank < ENDED:
         yield state(execution)
-    yield "result", execution_json(execution), Position(RESULT, sent.stdout, sent.stderr)
+    yield "result", execution_json(execution), Position(RESULT, streams.sent.stdout,
+                                                        streams.sent.stderr)
 
 
 def _offsets(position: Position) -> dict:

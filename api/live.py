@@ -112,25 +112,28 @@ class ExecutionIO(Resource):
             stdin = StdinForwarder(self.livecode, execution, ws)
             if stdin.interactive:
                 await asyncio.to_thread(self.livecode.events.publish,
-                                        f"stdin:{execution_id}", {"type": "probe"})
+                                        f"control:{execution_id}", {"type": "probe"})
             reading = asyncio.create_task(stdin.read_frames())
+            writing = asyncio.create_task(self._send_events(ws, follower, stdin, execution, owner))
             try:
-                async for item in following.stream(self.livecode, StdinWatch(follower, stdin),
-                                                   execution, owner, Position()):
-                    if item is not None:
-                        name, data, _ = item
-                        frame = ({"type": name, "execution": data} if name == "result"
-                                 else {"type": name, **data})
-                        await ws.send_media(frame)
-                await ws.close(1000)
-            except falcon.WebSocketDisconnected:
-                pass
+                await asyncio.wait({reading, writing}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                reading.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reading
-                await stdin.closed()
+                for task in (reading, writing):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, falcon.WebSocketDisconnected):
+                        await task
+                await stdin.closed()  # the socket is gone or the run has ended
                 await stdin.settle(follower)
+
+    async def _send_events(self, ws, follower, stdin, execution, owner):
+        async for item in following.stream(self.livecode, StdinWatch(follower, stdin),
+                                           execution, owner, Position()):
+            if item is not None:
+                name, data, _ = item
+                frame = ({"type": name, "execution": data} if name == "result"
+                         else {"type": name, **data})
+                await ws.send_media(frame)
+        await ws.close(1000)
 
 
 class StdinWatch:
@@ -148,12 +151,12 @@ class StdinWatch:
 
 
 class StdinForwarder:
-    """A socket's stdin frames to the run's ``stdin:<id>`` topic: held until the worker says
+    """A socket's stdin frames to the run's ``control:<id>`` topic: held until the worker says
     the run's stdin is open, then sent in order; at most ``max_stdin_bytes`` in all."""
 
     def __init__(self, livecode, execution, ws):
         self.livecode, self.ws = livecode, ws
-        self.topic = f"stdin:{execution.execution_id}"
+        self.topic = f"control:{execution.execution_id}"
         self.interactive = bool(execution.extra.get("interactive"))
         self.left = livecode.settings.max_stdin_bytes
         self.held: list[dict] | None = []  # None once the worker's stdin is open

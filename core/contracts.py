@@ -337,9 +337,9 @@ class Queue(ABC):
 
 class EventChannel(ABC):
     """Carries what happens to runs as it happens, between a deployment's processes: states and
-    output from workers to the API processes that stream them (topic ``run:<id>``), an
-    interactive run's stdin back (``stdin:<id>``). Best effort, in order per topic; the store
-    stays the record, so a subscriber that missed events reads it."""
+    output from workers to the API processes that stream them (topic ``run:<id>``), followers'
+    requests and interactive stdin back (``control:<id>``). Best effort, in order per topic;
+    the store stays the record, so a subscriber that missed events reads it."""
 
     @abstractmethod
     def publish(self, topic: str, event: dict) -> None: ...

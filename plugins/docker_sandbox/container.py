@@ -181,7 +181,7 @@ class ReadyContainer:
             return False
         return not readable
 
-    def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
+    def run(self, program: Program, stdin: bytes, limits: Limits, live=None) -> SandboxResult:
         # An interpreter runs from the image's PATH; a file of the box (./main) from the box.
         command = program.argv[0]
         argv = [os.path.basename(command) if os.path.isabs(command) else command,
@@ -193,7 +193,7 @@ class ReadyContainer:
                   f"{limits.max_open_files} {len(argv)}\n" + "".join(f"{a}\n" for a in argv))
         cpu_base = self._reading(ContainerCgroup.cpu_ns) or 0
         oom_base = self._reading(ContainerCgroup.oom_kills) or 0
-        stream = _Demux(self.bootstrap, limits.output_limit)
+        stream = _Demux(self.bootstrap, limits.output_limit, live)
         try:
             self.holder.sendall(f"{int(limits.wall_time_limit) + GRACE_SECONDS}\n".encode())
             started = time.monotonic()
@@ -308,8 +308,8 @@ def _archive(files, executable=frozenset()) -> bytes:
 class _Demux:
     """Docker's multiplexed attach stream, split into capped stdout and stderr as it arrives."""
 
-    def __init__(self, sock, output_limit: int):
-        self.sock, self.output_limit = sock, output_limit
+    def __init__(self, sock, output_limit: int, live=None):
+        self.sock, self.output_limit, self.live = sock, output_limit, live
         self.stdout, self.stderr = bytearray(), bytearray()
         self.truncated = False
         self._pending = bytearray()
@@ -319,10 +319,12 @@ class _Demux:
         ("wall_time_limit"), output passes its cap ("output_limit") or ``over_cpu()`` says the
         run's CPU time is spent ("cpu_time_limit"; asked every ``POLL_SECONDS``). A program
         that never reads its input cannot block the worker: input is written only as the
-        socket takes it."""
+        socket takes it. An interactive run (``live.stdin_fd``) goes on taking input from that
+        pipe until its end of file."""
         self.sock.setblocking(False)
         pending = memoryview(stdin)
-        writing = bool(pending) or self._close_stdin()
+        source = self.live.stdin_fd if self.live is not None else None
+        writing = bool(pending) or source is not None or self._close_stdin()
         next_poll = time.monotonic() + POLL_SECONDS
         while True:
             now = time.monotonic()
@@ -333,8 +335,16 @@ class _Demux:
                     return "cpu_time_limit"
                 next_poll = now + POLL_SECONDS
             readable, writable, _ = select.select(
-                [self.sock], [self.sock] if writing else [], [],
+                [self.sock, *([source] if source is not None else [])],
+                [self.sock] if writing and pending else [], [],
                 max(0.0, min(deadline, next_poll) - now))
+            if source is not None and source in readable:
+                data = os.read(source, 65536)
+                pending = memoryview(bytes(pending) + data)
+                if not data:
+                    source = None
+                    if not pending:
+                        writing = self._close_stdin()
             if writable:
                 try:
                     pending = pending[self.sock.send(pending[:65536]):]
@@ -342,9 +352,9 @@ class _Demux:
                     pass
                 except OSError:
                     pending = pending[:0]  # the program ended without reading it all
-                if not pending:
+                if not pending and source is None:
                     writing = self._close_stdin()
-            if not readable:
+            if self.sock not in readable:
                 continue
             try:
                 chunk = self.sock.recv(65536)
@@ -376,6 +386,9 @@ class _Demux:
             del self._pending[:HEADER + size]
             target = self.stderr if kind == STREAM_STDERR else self.stdout
             room = self.output_limit - len(target)
-            target += payload[:max(room, 0)]
+            kept = payload[:max(room, 0)]
+            target += kept
+            if self.live is not None and kept:
+                self.live.output("stderr" if kind == STREAM_STDERR else "stdout", bytes(kept))
             if len(payload) > room:
                 self.truncated = True

@@ -47,12 +47,14 @@ class Subscribers:
 
 
 class OutputEvents:
-    """A sandbox's ``LiveIO.output``: publishes each chunk as a ``stdout``/``stderr`` event."""
+    """A sandbox's ``LiveIO.output``: publishes each chunk as a ``stdout``/``stderr`` event, and
+    keeps what it published (at most ``output_limit`` per stream, as the sandbox does) so that a
+    follower that joins mid-run can ask for what it missed (:meth:`replay`)."""
 
     def __init__(self, publish):
         self.publish = publish
         self.decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS}
-        self.read = dict.fromkeys(STREAMS, 0)  # bytes handed to the decoder
+        self.kept = {s: bytearray() for s in STREAMS}  # every byte handed to the decoder
         self.sent = dict.fromkeys(STREAMS, 0)  # bytes whose text has been published
         self.lock = threading.Lock()
 
@@ -60,11 +62,21 @@ class OutputEvents:
         with self.lock:
             decoder = self.decoders[stream]
             text = decoder.decode(chunk, final)
-            self.read[stream] += len(chunk)
-            held = len(decoder.getstate()[0])
+            self.kept[stream] += chunk
             if text:
                 self.publish({"type": stream, "data": text, "offset": self.sent[stream]})
-            self.sent[stream] = self.read[stream] - held
+            self.sent[stream] = len(self.kept[stream]) - len(decoder.getstate()[0])
+
+    def replay(self, event: dict) -> None:
+        """Publish again what was published of each stream from the offsets asked for (a
+        follower's position, always a chunk's boundary)."""
+        with self.lock:
+            for stream in STREAMS:
+                start = event.get(stream)
+                if isinstance(start, int) and 0 <= start < self.sent[stream]:
+                    text = bytes(self.kept[stream][start:self.sent[stream]]).decode(
+                        "utf-8", "replace")
+                    self.publish({"type": stream, "data": text, "offset": start})
 
     def flush(self) -> None:
         for stream in STREAMS:
@@ -72,7 +84,7 @@ class OutputEvents:
 
 
 class StdinPipe:
-    """Bytes from ``stdin:<id>`` events onto a pipe the sandbox forwards to the program: written
+    """Bytes from ``control:<id>`` stdin events onto a pipe the sandbox forwards to the program: written
     by a thread of its own, so a program that does not read never blocks the channel's
     delivery. ``{"eof": true}``, the run's end or ``limit`` bytes close it."""
 
@@ -102,8 +114,8 @@ class StdinPipe:
 
     def close(self) -> None:
         self.pending.put(None)
+        os.close(self.read_fd)  # a write blocked on a full pipe fails now, and the writer ends
         self.writer.join(timeout=5)
-        os.close(self.read_fd)
 
 
 class LiveChannel(EventChannel):
@@ -114,24 +126,30 @@ class LiveChannel(EventChannel):
 
     @contextmanager
     def live(self, execution):
+        """Output as events on ``run:<id>``; on ``control:<id>`` the requests of followers
+        (``replay``: what they missed; ``probe``: is stdin open?) and an interactive run's
+        stdin."""
         topic = f"run:{execution.execution_id}"
         output = OutputEvents(lambda event: self.publish(topic, event))
-        stdin = unsubscribe = None
-        if execution.extra.get("interactive"):
-            stdin = StdinPipe(self.settings.max_stdin_bytes)
+        stdin = StdinPipe(self.settings.max_stdin_bytes) if execution.extra.get(
+            "interactive") else None
 
-            def deliver(event):
-                if event.get("type") == "probe":  # an API process asks whether stdin is open
-                    self.publish(topic, {"type": "stdin_open"})
-                else:
-                    stdin.deliver(event)
+        def deliver(event):
+            kind = event.get("type")
+            if kind == "replay":
+                output.replay(event)
+            elif kind == "probe" and stdin is not None:
+                self.publish(topic, {"type": "stdin_open"})
+            elif stdin is not None and kind is None:
+                stdin.deliver(event)
 
-            unsubscribe = self.subscribe(f"stdin:{execution.execution_id}", deliver)
-            self.publish(topic, {"type": "stdin_open"})
+        unsubscribe = self.subscribe(f"control:{execution.execution_id}", deliver)
         try:
+            if stdin is not None:
+                self.publish(topic, {"type": "stdin_open"})
             yield LiveIO(output, stdin.read_fd if stdin else None)
             output.flush()
         finally:
-            if unsubscribe:
-                unsubscribe()
+            unsubscribe()
+            if stdin is not None:
                 stdin.close()
