@@ -31,7 +31,7 @@ def server(serve_for_module):
 def page(chromium, server):
     """The playground on a session of its own (its "new session" button)."""
     url, _ = server
-    chromium.set_window_size(1400, 640)
+    chromium.set_window_size(1400, 720)
     chromium.get(url + "/")
     wait_for(chromium, lambda d: state_of(d) == "saved", "the session to load")
     before = session_id(chromium)
