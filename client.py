@@ -55,19 +55,19 @@ class ApiClient:
     def patch(self, path: str, body=None):
         return self._checked("PATCH", path, body)
 
-    def wait(self, execution_id: str, timeout: float = 60.0, interval: float = 0.05) -> dict:
-        """Poll the execution until it has ended, and return it: first within a millisecond,
-        then backing off to every ``interval`` seconds."""
-        deadline, delay = time.monotonic() + timeout, 0.001
+    def wait(self, execution_id: str, timeout: float = 60.0) -> dict:
+        """The execution once it has ended: long polls (``?wait=``), each answered by the
+        server as soon as the run ends, none longer than this client's own timeout allows."""
+        deadline = time.monotonic() + timeout
         while True:
-            execution = self.get(f"/executions/{execution_id}")
+            left = deadline - time.monotonic()
+            wait = max(0.1, min(30.0, left, self.timeout - 1))
+            execution = self.get(f"/executions/{execution_id}", params={"wait": f"{wait:.1f}"})
             if execution["status"] in FINAL_STATUSES:
                 return execution
             if time.monotonic() > deadline:
                 raise ApiError(f"execution {execution_id} still {execution['status']} "
                                f"after {timeout}s")
-            time.sleep(delay)
-            delay = min(delay * 2, interval)
 
     def events(self, execution_id: str, last_event_id: str | None = None) -> "EventStream":
         """The run's Server-Sent Events (``GET /executions/{id}/events``): iterate over it for

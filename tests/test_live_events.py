@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from conftest import IN_CI, REDIS_URL, docker_problem
@@ -373,13 +373,11 @@ def test_stdin_to_a_run_that_is_not_interactive_is_refused(deployment, http):
     assert frames[-1]["execution"]["stdout"] == "given\n"
 
 
-def test_a_socket_to_an_unknown_run_is_closed_before_it_opens(deployment):
+def test_a_socket_to_an_unknown_run_is_closed_with_3404(deployment):
     url, _ = deployment
-    with pytest.raises((InvalidStatus, ConnectionClosed)) as refused:
-        with connect(ws_url(url, "nope")) as ws:
-            ws.recv(timeout=10)
-    if isinstance(refused.value, ConnectionClosed):
-        assert refused.value.rcvd.code == 3404
+    with connect(ws_url(url, "nope")) as ws, pytest.raises(ConnectionClosed) as refused:
+        ws.recv(timeout=10)
+    assert refused.value.rcvd.code == 3404 and "nope" in refused.value.rcvd.reason
 
 
 def test_a_plain_get_on_the_socket_path_is_a_426(deployment, http):
@@ -394,3 +392,51 @@ def test_interactive_with_tests_is_refused(deployment):
     answer = httpx.post(url + "/submit-code", json={"code": "print(1)", "interactive": True,
                                                     "tests": [{"stdin": ""}]}, timeout=30)
     assert answer.status_code == 422 and answer.json()["error"]["field"] == "interactive"
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keyed(serve_for_module):
+    """A ``serve`` with keys: ``(url, key of client A, key of client B)``."""
+    _, url, create_key = serve_for_module()
+    return url, create_key("client"), create_key("client")
+
+
+def test_following_needs_a_key_and_finds_only_the_key_s_own_runs(keyed):
+    url, mine, theirs = keyed
+    execution_id = httpx.post(url + "/submit-code", json={"code": "print(1)"}, timeout=30,
+                              headers={"Authorization": f"Bearer {mine}"}).json()["jobId"]
+    for path, params in ((f"/executions/{execution_id}/events", None),
+                         (f"/executions/{execution_id}", {"wait": 5})):
+        anonymous = httpx.get(url + path, params=params, timeout=30)
+        assert anonymous.status_code == 401 and "Bearer" in anonymous.headers[
+            "WWW-Authenticate"]
+        other = httpx.get(url + path, params=params, timeout=30,
+                          headers={"Authorization": f"Bearer {theirs}"})
+        assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
+    events, closed = read_events(url, execution_id,
+                                 headers={"Authorization": f"Bearer {mine}"})
+    assert closed and events[-1][2]["stdout"] == "1\n"
+
+
+def test_the_socket_takes_the_key_as_access_token_and_refuses_others(keyed):
+    url, mine, theirs = keyed
+    execution_id = httpx.post(url + "/submit-code", timeout=30,
+                              json={"code": "print(input())", "interactive": True},
+                              headers={"Authorization": f"Bearer {mine}"}).json()["jobId"]
+    for key, code in ((None, 3401), (theirs, 3404), ("lck_bad", 3401)):
+        suffix = f"?access_token={key}" if key else ""
+        with connect(ws_url(url, execution_id) + suffix) as ws, \
+                pytest.raises(ConnectionClosed) as refused:
+            ws.recv(timeout=10)
+        assert refused.value.rcvd.code == code
+    with connect(ws_url(url, execution_id) + f"?access_token={mine}") as ws:
+        ws.send(json.dumps({"stdin": "by token\n"}))
+        frames, _ = frames_until_closed(ws)
+    assert frames[-1]["execution"]["stdout"] == "by token\n"
+    with connect(ws_url(url, execution_id),
+                 additional_headers={"Authorization": f"Bearer {mine}"}) as ws:
+        frames, _ = frames_until_closed(ws)  # the run has ended: its result, then the close
+    assert frames[-1]["type"] == "result"
