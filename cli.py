@@ -21,7 +21,7 @@ from livecode import __version__
 from livecode.core.config import Settings
 from livecode.core.contracts import SandboxError
 from livecode.core.errors import LivecodeError
-from livecode.core.keys import QUOTAS, SCOPES
+from livecode.api.keys import QUOTAS, SCOPES
 from livecode.core.plugins import Plugins
 
 OWN_ERROR = 125  # livecode's own failures; a program's exit status passes through unchanged
@@ -122,9 +122,29 @@ def cmd_serve(args) -> int:
     check_port(settings.host, settings.port)  # first: the cheapest check, and one clear line
     os.makedirs(settings.data_dir, mode=0o700, exist_ok=True)
     _check_backends(settings)
-    LivecodeServer(settings, embed_worker=True, processes=1,
-                   threads=settings.api_threads).run()
+    LivecodeServer(settings, processes=1, threads=settings.api_threads,
+                   embed=EmbeddedWorker).run()
     return 0
+
+
+class EmbeddedWorker:
+    """The worker ``livecode serve`` runs in its API process, on a thread: the one place where
+    the in-process ``memory://`` queue meets both sides."""
+
+    label = "worker"
+
+    def __init__(self, livecode):
+        from livecode.core.worker import Worker
+
+        self._stop = threading.Event()
+        worker = Worker(livecode, livecode.settings.concurrency)
+        self._thread = threading.Thread(target=worker.serve, args=(self._stop,),
+                                        name="livecode-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._thread.join(timeout=timeout)
 
 
 def cmd_api(args) -> int:
@@ -133,7 +153,7 @@ def cmd_api(args) -> int:
     settings = _settings(args)
     check_port(settings.host, settings.port)
     _check_backends(settings, sandboxes=False, alone="api")  # API hosts run no user code
-    LivecodeServer(settings, embed_worker=False, processes=settings.api_processes,
+    LivecodeServer(settings, processes=settings.api_processes,
                    threads=settings.api_threads).run()
     return 0
 
@@ -271,7 +291,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_keys(args) -> int:
-    from livecode.core import keys
+    from livecode.api import keys
 
     settings = _settings(args)
     store = Plugins(settings).open_store(settings.store)  # keys live in the (metadata) store
