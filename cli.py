@@ -9,6 +9,7 @@ livecode's own errors (a bad flag, a server that cannot be reached, a refused st
 """
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from livecode.core.config import Settings
 from livecode.core.contracts import SandboxError
 from livecode.core.errors import LivecodeError
 from livecode.api.keys import QUOTAS, SCOPES
-from livecode.core.plugins import Plugins
+from livecode.core.plugins import ENTRY_POINT_GROUP, Plugins
 
 OWN_ERROR = 125  # livecode's own failures; a program's exit status passes through unchanged
 TIMED_OUT = 124
@@ -324,8 +325,27 @@ def cmd_keys(args) -> int:
     return 0
 
 
+def describe_plugins(plugins: Plugins) -> list[dict]:
+    """Name, version and hooks of every loaded plugin, and every one that failed to load with
+    the reason: what ``livecode plugins`` lists."""
+    dists = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dists[ep.name] = (ep.dist.name, ep.dist.version) if ep.dist else (None, None)
+    rows = []
+    for name, plugin in plugins.pm.list_name_plugin():
+        dist, version = dists.get(name, (None, None))
+        hooks = sorted(hook.name for hook in plugins.pm.get_hookcallers(plugin) or [])
+        rows.append({"name": name, "package": dist, "version": version, "status": "loaded",
+                     "hooks": hooks, "error": None})
+    for name, (ep, reason) in plugins.failed.items():
+        dist, version = dists.get(name, (None, None))
+        rows.append({"name": name, "package": dist, "version": version, "status": "failed",
+                     "hooks": [], "error": f"{ep.value}: {reason}"})
+    return sorted(rows, key=lambda row: str(row["name"]))
+
+
 def cmd_plugins(args) -> int:
-    rows = Plugins(Settings.from_env()).describe()
+    rows = describe_plugins(Plugins(Settings.from_env()))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
