@@ -11,7 +11,7 @@ import pytest
 
 from livecode.api.app import create_app
 from livecode.api.playground import FILES
-from livecode.core import keys
+from livecode.api import keys
 from livecode.core.errors import InvalidInput
 from livecode.core.service import Livecode
 
