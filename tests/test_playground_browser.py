@@ -172,3 +172,13 @@ def test_with_keys_the_page_asks_for_one_and_works_with_it(chromium, serve, tmp_
     sid = session_id(chromium)
     owned = api_get(api.url, f"/code-sessions/{sid}", key)
     assert owned["owner"] == key.split("_")[1]
+    # The WebSocket cannot carry the header: the page sends the key as ?access_token=.
+    type_code(chromium, 'print("hi", input())')
+    wait_for(chromium, lambda d: state_of(d) == "saved" and "input" in
+             api_get(api.url, f"/code-sessions/{sid}", key)["source_code"], "autosave")
+    set_interactive(chromium, True)
+    chromium.find_element(By.ID, "run").click()
+    wait_for(chromium, lambda d: status_of(d) == "RUNNING", "the run")
+    chromium.find_element(By.ID, "io-input").send_keys("Grace", Keys.ENTER)
+    assert ended(chromium) == "COMPLETED", output_of(chromium)
+    assert "hi Grace" in output_of(chromium)

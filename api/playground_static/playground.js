@@ -448,7 +448,10 @@ function followSocket(executionId, output) {
       done();
       if (result) resolve(result);
       else if (event.code === 1000) resolve(poll(executionId));
-      else reject(new Error(`the input connection closed (${event.code}${event.reason ? `: ${event.reason}` : ""})`));
+      else if (event.code === 3401) {  // refused: 3000 + the HTTP status, the reason its message
+        showKeyPanel(event.reason);
+        reject(new Error(`the input connection was refused: ${event.reason}`));
+      } else reject(new Error(`the input connection closed (${event.code}${event.reason ? `: ${event.reason}` : ""})`));
     };
   });
 }
