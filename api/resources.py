@@ -409,6 +409,7 @@ class Root:
             "name": "livecode", "version": __version__,
             "docs": "/api-docs (Swagger UI over /openapi.json)",
             "health": "/health",
-            "playground": "GET / with Accept: text/html (a browser)" if self.playground else None,
+            "playground": ("GET / with Accept: text/html (a browser)"
+                           if self.playground is not None else None),
             "routes": self.routes,
         }

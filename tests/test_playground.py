@@ -92,3 +92,18 @@ def test_a_misspelt_switch_stops_the_app_from_being_made(settings_with):
 def test_the_document_describes_both_answers_of_the_root(client):
     content = client.simulate_get("/openapi.json").json["paths"]["/"]["get"]["responses"]["200"]
     assert set(content["content"]) == {"application/json", "text/html"}
+
+
+def test_the_package_data_ships_every_file_of_the_page():
+    """``pip install livecode`` users get the page: setup.cfg's package data names each file
+    (no npm at install time; the bundle is committed)."""
+    import configparser
+    import fnmatch
+
+    root = FILES.parent.parent
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    patterns = config["options.package_data"]["livecode.api"].split()
+    for path in FILES.iterdir():
+        relative = f"{FILES.name}/{path.name}"
+        assert any(fnmatch.fnmatch(relative, p) for p in patterns), relative
