@@ -2,7 +2,7 @@
 ``/executions/{id}/events`` and the WebSocket at ``/executions/{id}/io``, each against a real
 ``livecode serve`` (the in-process channel), on the subprocess and the Docker sandbox, and a
 real split deployment (``livecode api`` and a separate ``livecode worker`` over the real Redis,
-events through Redis pub/sub)."""
+events through Redis pub/sub, and over RabbitMQ, events through a fanout exchange)."""
 
 import json
 import os
@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from conftest import IN_CI, REDIS_URL, docker_problem
+from test_event_channels import AMQP_URL, reachable
 from livecode.client import ApiClient
 from livecode.testing import LivecodeProcess, stop_all
 
@@ -26,7 +27,8 @@ SLOW_PRINTS = ("import sys, time\n"
                "    time.sleep(0.4)\n")
 
 
-@pytest.fixture(scope="module", params=["serve", "api+worker over redis", "serve on docker"])
+@pytest.fixture(scope="module", params=["serve", "api+worker over redis",
+                                        "api+worker over rabbitmq", "serve on docker"])
 def deployment(request, tmp_path_factory):
     """``(url, kind)`` of a running deployment of each kind."""
     root = tmp_path_factory.mktemp("live")
@@ -43,12 +45,12 @@ def deployment(request, tmp_path_factory):
             env["LIVECODE_SANDBOX"] = "docker"
         started.append(LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log"))
     else:
-        import redis
-        try:
-            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-        except redis.RedisError as exc:
-            pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-        env.update(LIVECODE_STORE=f"sqlite:///{root}/shared.db", LIVECODE_QUEUE=REDIS_URL,
+        broker = REDIS_URL if request.param.endswith("redis") else AMQP_URL
+        if not reachable(broker):
+            if IN_CI:
+                pytest.fail(f"CI must run the broker tests, but {broker} does not answer")
+            pytest.skip(f"{broker} is not reachable")
+        env.update(LIVECODE_STORE=f"sqlite:///{root}/shared.db", LIVECODE_QUEUE=broker,
                    LIVECODE_QUEUE_NAME=f"live-{os.getpid()}-{time.monotonic_ns()}")
         started.append(LivecodeProcess(["api", "--port", "0", "--processes", "2"], env,
                                        root / "api.log"))
