@@ -98,6 +98,20 @@ def read_events(url, execution_id, headers=None, params=None, stop_after=None):
     return events, True
 
 
+def first_stdout(url, http, execution_id):
+    """The events up to the first stdout chunk, and the run's stored status just then."""
+    statuses = []
+
+    def stop(events):
+        if any(name == "stdout" for _, name, _ in events):
+            statuses.append(http.get(f"/executions/{execution_id}")["status"])
+            return True
+        return False
+
+    events, _ = read_events(url, execution_id, stop_after=stop)
+    return events, statuses[0]
+
+
 def joined(events, stream):
     return "".join(data["data"] for _, name, data in events if name == stream)
 
@@ -153,17 +167,8 @@ def test_wait_on_an_unknown_run_is_a_404(deployment):
 def test_events_stream_output_while_the_run_runs_then_the_result(deployment, http):
     url, _ = deployment
     execution_id = submit(url, SLOW_PRINTS)
-    seen_running = []
-
-    def first_chunk(events):
-        if any(name == "stdout" for _, name, _ in events):
-            # The program still sleeps and prints: the chunk came live, not from the result.
-            seen_running.append(http.get(f"/executions/{execution_id}")["status"])
-            return True
-        return False
-
-    early, closed = read_events(url, execution_id, stop_after=first_chunk)
-    assert seen_running == ["RUNNING"] and not closed
+    early, status = first_stdout(url, http, execution_id)
+    assert status == "RUNNING"  # the program still prints: the chunk came live
     events, closed = read_events(url, execution_id)
     assert closed
     names = [name for _, name, _ in events]
@@ -184,16 +189,8 @@ def test_a_stream_that_joins_mid_run_gets_the_earlier_output_at_once(deployment,
     execution_id = submit(url, SLOW_PRINTS)
     read_events(url, execution_id, stop_after=lambda events: any(
         name == "stdout" for _, name, _ in events))  # the run has printed
-    statuses = []
-
-    def first_chunk(events):
-        if any(name == "stdout" for _, name, _ in events):
-            statuses.append(http.get(f"/executions/{execution_id}")["status"])
-            return True
-        return False
-
-    joined_late, _ = read_events(url, execution_id, stop_after=first_chunk)
-    assert statuses == ["RUNNING"]  # replayed by the worker, not read from the result
+    joined_late, status = first_stdout(url, http, execution_id)
+    assert status == "RUNNING"  # replayed by the worker, not read from the result
     assert joined(joined_late, "stdout").startswith("line 0\n")
 
 

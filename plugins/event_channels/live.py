@@ -153,3 +153,37 @@ class LiveChannel(EventChannel):
             unsubscribe()
             if stdin is not None:
                 stdin.close()
+
+
+class ListeningChannel(LiveChannel):
+    """A channel over a transport where one connection per process listens to every event of
+    the deployment and hands each to this process's own subscribers: subscribing to a run is
+    then local and immediate. Subclasses publish, and ``listen(ready, stop)`` until ``stop``
+    is set, setting ``ready`` once they receive (reconnecting as their transport needs)."""
+
+    def __init__(self, url, settings):
+        super().__init__(url, settings)
+        self.url = url
+        self.subscribers = Subscribers()
+        self._listening = None
+        self._start = threading.Lock()
+        self._stop = threading.Event()
+
+    def subscribe(self, topic, deliver):
+        remove = self.subscribers.add(topic, deliver)
+        with self._start:  # the first subscription starts the listener and waits for it
+            if self._listening is None:
+                ready = threading.Event()
+                self._listening = threading.Thread(target=self.listen, args=(ready, self._stop),
+                                                   name="livecode-events", daemon=True)
+                self._listening.start()
+                ready.wait(10)
+        return remove
+
+    def listen(self, ready: threading.Event, stop: threading.Event) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._listening is not None:
+            self._listening.join(timeout=3)
