@@ -64,7 +64,6 @@ PROGRAMS = {
         "while :; do :; done",
     ),
 }
-COMPILED = {"typescript", "c", "cpp"}
 
 
 POLYGLOT_IMAGE = "livecode-polyglot:bookworm"
@@ -116,24 +115,6 @@ def server(request, tmp_path_factory):
         yield Server(sandbox, process, ApiClient(process.url(timeout=60), timeout=30))
     finally:
         process.stop()
-
-
-# Tests that need a compile step's artefact; see compile_steps_on_docker.
-NEEDS_ARTEFACT = {"test_an_uncaught_cpp_exception_is_an_abort",
-                  "test_a_compiler_warning_is_kept_with_a_successful_run",
-                  "test_rerun_of_a_compiled_program_compiles_and_runs_again",
-                  "test_a_compiled_program_cannot_read_the_host_s_secrets",
-                  "test_daemons_of_a_bash_or_c_program_do_not_outlive_it"}
-
-
-@pytest.fixture(autouse=True)
-def compile_steps_on_docker(request):
-    params = getattr(getattr(request.node, "callspec", None), "params", {})
-    if params.get("server") == "docker" and (params.get("language") in COMPILED or
-                                             request.node.originalname in NEEDS_ARTEFACT):
-        request.applymarker(pytest.mark.xfail(
-            reason="the docker sandbox (rewritten with a warm pool) does not hand back a "
-                   "program's outputs yet, so a compile step leaves no artefact there"))
 
 
 @pytest.mark.parametrize("language", sorted(PROGRAMS))
