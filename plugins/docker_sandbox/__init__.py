@@ -24,10 +24,12 @@ An image needs ``sh``, ``cat``, ``head``, ``tar``, ``timeout`` and ``prlimit`` (
 coreutils, tar and util-linux, all in a minbase root) besides the language's toolchain.
 
 Options (environment): ``LIVECODE_DOCKER_IMAGE_<LANGUAGE>`` (default for python:
-``livecode-python:bookworm``, built by ``scripts/build-docker-image``), ``LIVECODE_DOCKER_USER``
+``livecode-python:bookworm``, built by ``scripts/build-docker-image`` from the recipes in
+``scripts/docker-images``), ``LIVECODE_DOCKER_USER``
 (the programs' uid:gid, default ``1999999999:1999999999``), ``LIVECODE_DOCKER_HOLDER_USER``
 (each container's first process, default ``1999999998:1999999998``),
-``LIVECODE_DOCKER_POOL_SIZE`` (ready containers per image, default the worker's concurrency;
+``LIVECODE_DOCKER_POOL_SIZE`` (ready containers per image, for the run limits and for the
+compile limits each, default the worker's concurrency;
 0 turns the pool off), ``DOCKER_HOST`` as for the docker CLI.
 """
 
