@@ -95,7 +95,7 @@ def polyglot_problem() -> str | None:
         docker.from_env(timeout=10).images.get(POLYGLOT_IMAGE)
     except Exception:
         return (f"the image {POLYGLOT_IMAGE} is missing: run scripts/build-docker-image "
-                f"{POLYGLOT_IMAGE} nodejs esbuild gcc g++ libc6-dev")
+                f"{POLYGLOT_IMAGE} (its recipes are in scripts/docker-images)")
     return None
 
 
