@@ -169,6 +169,16 @@ def test_a_compile_error_fails_with_the_compiler_s_messages(server, language, so
     assert result["stdout"] == "" and result["exit_code"] is None  # nothing ran
 
 
+def test_the_run_step_sees_the_artefact_and_not_the_source(server):
+    """The program runs in a fresh box that holds the artefact (executable) and nothing of the
+    compile step's (no source)."""
+    source = ('#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("%s %s\\n", '
+              'access("main.c", F_OK) ? "no-source" : "source", '
+              'access("main", X_OK) ? "no-binary" : "binary"); return 0; }')
+    result = server.run("c", source)
+    assert (result["status"], result["stdout"]) == ("COMPLETED", "no-source binary\n"), result
+
+
 def test_a_compiler_warning_is_kept_with_a_successful_run(server):
     result = server.run("c", "#include <stdio.h>\nint main(void) { int unused; "
                              "printf(\"%d\\n\", 7); return 0; }")
