@@ -10,9 +10,9 @@ import falcon.testing
 import jsonschema_rs
 import pytest
 
+from livecode.api import keys
 from livecode.api.app import create_app, create_apps
 from livecode.api.asgi import live_routes_of
-from livecode.core import keys
 
 DOCUMENTED_METHODS = {"GET", "POST", "PATCH", "PUT", "DELETE"}
 
