@@ -439,3 +439,20 @@ def test_the_socket_takes_the_key_as_access_token_and_refuses_others(keyed):
                  additional_headers={"Authorization": f"Bearer {mine}"}) as ws:
         frames, _ = frames_until_closed(ws)  # the run has ended: its result, then the close
     assert frames[-1]["type"] == "result"
+
+
+def test_stopping_the_api_ends_its_open_streams_instead_of_waiting_for_them(start_livecode,
+                                                                             tmp_path):
+    if not reachable(REDIS_URL):
+        pytest.skip(f"{REDIS_URL} is not reachable")
+    env = {"LIVECODE_STORE": f"sqlite:///{tmp_path}/shared.db", "LIVECODE_QUEUE": REDIS_URL,
+           "LIVECODE_QUEUE_NAME": f"stop-{os.getpid()}-{time.monotonic_ns()}"}
+    api = start_livecode("api", "--port", "0", "--processes", "1", **env)
+    url = api.url(timeout=60)
+    execution_id = submit(url, "print(1)")  # no worker: it stays QUEUED, its stream open
+    with httpx.stream("GET", f"{url}/executions/{execution_id}/events", timeout=60) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "event: state"
+        started = time.monotonic()
+        assert api.stop(timeout=60) == 0
+        assert time.monotonic() - started < 15  # not the graceful timeout: streams were ended
