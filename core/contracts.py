@@ -70,7 +70,7 @@ class SandboxResult:
 
 @dataclass(frozen=True)
 class LiveIO:
-    """A run followed while it runs: its output as written, its stdin from a pipe if interactive."""
+    """A run followed as it runs: output as written, stdin from a pipe if interactive."""
 
     output: Callable[[str, bytes], None]
     stdin_fd: int | None = None
@@ -250,7 +250,8 @@ class Queue(ABC):
 
 
 class EventChannel(ABC):
-    """Runs' live states, output and stdin between processes; best effort: the store is the record."""
+    """Runs' live states, output and stdin between processes (best effort: the store is the
+    record)."""
 
     @abstractmethod
     def publish(self, topic: str, event: dict) -> None: ...

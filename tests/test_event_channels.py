@@ -152,6 +152,11 @@ def test_output_events_replay_what_a_late_follower_missed():
     output.replay({"stdout": 4, "stderr": 0})
     assert published == [{"type": "stdout", "data": "two\n", "offset": 4},
                          {"type": "stderr", "data": "oops\n", "offset": 0}]
+    published.clear()
+    for _ in range(100):  # a crowd joining at once: the replay on its way serves them all
+        output.replay({"stdout": 4, "stderr": 0})
+    output.replay({"stdout": 0})  # from earlier than the one on its way: replayed
+    assert published == [{"type": "stdout", "data": "one\ntwo\n", "offset": 0}]
 
 
 def test_stdin_events_reach_the_pipe_until_eof_and_no_more_than_the_limit():

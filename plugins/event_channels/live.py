@@ -56,6 +56,7 @@ class OutputEvents:
     missed (:meth:`replay`)."""
 
     MIN_INTERVAL = 0.005
+    REPLAY_SHARED = 0.25
 
     def __init__(self, publish):
         self.publish = publish
@@ -65,6 +66,7 @@ class OutputEvents:
         self.sent = dict.fromkeys(STREAMS, 0)  # bytes whose text has been published
         self.last = dict.fromkeys(STREAMS, 0.0)
         self.timers: dict[str, threading.Timer | None] = dict.fromkeys(STREAMS)
+        self.replayed: dict[str, tuple[float, int]] = {}  # stream: (when, from which offset)
         self.lock = threading.Lock()
 
     def __call__(self, stream: str, chunk: bytes, final: bool = False) -> None:
@@ -96,11 +98,19 @@ class OutputEvents:
 
     def replay(self, event: dict) -> None:
         """Publish again what was published of each stream from the offsets asked for (a
-        follower's position, always a published event's boundary)."""
+        follower's position, always a published event's boundary). Every follower sees a
+        replay, so one asked for within ``REPLAY_SHARED`` seconds of a replay from no later an
+        offset is already on its way: a crowd joining at once costs one replay, not one each."""
         with self.lock:
+            now = time.monotonic()
             for stream in STREAMS:
                 start = event.get(stream)
+                at, since = self.replayed.get(stream, (0.0, -1))
+                if isinstance(start, int) and now - at < self.REPLAY_SHARED and (
+                        0 <= since <= start):
+                    continue
                 if isinstance(start, int) and 0 <= start < self.sent[stream]:
+                    self.replayed[stream] = (now, start)
                     text = bytes(self.kept[stream][start:self.sent[stream]]).decode(
                         "utf-8", "replace")
                     self.publish({"type": stream, "data": text, "offset": start})
