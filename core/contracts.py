@@ -260,8 +260,9 @@ class Store(ABC):
 
     @abstractmethod
     def hit_counter(self, key: str, expiry: float, amount: int = 1) -> int:
-        """Add ``amount`` to a counter and return its value. A counter that does not exist or has
-        expired starts again at ``amount`` and expires ``expiry`` seconds from now. Atomic."""
+        """Add ``amount`` (negative to release a reservation) to a counter and return its value.
+        A counter that does not exist or has expired starts again at ``amount`` and expires
+        ``expiry`` seconds from now. Atomic."""
 
     @abstractmethod
     def get_counter(self, key: str) -> tuple[int, float]:

@@ -223,6 +223,64 @@ def test_quotas_are_shared_by_two_api_processes(start_livecode, tmp_path, quota_
         runs.close()
 
 
+def post_at_once(urls: list[str], key: str, n: int) -> list[int]:
+    """``n`` one-shot runs, posted by ``n`` threads released together, spread over ``urls``."""
+    import threading
+
+    gate, statuses = threading.Barrier(n), [None] * n
+    connections = []
+    for i in range(n):
+        conn = http.client.HTTPConnection(*address(ApiClient(urls[i % len(urls)])), timeout=30)
+        conn.connect()  # connected before the gate opens: only the requests race
+        connections.append(conn)
+
+    def post(i):
+        gate.wait()
+        connections[i].request("POST", "/submit-code", body=json.dumps({"code": "1"}),
+                               headers={"Content-Type": "application/json",
+                                        "Authorization": f"Bearer {key}"})
+        response = connections[i].getresponse()
+        body = json.loads(response.read())
+        if response.status == 429:
+            assert body["error"]["quota"] == "active_runs", body
+        statuses[i] = response.status
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return statuses
+
+
+def test_racing_runs_never_take_more_than_the_active_runs_quota(start_livecode, tmp_path,
+                                                                quota_counters):
+    where, queue = quota_counters
+    client = create_key(tmp_path, "client", "active_runs=3", "runs_per_minute=0",
+                        "writes_per_second=0")
+    env = {"LIVECODE_QUEUE": queue, "LIVECODE_QUEUE_NAME": f"test-{os.getpid()}-race-{where}"}
+    apis = [start_api(start_livecode, tmp_path, **env)[1] for _ in range(2)]
+    mine = ApiClient(apis[0].url, token=client)
+    try:
+        for round_ in range(3):  # no worker: the accepted runs stay QUEUED, taking their slots
+            statuses = post_at_once([api.url for api in apis], client, 24)
+            assert set(statuses) <= {202, 429}, statuses
+            queued = [e["execution_id"] for e in mine.get("/executions?limit=100")["executions"]
+                      if e["status"] == "QUEUED"]
+            print(f"round {round_}: {statuses.count(202)} of 24 accepted")
+            assert len(queued) == statuses.count(202)
+            assert 1 <= len(queued) <= 3, f"{len(queued)} runs at once over a quota of 3"
+            for execution_id in queued:  # the slots are free again for the next round
+                mine.post(f"/executions/{execution_id}/cancel")
+    finally:
+        from livecode.core.config import Settings
+        from livecode.plugins.kombu_queue import KombuQueue
+
+        runs = KombuQueue(queue, Settings.from_env(env))
+        runs.purge_and_delete()
+        runs.close()
+
+
 def vm_hwm_kib(pid: int) -> int:
     """Peak resident memory of a process and its children, summed (KiB)."""
     total = 0

@@ -326,6 +326,8 @@ def test_quota_counters_count_within_their_window_then_restart(store):
     value, expires = store.get_counter("k")
     assert value == 3 and time.time() < expires <= time.time() + 0.6
     assert store.hit_counter("other", 10, amount=2) == 2
+    assert store.hit_counter("other", 10, amount=-1) == 1  # a reservation released
+    assert store.hit_counter("other", 10, amount=1) == 2
     time.sleep(0.7)
     assert store.get_counter("k")[0] == 0
     assert store.hit_counter("k", 0.6) == 1

@@ -26,8 +26,8 @@ class Judge0Resource(Resource):
 
     def submit(self, caller, request: dict):
         """Queue one checked request for ``caller``, within its quotas."""
-        self.quotas.check_run(caller)
-        return self.livecode.submit_code(**request, owner=caller.key_id)
+        with self.quotas.reserve_runs(caller):
+            return self.livecode.submit_code(**request, owner=caller.key_id)
 
 
 def flag(req, name: str) -> bool:
@@ -76,10 +76,9 @@ class Submissions(Judge0Resource):
                                    **exc.details) from None
         # Every item is checked before any is queued: a rejected batch queues nothing.
         caller = req.context.caller
-        for _ in requests:
-            self.quotas.check_run(caller)
-        tokens = [self.livecode.submit_code(**request, owner=caller.key_id).execution_id
-                  for request in requests]
+        with self.quotas.reserve_runs(caller, len(requests)):
+            tokens = [self.livecode.submit_code(**request, owner=caller.key_id).execution_id
+                      for request in requests]
         resp.status = falcon.HTTP_201
         resp.media = [{"token": token} for token in tokens]
 

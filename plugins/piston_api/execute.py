@@ -56,9 +56,10 @@ class Piston(Resource):
                 raise InvalidInput(f"{name} must be positive, or -1", field=name)
         code, limits, caller = source(body["files"]), run_limits(body), req.context.caller
         with waiting_slot(self.settings):
-            self.quotas.check_run(caller)
-            execution = wait_for_end(self.livecode, self.livecode.submit_code(
-                code, language, body.get("stdin", ""), limits, owner=caller.key_id))
+            with self.quotas.reserve_runs(caller):
+                queued = self.livecode.submit_code(code, language, body.get("stdin", ""),
+                                                   limits, owner=caller.key_id)
+            execution = wait_for_end(self.livecode, queued)
         if execution.status not in TERMINAL:
             raise Unavailable(f"the run did not end in time; it is still {execution.status} as "
                               f"execution {execution.execution_id}")
