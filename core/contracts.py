@@ -290,6 +290,12 @@ class ResultStore(ABC):
     @abstractmethod
     def delete_results(self, execution_id: str) -> None: ...
 
+    @abstractmethod
+    def matching_results(self, keys: list[tuple[str, int]],
+                         match: ExecutionFilter) -> set[tuple[str, int]]:
+        """Which of ``keys`` hold results that pass ``match``'s ``text`` terms, decided where
+        the results are: a text search reads keys back, never outputs."""
+
 
 # Called by a queue for each message. It must return quickly; ``done`` is called later, from any
 # thread, once the execution's result is stored (``requeue=True`` gives the message back).

@@ -336,3 +336,46 @@ def test_reports_and_lists_keep_the_api_memory_flat_over_huge_outputs(start_live
     status, body = api.call("GET", "/executions?limit=200&fields=stdout")
     assert len(body["executions"]) == 1 and body["next_before"]
     assert len(body["executions"][0]["stdout"]) == len(big)
+
+
+def test_a_text_search_in_split_mode_reads_no_outputs_into_the_api(start_livecode, tmp_path,
+                                                                   mongo_url, settings):
+    """``q=`` in split mode: the results store (MongoDB's protocol, here SecantusDB in the test
+    process) finds the runs; the API process (measured alone) reads their keys, not outputs."""
+    from livecode.core.execution_states import Status
+    from livecode.core.models import utcnow
+    from livecode.plugins.mongo_store import MongoStore
+    from livecode.plugins.split_store import SplitStore
+    from livecode.plugins.sqlite_store import SQLiteStore
+
+    from conftest import queued
+
+    (tmp_path / "data").mkdir()
+    meta = tmp_path / "data" / "meta.db"
+    store = SplitStore(SQLiteStore(str(meta)), MongoStore(mongo_url, settings))
+    big = "x" * (8 * 1024 * 1024)  # under BSON's 16 MiB a document
+    wanted = []
+    for i in range(24):
+        execution = queued(store)
+        store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                         {"status": Status.RUNNING, "attempts": 1, "started_at": utcnow()})
+        store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1, {
+            "status": Status.FAILED, "finished_at": utcnow(), "stdout": big,
+            "stderr": "MemoryError\n" if i % 3 == 0 else "ok\n", "stdout_bytes": len(big)})
+        if i % 3 == 0:
+            wanted.append(execution.execution_id)
+    store.close()
+    process, api = start_api(start_livecode, tmp_path, command="serve",
+                             LIVECODE_STORE=f"split:sqlite:///{meta};{mongo_url}")
+    assert api.call("GET", "/health")[0] == 200
+    baseline = vm_hwm_kib(process.proc.pid)
+    status, body = api.call("GET", "/executions", params={"q": "MemoryError", "limit": 200})
+    assert status == 200, body
+    assert {e["execution_id"] for e in body["executions"]} == set(wanted)
+    assert all("stdout" not in e for e in body["executions"])
+    status, body = api.call("GET", "/executions", params={"q": "!MemoryError", "limit": 200})
+    assert len(body["executions"]) == 24 - len(wanted)
+    grown = vm_hwm_kib(process.proc.pid) - baseline
+    print(f"\nsplit API peak RSS {baseline} KiB at start, {grown} KiB more after text searches "
+          f"over {24 * len(big) >> 20} MiB of stored output")
+    assert grown < 50 * 1024, f"the API's peak RSS grew by {grown} KiB"

@@ -240,6 +240,11 @@ def test_filters_terms_negation_text_and_time(store):
     assert ids(Term("text", "fine"), Term("language", "python")) == {ok.execution_id}
     assert ids(Term("text", "MemoryError", negate=True), Term("status", "QUEUED")) == {
         waiting.execution_id}
+    text = ExecutionFilter((Term("text", "MemoryError"),))
+    summary, = store.list_executions(match=text, texts=())  # found by its text, not sent it
+    assert (summary.execution_id, summary.stderr, summary.stdout) == (boom.execution_id, "", "")
+    whole, = store.list_executions(match=text)
+    assert (whole.stderr, whole.source_code) == ("Traceback\nMemoryError\n", boom.source_code)
     assert ids(Term("language", "python", negate=True)) == set()
     assert ids(created_after=waiting.created_at) >= {waiting.execution_id}
     assert ids(created_before="2000-01-01T00:00:00.000Z") == set()

@@ -15,6 +15,7 @@ results in MongoDB), through :class:`livecode.core.contracts.ResultStore`.
 import re
 import time
 from datetime import timezone
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from livecode.core.contracts import ResultStore, Store, Timing
@@ -39,6 +40,8 @@ def _session(doc: dict) -> CodeSession:
     return CodeSession(**{k: v for k, v in doc.items() if k != "_id"})
 
 
+# What a text filter sees of a run that has no results stored.
+NO_OUTPUT = SimpleNamespace(stdout="", stderr="")
 FIELD_OF = {"status": "status", "language": "language", "reason": "reason",
             "worker": "worker_id"}
 
@@ -282,6 +285,21 @@ class MongoStore(Store, ResultStore):
 
     def delete_results(self, execution_id):
         self.results.delete_many({"execution_id": execution_id})
+
+    def matching_results(self, keys, match):
+        text = ExecutionFilter(tuple(t for t in match.terms if t.field == "text"))
+        ids = {f"{execution_id}#{attempt}": (execution_id, attempt)
+               for execution_id, attempt in keys}
+
+        def found(query: dict) -> set:
+            wanted = {"_id": {"$in": list(ids)}}
+            return {ids[doc["_id"]] for doc in self.results.find(
+                {"$and": [wanted, query]} if query else wanted, {"_id": 1})}
+
+        matching = found(_filter_query(text))
+        if text.matches(NO_OUTPUT):  # "!MemoryError" keeps the runs with no results too
+            matching |= set(keys) - found({})
+        return matching
 
     def ping(self):
         self.client.admin.command("ping")

@@ -82,22 +82,29 @@ class SplitStore(Store):
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
                         oldest_first=False, match=None, texts=None):
+        wants_results = texts is None or {"stdout", "stderr"} & set(texts)
         if match is None or not match.has_text:
             found = self.meta.list_executions(session_id, status, limit, before, oldest_first,
                                               match, texts)
-            wants_results = texts is None or {"stdout", "stderr"} & set(texts)
             return self._merge(found) if wants_results else found
-        # The text lives with the results: page through the metadata, keep what matches.
+        # The text lives with the results: page through the metadata without texts, let the
+        # results store say which runs match (it answers keys, not outputs), and read results
+        # only for the runs that are kept, as the listing asks.
         found, scanned = [], 0
         while len(found) < limit and scanned < TEXT_SCAN_LIMIT:
-            page = self._merge(self.meta.list_executions(
-                session_id, status, TEXT_SCAN_PAGE, before, oldest_first, match.without_text()))
-            found += [e for e in page if match.matches(e)]
+            page = self.meta.list_executions(session_id, status, TEXT_SCAN_PAGE, before,
+                                             oldest_first, match.without_text(), texts=())
+            matching = self.results.matching_results(
+                [(e.execution_id, e.attempts) for e in page], match)
+            found += [e for e in page if (e.execution_id, e.attempts) in matching]
             scanned += len(page)
             if len(page) < TEXT_SCAN_PAGE:
                 break
             before = page[-1].execution_id
-        return found[:limit]
+        found = found[:limit]
+        if texts is None or {"source_code", "stdin"} & set(texts):  # a few runs, read whole
+            found = [self.meta.get_execution(e.execution_id) or e for e in found]
+        return self._merge(found) if wants_results else found
 
     def transition(self, execution_id, expected, expected_attempts, changes):
         changes = dict(changes)
