@@ -13,6 +13,7 @@ listings, reports and requests' checks are decided there without reading a resul
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from livecode.core.contracts import ResultStore, Store
 from livecode.core.errors import InvalidInput
@@ -27,6 +28,8 @@ RETENTION_PAGE = 1000  # metadata rows one retention query reads
 # The run time stays with the metadata: statistics read it there, without results.
 RESULT_FIELDS = ("stdout", "stderr", "exit_code", "cpu_time_ms", "max_rss_kb", "truncated",
                  "compile_output", "test_results")
+
+
 
 
 def open_split(url: str, open_store: Callable[[str], Store]) -> "SplitStore":
@@ -83,7 +86,8 @@ class SplitStore(Store):
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
                         oldest_first=False, match=None, texts=None):
         wants_results = texts is None or {"stdout", "stderr"} & set(texts)
-        if match is None or not match.has_text:
+        text_terms = tuple(t for t in match.terms if t.field == "text") if match else ()
+        if not text_terms:
             found = self.meta.list_executions(session_id, status, limit, before, oldest_first,
                                               match, texts)
             return self._merge(found) if wants_results else found
@@ -92,10 +96,12 @@ class SplitStore(Store):
         # only for the runs that are kept, as the listing asks.
         found, scanned = [], 0
         while len(found) < limit and scanned < TEXT_SCAN_LIMIT:
-            page = self.meta.list_executions(session_id, status, TEXT_SCAN_PAGE, before,
-                                             oldest_first, match.without_text(), texts=())
+            page = self.meta.list_executions(
+                session_id, status, TEXT_SCAN_PAGE, before, oldest_first,
+                replace(match, terms=tuple(t for t in match.terms if t.field != "text")),
+                texts=())
             matching = self.results.matching_results(
-                [(e.execution_id, e.attempts) for e in page], match)
+                [(e.execution_id, e.attempts) for e in page], ExecutionFilter(text_terms))
             found += [e for e in page if (e.execution_id, e.attempts) in matching]
             scanned += len(page)
             if len(page) < TEXT_SCAN_PAGE:
