@@ -15,7 +15,6 @@ results in MongoDB), through :class:`livecode.core.contracts.ResultStore`.
 import re
 import time
 from datetime import timezone
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from livecode.core.contracts import ResultStore, Store, Timing
@@ -40,8 +39,13 @@ def _session(doc: dict) -> CodeSession:
     return CodeSession(**{k: v for k, v in doc.items() if k != "_id"})
 
 
-# What a text filter sees of a run that has no results stored.
-NO_OUTPUT = SimpleNamespace(stdout="", stderr="")
+def passes_without_output(terms) -> bool:
+    """Whether text terms pass a run with no output: only an empty text is found in it."""
+    wanted = [t for t in terms if not t.negate]
+    return ((not wanted or any(t.value == "" for t in wanted))
+            and not any(t.value == "" for t in terms if t.negate))
+
+
 FIELD_OF = {"status": "status", "language": "language", "reason": "reason",
             "worker": "worker_id"}
 
@@ -287,7 +291,7 @@ class MongoStore(Store, ResultStore):
         self.results.delete_many({"execution_id": execution_id})
 
     def matching_results(self, keys, match):
-        text = ExecutionFilter(tuple(t for t in match.terms if t.field == "text"))
+        text = tuple(t for t in match.terms if t.field == "text")  # results hold no other field
         ids = {f"{execution_id}#{attempt}": (execution_id, attempt)
                for execution_id, attempt in keys}
 
@@ -296,8 +300,8 @@ class MongoStore(Store, ResultStore):
             return {ids[doc["_id"]] for doc in self.results.find(
                 {"$and": [wanted, query]} if query else wanted, {"_id": 1})}
 
-        matching = found(_filter_query(text))
-        if text.matches(NO_OUTPUT):  # "!MemoryError" keeps the runs with no results too
+        matching = found(_filter_query(ExecutionFilter(text)))
+        if passes_without_output(text):  # "!MemoryError" keeps runs with no results
             matching |= set(keys) - found({})
         return matching
 
