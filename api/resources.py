@@ -217,10 +217,10 @@ class CodeSessions(Resource):
         limits = split_limits(body)
         caller = req.context.caller
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
-        self.quotas.check_run(caller)
-        execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
-                                      body.get("tests"), body.get("comparison"), caller.owner,
-                                      bool(body.get("interactive")))
+        with self.quotas.reserve_runs(caller):
+            execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
+                                          body.get("tests"), body.get("comparison"), caller.owner,
+                                          bool(body.get("interactive")))
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -256,8 +256,8 @@ class Executions(Resource):
     def on_post_rerun(self, req, resp, execution_id):
         caller = req.context.caller
         self.livecode.get_execution(execution_id, caller.owner)
-        self.quotas.check_run(caller)
-        execution = self.livecode.rerun(execution_id, caller.owner)
+        with self.quotas.reserve_runs(caller):
+            execution = self.livecode.rerun(execution_id, caller.owner)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = {**queued_json(execution), "rerun_of": execution_id}
@@ -272,12 +272,12 @@ class SubmitCode(Resource):
     def on_post(self, req, resp):
         body = dict(req.context.body)
         limits = split_limits(body)
-        self.quotas.check_run(req.context.caller)
-        execution = self.livecode.submit_code(body["code"], body.get("language"),
-                                              body.get("stdin", ""), limits,
-                                              body.get("tests"), body.get("comparison"),
-                                              owner=req.context.caller.key_id,
-                                              interactive=bool(body.get("interactive")))
+        with self.quotas.reserve_runs(req.context.caller):
+            execution = self.livecode.submit_code(body["code"], body.get("language"),
+                                                  body.get("stdin", ""), limits,
+                                                  body.get("tests"), body.get("comparison"),
+                                                  owner=req.context.caller.key_id,
+                                                  interactive=bool(body.get("interactive")))
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}

@@ -72,7 +72,6 @@ def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdi
 
     With test cases, the execution's own status, output and times are those of the first case
     that did not complete, else of the last one; each case has its own in ``test_results``.
-    ``live`` (a LiveIO) follows a single run, for a sandbox that can (``Sandbox.live_io``).
     """
     compiled = compile_source(runner, sandbox, source_code, compile_limits)
     if compiled is not None and compiled.artefact is None:

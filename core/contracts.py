@@ -70,10 +70,7 @@ class SandboxResult:
 
 @dataclass(frozen=True)
 class LiveIO:
-    """A run followed while it runs. ``output(stream, chunk)`` gets each piece of "stdout" or
-    "stderr" as the program writes it, in order and never past ``output_limit``; from
-    ``stdin_fd`` (an interactive run) the sandbox forwards bytes to the program's stdin as they
-    arrive, after the run's ``stdin``, and closes it at that pipe's end of file."""
+    """A run followed as it runs: output as written, stdin from a pipe if interactive."""
 
     output: Callable[[str, bytes], None]
     stdin_fd: int | None = None
@@ -88,7 +85,7 @@ class Sandbox(ABC):
     resources between runs. ``run`` is called from several threads at once."""
 
     name: str
-    live_io = False  # True: ``run`` takes ``live`` (a LiveIO) and honours it
+    live_io = False  # True: ``run`` also takes ``live``, a LiveIO
 
     def __init__(self, settings):
         self.settings = settings
@@ -224,6 +221,11 @@ class ResultStore(ABC):
     @abstractmethod
     def delete_results(self, execution_id: str) -> None: ...
 
+    @abstractmethod
+    def matching_results(self, keys: list[tuple[str, int]],
+                         match: ExecutionFilter) -> set[tuple[str, int]]:
+        """Decided where the results are: a text search reads back keys, never outputs."""
+
 
 # Called by a queue for each message; returns at once, and calls ``done`` (from any thread,
 # ``requeue=True`` to give the message back) once the result is stored.
@@ -253,23 +255,17 @@ class Queue(ABC):
 
 
 class EventChannel(ABC):
-    """Carries what happens to runs as it happens, between a deployment's processes: states and
-    output from workers to the API processes that stream them (topic ``run:<id>``), followers'
-    requests and interactive stdin back (``control:<id>``). Best effort, in order per topic;
-    the store stays the record, so a subscriber that missed events reads it."""
+    """Runs' live states, output and stdin between processes (best effort: the store is the
+    record)."""
 
     @abstractmethod
     def publish(self, topic: str, event: dict) -> None: ...
 
     @abstractmethod
-    def subscribe(self, topic: str, deliver: Callable[[dict], None]) -> Callable[[], None]:
-        """Call ``deliver(event)`` (from any thread; it must return quickly) for every event
-        published on ``topic`` once this has returned. Returns the call that unsubscribes."""
+    def subscribe(self, topic: str, deliver: Callable[[dict], None]) -> Callable[[], None]: ...
 
     def live(self, execution: Execution) -> AbstractContextManager[LiveIO | None]:
-        """What a worker runs ``execution`` with so that its output (and, for an interactive
-        run, its stdin) travels here; ``None``: this channel carries states only."""
-        return nullcontext()
+        return nullcontext()  # this channel carries states only
 
     def close(self) -> None:
         pass

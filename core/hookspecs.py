@@ -58,13 +58,8 @@ def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> N
 
 @hookspec
 def livecode_register_event_channels(register: Callable[[str, EventChannelFactory], None]) -> None:
-    """Register event channels by URL scheme: how live states, output and stdin travel between
-    workers and API processes.
-
-    Call ``register("redis", factory)`` where ``factory(url, settings)`` returns a
-    :class:`livecode.core.contracts.EventChannel`. ``LIVECODE_EVENTS`` picks it by URL; by
-    default it is the queue's URL, so a deployment's broker carries its events too.
-    """
+    """Call ``register(scheme, factory)``, ``factory(url, settings)`` making an ``EventChannel``;
+    picked by ``LIVECODE_EVENTS``, by default the queue's URL, so its broker carries events."""
 
 
 # --- Front doors ----------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 in the response (Judge0's ``wait=true``, Piston's ``execute``).
 
 The run goes through the queue and a worker like any other; the request waits for its states
-on the event channel, with a deadline that the run's own limits bound (its compile step, each test case, and a margin
-for the queue). A waiting request holds one of the API's threads, so at most half of a process's
+on the event channel, with a deadline that the run's own limits bound (its compile step, each
+test case, and a margin for the queue). A waiting request holds one of the API's threads, so at most half of a process's
 threads (``LIVECODE_API_THREADS``) wait at once: a flood of synchronous requests is refused with
 a 503 before it queues anything, and the other half keeps answering everyone else.
 """

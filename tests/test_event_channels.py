@@ -119,6 +119,7 @@ def test_an_unknown_channel_scheme_names_the_installed_ones(tmp_path):
 def test_output_events_hold_back_a_character_split_across_reads():
     published = []
     output = OutputEvents(published.append)
+    output.MIN_INTERVAL = 0  # an event per read, to see each one
     data = "aé€😀".encode()
     for i in range(len(data)):
         output("stdout", data[i:i + 1])
@@ -128,9 +129,22 @@ def test_output_events_hold_back_a_character_split_across_reads():
     assert offsets == [0, 1, 3, 6]  # each event starts where a whole character starts
 
 
+def test_output_written_a_byte_at_a_time_goes_out_in_few_events():
+    published = []
+    output = OutputEvents(published.append)
+    for _ in range(20000):
+        output("stdout", b"x")
+    wait_for(lambda: sum(len(e["data"]) for e in published) == 20000)  # the held part too
+    assert len(published) < 2000
+    offsets = [e["offset"] for e in published]
+    assert offsets == sorted(offsets) and offsets[0] == 0
+    output.flush()
+
+
 def test_output_events_replay_what_a_late_follower_missed():
     published = []
     output = OutputEvents(published.append)
+    output.MIN_INTERVAL = 0
     output("stdout", b"one\n")
     output("stdout", b"two\n")
     output("stderr", b"oops\n")
@@ -138,6 +152,11 @@ def test_output_events_replay_what_a_late_follower_missed():
     output.replay({"stdout": 4, "stderr": 0})
     assert published == [{"type": "stdout", "data": "two\n", "offset": 4},
                          {"type": "stderr", "data": "oops\n", "offset": 0}]
+    published.clear()
+    for _ in range(100):  # a crowd joining at once: the replay on its way serves them all
+        output.replay({"stdout": 4, "stderr": 0})
+    output.replay({"stdout": 0})  # from earlier than the one on its way: replayed
+    assert published == [{"type": "stdout", "data": "one\ntwo\n", "offset": 0}]
 
 
 def test_stdin_events_reach_the_pipe_until_eof_and_no_more_than_the_limit():

@@ -2,7 +2,7 @@
 ``/executions/{id}/events`` and the WebSocket at ``/executions/{id}/io``, each against a real
 ``livecode serve`` (the in-process channel), on the subprocess and the Docker sandbox, and a
 real split deployment (``livecode api`` and a separate ``livecode worker`` over the real Redis,
-events through Redis pub/sub)."""
+events through Redis pub/sub, and over RabbitMQ, events through a fanout exchange)."""
 
 import json
 import os
@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from conftest import IN_CI, REDIS_URL, docker_problem
+from test_event_channels import AMQP_URL, reachable
 from livecode.client import ApiClient
 from livecode.testing import LivecodeProcess, stop_all
 
@@ -26,7 +27,8 @@ SLOW_PRINTS = ("import sys, time\n"
                "    time.sleep(0.4)\n")
 
 
-@pytest.fixture(scope="module", params=["serve", "api+worker over redis", "serve on docker"])
+@pytest.fixture(scope="module", params=["serve", "api+worker over redis",
+                                        "api+worker over rabbitmq", "serve on docker"])
 def deployment(request, tmp_path_factory):
     """``(url, kind)`` of a running deployment of each kind."""
     root = tmp_path_factory.mktemp("live")
@@ -43,12 +45,12 @@ def deployment(request, tmp_path_factory):
             env["LIVECODE_SANDBOX"] = "docker"
         started.append(LivecodeProcess(["serve", "--port", "0"], env, root / "serve.log"))
     else:
-        import redis
-        try:
-            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-        except redis.RedisError as exc:
-            pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-        env.update(LIVECODE_STORE=f"sqlite:///{root}/shared.db", LIVECODE_QUEUE=REDIS_URL,
+        broker = REDIS_URL if request.param.endswith("redis") else AMQP_URL
+        if not reachable(broker):
+            if IN_CI:
+                pytest.fail(f"CI must run the broker tests, but {broker} does not answer")
+            pytest.skip(f"{broker} is not reachable")
+        env.update(LIVECODE_STORE=f"sqlite:///{root}/shared.db", LIVECODE_QUEUE=broker,
                    LIVECODE_QUEUE_NAME=f"live-{os.getpid()}-{time.monotonic_ns()}")
         started.append(LivecodeProcess(["api", "--port", "0", "--processes", "2"], env,
                                        root / "api.log"))
@@ -94,6 +96,20 @@ def read_events(url, execution_id, headers=None, params=None, stop_after=None):
             field, _, value = line.partition(":")
             event[field] = value[1:] if value.startswith(" ") else value
     return events, True
+
+
+def first_stdout(url, http, execution_id):
+    """The events up to the first stdout chunk, and the run's stored status just then."""
+    statuses = []
+
+    def stop(events):
+        if any(name == "stdout" for _, name, _ in events):
+            statuses.append(http.get(f"/executions/{execution_id}")["status"])
+            return True
+        return False
+
+    events, _ = read_events(url, execution_id, stop_after=stop)
+    return events, statuses[0]
 
 
 def joined(events, stream):
@@ -151,17 +167,8 @@ def test_wait_on_an_unknown_run_is_a_404(deployment):
 def test_events_stream_output_while_the_run_runs_then_the_result(deployment, http):
     url, _ = deployment
     execution_id = submit(url, SLOW_PRINTS)
-    seen_running = []
-
-    def first_chunk(events):
-        if any(name == "stdout" for _, name, _ in events):
-            # The program still sleeps and prints: the chunk came live, not from the result.
-            seen_running.append(http.get(f"/executions/{execution_id}")["status"])
-            return True
-        return False
-
-    early, closed = read_events(url, execution_id, stop_after=first_chunk)
-    assert seen_running == ["RUNNING"] and not closed
+    early, status = first_stdout(url, http, execution_id)
+    assert status == "RUNNING"  # the program still prints: the chunk came live
     events, closed = read_events(url, execution_id)
     assert closed
     names = [name for _, name, _ in events]
@@ -182,16 +189,8 @@ def test_a_stream_that_joins_mid_run_gets_the_earlier_output_at_once(deployment,
     execution_id = submit(url, SLOW_PRINTS)
     read_events(url, execution_id, stop_after=lambda events: any(
         name == "stdout" for _, name, _ in events))  # the run has printed
-    statuses = []
-
-    def first_chunk(events):
-        if any(name == "stdout" for _, name, _ in events):
-            statuses.append(http.get(f"/executions/{execution_id}")["status"])
-            return True
-        return False
-
-    joined_late, _ = read_events(url, execution_id, stop_after=first_chunk)
-    assert statuses == ["RUNNING"]  # replayed by the worker, not read from the result
+    joined_late, status = first_stdout(url, http, execution_id)
+    assert status == "RUNNING"  # replayed by the worker, not read from the result
     assert joined(joined_late, "stdout").startswith("line 0\n")
 
 
@@ -440,3 +439,20 @@ def test_the_socket_takes_the_key_as_access_token_and_refuses_others(keyed):
                  additional_headers={"Authorization": f"Bearer {mine}"}) as ws:
         frames, _ = frames_until_closed(ws)  # the run has ended: its result, then the close
     assert frames[-1]["type"] == "result"
+
+
+def test_stopping_the_api_ends_its_open_streams_instead_of_waiting_for_them(start_livecode,
+                                                                             tmp_path):
+    if not reachable(REDIS_URL):
+        pytest.skip(f"{REDIS_URL} is not reachable")
+    env = {"LIVECODE_STORE": f"sqlite:///{tmp_path}/shared.db", "LIVECODE_QUEUE": REDIS_URL,
+           "LIVECODE_QUEUE_NAME": f"stop-{os.getpid()}-{time.monotonic_ns()}"}
+    api = start_livecode("api", "--port", "0", "--processes", "1", **env)
+    url = api.url(timeout=60)
+    execution_id = submit(url, "print(1)")  # no worker: it stays QUEUED, its stream open
+    with httpx.stream("GET", f"{url}/executions/{execution_id}/events", timeout=60) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "event: state"
+        started = time.monotonic()
+        assert api.stop(timeout=60) == 0
+        assert time.monotonic() - started < 15  # not the graceful timeout: streams were ended

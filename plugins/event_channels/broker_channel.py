@@ -4,29 +4,23 @@ and hands each event to its own subscribers, so subscribing to a run costs no ro
 Like pub/sub it keeps nothing for a process that is away; the store makes that good."""
 
 import logging
-import threading
 import time
 
 from kombu import Connection, Consumer, Exchange, Queue
 from kombu.pools import producers
 
-from .live import LiveChannel, Subscribers
+from .live import ListeningChannel
 
 log = logging.getLogger(__name__)
 RECONNECT_DELAY = 0.5
 
 
-class BrokerChannel(LiveChannel):
+class BrokerChannel(ListeningChannel):
     def __init__(self, url, settings):
         super().__init__(url, settings)
-        self.url = url
         self.exchange = Exchange(f"{settings.queue_name}.events", type="fanout",
                                  durable=False, auto_delete=False)
         self.connection = Connection(url, connect_timeout=5)
-        self.subscribers = Subscribers()
-        self._listening = None
-        self._start = threading.Lock()
-        self._stop = threading.Event()
 
     def publish(self, topic, event):
         with producers[self.connection].acquire(block=True, timeout=10) as producer:
@@ -35,32 +29,21 @@ class BrokerChannel(LiveChannel):
                              retry_policy={"max_retries": 3, "interval_start": 0,
                                            "interval_step": 0.2})
 
-    def subscribe(self, topic, deliver):
-        remove = self.subscribers.add(topic, deliver)
-        with self._start:
-            if self._listening is None:
-                bound = threading.Event()
-                self._listening = threading.Thread(target=self._run, args=(bound,),
-                                                   name="livecode-events", daemon=True)
-                self._listening.start()
-                bound.wait(10)
-        return remove
-
     def _on_message(self, body, message):
         message.ack()
         if isinstance(body, dict) and "topic" in body:
             self.subscribers.deliver(body["topic"], body["event"])
 
-    def _run(self, bound: threading.Event) -> None:
-        while not self._stop.is_set():
+    def listen(self, ready, stop) -> None:
+        while not stop.is_set():
             try:
                 with Connection(self.url, heartbeat=30, connect_timeout=5) as connection:
                     queue = Queue(exchange=self.exchange, exclusive=True, auto_delete=True,
                                   durable=False)
                     with Consumer(connection, [queue], callbacks=[self._on_message],
                                   accept=["json"]):
-                        bound.set()
-                        while not self._stop.is_set():
+                        ready.set()
+                        while not stop.is_set():
                             try:
                                 connection.drain_events(timeout=1.0)
                             except TimeoutError:
@@ -70,7 +53,5 @@ class BrokerChannel(LiveChannel):
                 time.sleep(RECONNECT_DELAY)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._listening is not None:
-            self._listening.join(timeout=3)
+        super().close()
         self.connection.release()

@@ -10,6 +10,7 @@ import codecs
 import os
 import queue
 import threading
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 
@@ -47,39 +48,80 @@ class Subscribers:
 
 
 class OutputEvents:
-    """A sandbox's ``LiveIO.output``: publishes each chunk as a ``stdout``/``stderr`` event, and
-    keeps what it published (at most ``output_limit`` per stream, as the sandbox does) so that a
-    follower that joins mid-run can ask for what it missed (:meth:`replay`)."""
+    """A sandbox's ``LiveIO.output``: publishes each stream's new text as a ``stdout``/
+    ``stderr`` event, at most one per stream every ``MIN_INTERVAL`` (what arrives sooner is
+    sent together a moment later, so a program that flushes every byte costs the channel no
+    more than one that prints in lines). It keeps what it read (at most ``output_limit`` per
+    stream, as the sandbox does) so that a follower that joins mid-run can ask for what it
+    missed (:meth:`replay`)."""
+
+    MIN_INTERVAL = 0.005
+    REPLAY_SHARED = 0.25
 
     def __init__(self, publish):
         self.publish = publish
         self.decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS}
         self.kept = {s: bytearray() for s in STREAMS}  # every byte handed to the decoder
+        self.text = dict.fromkeys(STREAMS, "")  # decoded, not yet published
         self.sent = dict.fromkeys(STREAMS, 0)  # bytes whose text has been published
+        self.last = dict.fromkeys(STREAMS, 0.0)
+        self.timers: dict[str, threading.Timer | None] = dict.fromkeys(STREAMS)
+        self.replayed: dict[str, tuple[float, int]] = {}  # stream: (when, from which offset)
         self.lock = threading.Lock()
 
     def __call__(self, stream: str, chunk: bytes, final: bool = False) -> None:
         with self.lock:
             decoder = self.decoders[stream]
-            text = decoder.decode(chunk, final)
+            self.text[stream] += decoder.decode(chunk, final)
             self.kept[stream] += chunk
-            if text:
-                self.publish({"type": stream, "data": text, "offset": self.sent[stream]})
-            self.sent[stream] = len(self.kept[stream]) - len(decoder.getstate()[0])
+            if final or time.monotonic() - self.last[stream] >= self.MIN_INTERVAL:
+                self._send(stream)
+            elif self.timers[stream] is None:
+                self.timers[stream] = timer = threading.Timer(self.MIN_INTERVAL, self._later,
+                                                              (stream,))
+                timer.daemon = True
+                timer.start()
+
+    def _later(self, stream: str) -> None:
+        with self.lock:
+            self.timers[stream] = None
+            self._send(stream)
+
+    def _send(self, stream: str) -> None:
+        decoded_to = len(self.kept[stream]) - len(self.decoders[stream].getstate()[0])
+        if self.text[stream]:
+            self.publish({"type": stream, "data": self.text[stream],
+                          "offset": self.sent[stream]})
+            self.text[stream] = ""
+            self.last[stream] = time.monotonic()
+        self.sent[stream] = decoded_to
 
     def replay(self, event: dict) -> None:
         """Publish again what was published of each stream from the offsets asked for (a
-        follower's position, always a chunk's boundary)."""
+        follower's position, always a published event's boundary). Every follower sees a
+        replay, so one asked for within ``REPLAY_SHARED`` seconds of a replay from no later an
+        offset is already on its way: a crowd joining at once costs one replay, not one each."""
         with self.lock:
+            now = time.monotonic()
             for stream in STREAMS:
                 start = event.get(stream)
+                at, since = self.replayed.get(stream, (0.0, -1))
+                if isinstance(start, int) and now - at < self.REPLAY_SHARED and (
+                        0 <= since <= start):
+                    continue
                 if isinstance(start, int) and 0 <= start < self.sent[stream]:
+                    self.replayed[stream] = (now, start)
                     text = bytes(self.kept[stream][start:self.sent[stream]]).decode(
                         "utf-8", "replace")
                     self.publish({"type": stream, "data": text, "offset": start})
 
     def flush(self) -> None:
+        """The end of the run: whatever is held goes now, before the run's last state."""
         for stream in STREAMS:
+            with self.lock:
+                if self.timers[stream] is not None:
+                    self.timers[stream].cancel()
+                    self.timers[stream] = None
             self(stream, b"", final=True)
 
 
@@ -153,3 +195,37 @@ class LiveChannel(EventChannel):
             unsubscribe()
             if stdin is not None:
                 stdin.close()
+
+
+class ListeningChannel(LiveChannel):
+    """A channel over a transport where one connection per process listens to every event of
+    the deployment and hands each to this process's own subscribers: subscribing to a run is
+    then local and immediate. Subclasses publish, and ``listen(ready, stop)`` until ``stop``
+    is set, setting ``ready`` once they receive (reconnecting as their transport needs)."""
+
+    def __init__(self, url, settings):
+        super().__init__(url, settings)
+        self.url = url
+        self.subscribers = Subscribers()
+        self._listening = None
+        self._start = threading.Lock()
+        self._stop = threading.Event()
+
+    def subscribe(self, topic, deliver):
+        remove = self.subscribers.add(topic, deliver)
+        with self._start:  # the first subscription starts the listener and waits for it
+            if self._listening is None:
+                ready = threading.Event()
+                self._listening = threading.Thread(target=self.listen, args=(ready, self._stop),
+                                                   name="livecode-events", daemon=True)
+                self._listening.start()
+                ready.wait(10)
+        return remove
+
+    def listen(self, ready: threading.Event, stop: threading.Event) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._listening is not None:
+            self._listening.join(timeout=3)

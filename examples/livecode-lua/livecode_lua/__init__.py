@@ -5,7 +5,9 @@ FAILED with reason ``compilation_error`` and luac's message in ``compile_output`
 anything runs; ``lua5.4`` runs the bytecode in a fresh box. Both come from Debian's ``lua5.4``
 package (``scripts/ensure-lua`` installs it); ``LIVECODE_LUA`` and ``LIVECODE_LUAC`` name others.
 Debian installs them under ``/usr``, which every sandbox already shows its runs; a toolchain
-installed elsewhere would name its directories in ``Program.toolchain_paths``.
+installed elsewhere would name its directories in ``Program.toolchain_paths``. On the docker
+sandbox both steps run in ``livecode-lua:bookworm``, built from this package's recipe
+(``docker-images/lua``) by livecode's ``scripts/build-docker-image``.
 """
 
 import re
@@ -16,6 +18,7 @@ from livecode import hookimpl
 from livecode.core.contracts import LanguageRunner, Program
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"  # the PATH livecode gives every run
+IMAGE = "livecode-lua:bookworm"  # for the docker sandbox: see docker-images/lua
 
 
 class LuaRunner(LanguageRunner):
@@ -32,11 +35,11 @@ class LuaRunner(LanguageRunner):
     def compile(self, source_code: str) -> Program:
         return Program(files={self.source_file: source_code.encode("utf-8", "surrogatepass")},
                        argv=[self.luac, "-o", self.bytecode, self.source_file],
-                       language=self.name, outputs=(self.bytecode,))
+                       language=self.name, outputs=(self.bytecode,), image=IMAGE)
 
     def build(self, source_code: str, artefact=None, limits=None) -> Program:
         return Program(files={self.bytecode: artefact[self.bytecode]},
-                       argv=[self.lua, self.bytecode], language=self.name)
+                       argv=[self.lua, self.bytecode], language=self.name, image=IMAGE)
 
     def version(self) -> str | None:
         if self._version is None:
