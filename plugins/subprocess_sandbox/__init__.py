@@ -306,13 +306,12 @@ class SubprocessSandbox(Sandbox):
     def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool,
                warm: "fork_server.ForkServer | None" = None):
         started = time.monotonic()
-        # A compile step's outputs file is handed to the jail by its descriptor number in the
-        # worker: such jails are spawned (the fork-server does not pass that descriptor yet).
-        outputs_fd = spec["outputs_fd"]
+        outputs_fd = spec["outputs_fd"]  # a compile step's, in the worker
         jail = warm and outputs_fd < 0 and warm.start_jail()
         spec["in_process"] = bool(jail)  # the jail checks it may, else it execs as always
-        jail = jail or self.fork_server and outputs_fd < 0 and self.fork_server.start_jail()
+        jail = jail or self.fork_server and self.fork_server.start_jail(outputs_fd)
         with jail or SpawnedJail(self.jail_python, JAIL, outputs_fd) as jail:
+            spec["outputs_fd"] = jail.outputs_fd  # the number the jail has it at
             jail.send_spec(marshal.dumps(spec))
             watch = RunWatch(cgroup, limits) if cgroup else None
             try:

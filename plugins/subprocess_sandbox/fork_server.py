@@ -36,11 +36,15 @@ RESTART_AFTER, RESTART_AFTER_MAX = 1.0, 60.0  # seconds before a new try, doubli
 AFTER_KILL = 10.0  # seconds to wait for the zygote's report once the jail's group is killed
 
 
+OUTPUTS_FD = 5  # where a forked jail has a compile step's outputs file (zygote.OUTPUTS_FD)
+
+
 class ForkedJail(Jail):
     """A jail the zygote forked: the zygote reaps it and reports on ``reply``."""
 
-    def __init__(self, pid: int, pidfd: int, pipes: JailPipes, reply: socket.socket):
-        super().__init__(pid, pidfd, pipes)
+    def __init__(self, pid: int, pidfd: int, pipes: JailPipes, reply: socket.socket,
+                 outputs_fd: int):
+        super().__init__(pid, pidfd, pipes, outputs_fd)
         self.reply = reply
 
     def reap(self, grace: float) -> tuple[int, float]:
@@ -143,8 +147,10 @@ class ForkServer:
         ours.settimeout(None)
         return proc, ours
 
-    def start_jail(self) -> ForkedJail | None:
-        """A jail forked by the zygote, its spec not sent yet; ``None`` if there is no zygote."""
+    def start_jail(self, outputs_fd: int = -1) -> ForkedJail | None:
+        """A jail forked by the zygote, its spec not sent yet; ``None`` if there is no zygote.
+        ``outputs_fd``: a compile step's outputs file (-1: none), the jail's at OUTPUTS_FD."""
+        extra = [outputs_fd] if outputs_fd >= 0 else []
         pipes = JailPipes()
         reply, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -153,7 +159,8 @@ class ForkServer:
                     if time.monotonic() >= self._retry_at:
                         self._wanted.set()
                     raise ConnectionError("no fork-server")
-                socket.send_fds(self._control, [b"run"], [*pipes.child_ends, theirs.fileno()])
+                socket.send_fds(self._control, [b"run"],
+                                [*pipes.child_ends, theirs.fileno(), *extra])
             theirs.close()
             pipes.close_child_ends()
             reply.settimeout(READY_TIMEOUT)  # a zygote that hangs must not hang the run too
@@ -167,7 +174,8 @@ class ForkServer:
             reply.close()
             pipes.close()
             return None
-        return ForkedJail(int(message.split()[1]), fds[0], pipes, reply)
+        return ForkedJail(int(message.split()[1]), fds[0], pipes, reply,
+                          OUTPUTS_FD if extra else -1)
 
 
 _servers: dict[tuple, ForkServer] = {}

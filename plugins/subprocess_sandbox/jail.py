@@ -48,6 +48,7 @@ MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 ST_RELATIME = 4096
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 22, 24, 38
+PR_SET_DUMPABLE, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 47, 4
 SECCOMP_MODE_FILTER = 2
 SIGKILL, SIGTERM, SIGSTOP = 9, 15, 19
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -300,6 +301,20 @@ def drop_privileges(spec):
         os.setgroups([])
     os.setgid(spec["gid"])
     os.setuid(spec["uid"])
+    drop_capabilities()
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+def drop_capabilities():
+    """No capability left, now rather than at the exec: in a user namespace the run's uid was
+    never 0, so ``setuid`` kept the namespace's full set (CAP_NET_RAW on its own network, say),
+    and a program run in this interpreter (:mod:`.warm_python`) has no exec to lose it at."""
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable; two 32-bit halves
+    check(libc.capset(ctypes.byref(CapHeader(0x20080522, 0)), data), "capset")
+    check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient caps")
 
 
 def no_new_privs():
@@ -349,7 +364,11 @@ def become_program(spec, workdir, status_fd):
         drop_privileges(spec)
         no_new_privs()
         load_seccomp(spec)
-        if not in_process:  # a fresh interpreter ignores both again itself, as this one does
+        if in_process:
+            # An exec would make it dumpable again (``setuid`` made it not): its /proc files
+            # its own, as an exec'd program's are
+            prctl(PR_SET_DUMPABLE, 1)
+        else:  # a fresh interpreter ignores both again itself, as this one does
             default_signals()
         os.set_inheritable(status_fd, False)
         if spec["outputs_fd"] >= 0:

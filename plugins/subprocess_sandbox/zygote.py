@@ -7,8 +7,8 @@ the zygote that runs Python programs in itself, from the one environment every p
 (``PATH``, ``LANG``, ``HOME``), nothing of the worker's. It holds no settings, secrets or
 connections: all it has is :mod:`.jail` and :mod:`.warm_python` imported. For each run the
 worker sends, on the control socket (``SOCK_SEQPACKET``), the run's six descriptors (stdin,
-stdout, stderr, spec, status and a reply socket); the zygote forks a child that puts them in
-place, closes everything else and calls ``jail.main`` (the same sequence, so the same protections,
+stdout, stderr, spec, status and a reply socket; a seventh for a compile step, the file its
+outputs go to, which the jail gets as 5); the zygote forks a child that puts them in place, closes everything else and calls ``jail.main`` (the same sequence, so the same protections,
 as a jail started fresh). The program is exec'd by the jail as before, but a Python program this
 interpreter can run as a fresh one would: then the program's process, once every protection is in
 place, comes back up here and :mod:`.warm_python` runs it (no other user code ever runs here).
@@ -40,20 +40,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jail  # noqa: E402  (the jail's own directory, which -I leaves off sys.path)
 import warm_python  # noqa: E402
 
-DESCRIPTORS = 6  # stdin, stdout, stderr, spec, status, reply
-SPEC_FD, STATUS_FD = 3, 4
+DESCRIPTORS = (6, 7)  # stdin, stdout, stderr, spec, status, reply[, outputs]
+SPEC_FD, STATUS_FD, OUTPUTS_FD = 3, 4, 5
 
 
 def become_jail(fds, zygote_pid):
-    """In the forked child: the run's descriptors at 0-4, nothing else open, then the jail.
-    Never returns, but in the process of a program to run here: its spec."""
+    """In the forked child: the run's descriptors at 0-4 (and the outputs file at 5), nothing
+    else open, then the jail. Never returns, but in the process of a program to run here: its
+    spec."""
     try:
         os.setsid()
-        # Out of the way of 0-4 first, so that putting one in place never overwrites another.
-        moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds[:5]]
+        # Out of the way of 0-5 first, so that putting one in place never overwrites another.
+        moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds[:5] + fds[6:]]
         for target, fd in enumerate(moved):
             os.dup2(fd, target)
-        os.closerange(5, os.sysconf("SC_OPEN_MAX"))
+        os.closerange(len(moved), os.sysconf("SC_OPEN_MAX"))
         program = jail.main(SPEC_FD, STATUS_FD, parent_pid=zygote_pid)
     except BaseException:
         os._exit(127)
@@ -83,7 +84,7 @@ def start(fds, runs, poll):
     if pid == 0:
         reply.detach()  # its descriptor is closed in the child: the number may be reused
         return become_jail(fds, zygote_pid)
-    for fd in fds[:5]:
+    for fd in fds[:5] + fds[6:]:
         os.close(fd)
     if pid is None:
         return None
@@ -120,12 +121,12 @@ def serve(control, worker_pid):
                 reap(fd, runs, poll)
                 continue
             try:
-                message, fds, _, _ = socket.recv_fds(control, 16, DESCRIPTORS)
+                message, fds, _, _ = socket.recv_fds(control, 16, max(DESCRIPTORS))
             except OSError:
                 return None
             if not message:
                 return None  # the worker is gone
-            if len(fds) != DESCRIPTORS:
+            if len(fds) not in DESCRIPTORS:
                 for fd in fds:
                     os.close(fd)
             elif program := start(fds, runs, poll):
