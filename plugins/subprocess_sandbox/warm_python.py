@@ -43,6 +43,7 @@ import sys
 import time
 
 PY_FILE_INPUT = 257
+HIDDEN = []  # the zygote's own modules, kept alive out of sys.modules
 PROBE = b"import sys\ntry:\n    sys.setrecursionlimit(1)\nexcept RecursionError as e:\n    depth = e\n"
 
 api = ctypes.pythonapi
@@ -125,6 +126,7 @@ def prepare(spec, fresh):
     show_command_line(spec["argv"])
     for name in [name for name in sys.modules if name not in fresh["modules"]]:
         module = sys.modules.pop(name)
+        HIDDEN.append(module)  # out of sight, not freed: freeing costs a copy of each page
         parent, _, child = name.rpartition(".")
         if parent in fresh["modules"] and getattr(sys.modules[parent], child, None) is module:
             delattr(sys.modules[parent], child)

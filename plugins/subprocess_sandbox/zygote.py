@@ -32,6 +32,7 @@ except RecursionError as exc:
     FRESH["depth"] = int(str(exc).split("depth ")[1].split(":")[0])
 
 import fcntl  # noqa: E402
+import gc  # noqa: E402
 import os  # noqa: E402
 import select  # noqa: E402
 import socket  # noqa: E402
@@ -137,5 +138,8 @@ def serve(control, worker_pid):
 
 
 if __name__ == "__main__":
+    # Out of the collector's sight: a collection in a run would write to every object's header,
+    # and so copy every page of the zygote's heap into the run.
+    gc.freeze()
     if program := serve(socket.socket(fileno=int(sys.argv[1])), int(sys.argv[2])):
         warm_python.run(program, FRESH)
