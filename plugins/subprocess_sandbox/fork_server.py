@@ -1,5 +1,8 @@
 """The worker's side of the fork-server (:mod:`.zygote`): one warm zygote per worker process and
-jail interpreter, shared by every subprocess sandbox of the process.
+interpreter, shared by every subprocess sandbox of the process: the jail's (from an empty
+environment), and, for Python programs that can run in a warm interpreter
+(:func:`python_program`, :mod:`.warm_python`), the runner's interpreter with the runner's flags,
+from the programs' own environment.
 
 A thread of its own starts the zygote and waits for it for as long as the worker lives: the
 zygote's ``PR_SET_PDEATHSIG`` is tied to the thread that started it, so it must not be a run's
