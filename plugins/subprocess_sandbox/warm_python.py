@@ -7,10 +7,11 @@ the program's flags and environment, and it noted what a fresh one has before im
 cgroup, rlimits, uid, no_new_privs, seccomp) and closed every descriptor but the run's 0-2. Here,
 in the program's process, :func:`run` then:
 
-- puts back what the zygote's own imports changed: ``sys.modules`` (what it imported is gone, so a
-  program imports ``os``, ``random``, ``tempfile``… afresh, seeded afresh from the kernel),
-  ``sys.path``, ``sys.path_importer_cache``, ``sys.argv``/``sys.orig_argv`` and a new ``__main__``
-  laid out as a fresh one is;
+- closes what an exec would have (the jail's close-on-exec pipes) and puts back what the
+  zygote's own imports changed: ``sys.modules`` (what it imported is hidden, so a program imports
+  ``os``, ``random``, ``tempfile``… afresh, seeded afresh from the kernel), ``sys.path``,
+  ``sys.path_importer_cache``, ``sys.argv``/``sys.orig_argv``, the command line ``ps`` reads
+  (over the zygote's, zero-padded) and a new ``__main__`` laid out as a fresh one is;
 - runs the file with the same C function a fresh interpreter uses (``PyRun_FileExFlags``), so
   the same parser, the same messages and the same ``KeyboardInterrupt`` bookkeeping; what follows
   is ``_PyRun_SimpleFileObject``'s (flush, print the error, drop ``__file__``), with the
@@ -21,10 +22,11 @@ in the program's process, :func:`run` then:
 - makes the recursion depth the program's first line sees the one a fresh interpreter's first
   line sees, where this interpreter's thread state can be read and checked (CPython 3.11+).
 
-What the program could still tell, and what therefore runs by exec instead: the frames below its own (``sys._getframe``, ``inspect``,
-``traceback`` stacks, ``warnings``' ``stacklevel``), the zygote's objects (``gc``, ``ctypes``),
-its memory (``/proc/self/maps``…) (:func:`.fork_server.python_program` looks for
-them in the source). Across runs: forks of one zygote share its hash seed
+What the program could still tell, and what therefore runs by exec instead
+(:func:`.fork_server.python_program` looks for it in the source): the frames below its own
+(``sys._getframe``, ``inspect``, ``traceback`` stacks, ``warnings``' ``stacklevel``), the
+zygote's objects (``gc``, ``ctypes``), its memory and the rest of its command-line area
+(``/proc/``…), all named in ``fork_server.TELLING``. Across runs: forks of one zygote share its hash seed
 (``hash()`` of a string, and so the order of a set of strings, repeats from run to run; a fresh
 interpreter draws a new seed each time) and its address-space layout (``id()`` values repeat).
 Neither is visible within one run, neither lets a run learn anything of another (the seed and
