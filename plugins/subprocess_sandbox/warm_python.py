@@ -118,6 +118,23 @@ def started(spec, how):
     os.close(spec["status_fd"])
 
 
+def hide_own_modules(fresh):
+    """Put ``sys.modules`` and ``sys.path`` back as a fresh interpreter has them, and
+    ``sys.path_importer_cache`` but for the zygote's own file (a run's is put in its place): done
+    once in the zygote, which imports nothing more, rather than in every run, where each object
+    it touches is a page copied. Each run checks again (:func:`prepare`)."""
+    for name in [name for name in sys.modules if name not in fresh["modules"]]:
+        module = sys.modules.pop(name)
+        HIDDEN.append(module)  # out of sight, not freed: a run would copy each page it frees
+        parent, _, child = name.rpartition(".")
+        if parent in fresh["modules"] and getattr(sys.modules[parent], child, None) is module:
+            delattr(sys.modules[parent], child)
+    sys.path[:] = fresh["path"]
+    cache = {key: sys.path_importer_cache.get(key) for key in fresh["path_importer_cache"]}
+    sys.path_importer_cache.clear()
+    sys.path_importer_cache.update(cache)
+
+
 def prepare(spec, fresh):
     """Put the interpreter back as a fresh one is, for the program ``spec["argv"][-1]``; its new
     ``__main__``, the file's path and the thread state's recursion counter."""
@@ -126,17 +143,13 @@ def prepare(spec, fresh):
     zygote_path = sys.orig_argv[-3]
     field = recursion_counter()
     show_command_line(spec["argv"])
-    for name in [name for name in sys.modules if name not in fresh["modules"]]:
-        module = sys.modules.pop(name)
-        HIDDEN.append(module)  # out of sight, not freed: freeing costs a copy of each page
-        parent, _, child = name.rpartition(".")
-        if parent in fresh["modules"] and getattr(sys.modules[parent], child, None) is module:
-            delattr(sys.modules[parent], child)
-    sys.path[:] = fresh["path"]
-    cache = {key: sys.path_importer_cache.get(key) for key in fresh["path_importer_cache"]}
+    if list(sys.modules) != fresh["modules"] or list(sys.path_importer_cache) != fresh[
+            "path_importer_cache"] or sys.path != fresh["path"]:
+        hide_own_modules(fresh)  # something was imported since the zygote hid its own
+    cache = list(sys.path_importer_cache.items())
     sys.path_importer_cache.clear()
     sys.path_importer_cache.update({path if key == zygote_path else key: value
-                                    for key, value in cache.items()})
+                                    for key, value in cache})
     sys.argv = [script]
     sys.orig_argv = list(spec["argv"])
     loader = type(sys.modules["__main__"].__loader__)

@@ -138,6 +138,7 @@ def serve(control, worker_pid):
 
 
 if __name__ == "__main__":
+    warm_python.hide_own_modules(FRESH)
     # Out of the collector's sight: a collection in a run would write to every object's header,
     # and so copy every page of the zygote's heap into the run.
     gc.freeze()
