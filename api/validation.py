@@ -7,6 +7,7 @@ malformed document is refused before the service is called, so a rejected reques
 nothing.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -182,8 +183,12 @@ class Param:
         if self.kind in ("integer", "number"):
             # A bad value raises HTTPInvalidParam: a 422 naming it (errors.py).
             getter = req.get_param_as_int if self.kind == "integer" else req.get_param_as_float
-            return getter(self.name, default=self.default, min_value=self.low,
-                          max_value=self.high)
+            value = getter(self.name, default=self.default, min_value=self.low,
+                           max_value=self.high)
+            if value is not None and not math.isfinite(value):  # "nan" passes any bound
+                raise InvalidInput(f"{self.name} must be a finite number, not {value}",
+                                   field=self.name)
+            return value
         if self.kind == "boolean":
             return req.get_param_as_bool(self.name, default=self.default)
         if self.kind == "time":
