@@ -7,6 +7,7 @@ malformed document is refused before the service is called, so a rejected reques
 nothing.
 """
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,7 +55,27 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
                        f"not {req.content_type}") from None
     if not isinstance(body, dict):
         raise InvalidInput(f"the request body must be a JSON object, not {type(body).__name__}")
+    refuse_lone_surrogates(body)
     return check_fields(body, fields, aliases)
+
+
+def refuse_lone_surrogates(body: dict) -> None:
+    """JSON's ``\\ud800`` escapes decode to half a UTF-16 pair, which no store can encode: refuse
+    them here, where nothing has been made yet, naming the field that holds one."""
+    if _encodes(body):
+        return
+    name = next(key for key, value in body.items() if not (_encodes(key) and _encodes(value)))
+    name = name if _encodes(name) else ascii(name)
+    raise InvalidInput(f"{name} holds a lone UTF-16 surrogate (such as \\ud800), which is not "
+                       "Unicode text", field=name)
+
+
+def _encodes(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_fields(body: dict, fields: dict[str, type], aliases: dict[str, str] | None = None,

@@ -1,6 +1,11 @@
 """What an attacker sends to a real ``livecode serve`` that the per-route tests do not: query
 values that parse but name nothing (a NaN window, a window reaching before year 1). Each is
-the documented 422, never a 500."""
+the documented 422, never a 500; bodies no store can hold (a lone UTF-16 surrogate, a revision
+past 64 bits) and Judge0 batches refused for a later item, which must make nothing at all."""
+
+import json
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -33,3 +38,72 @@ def test_the_earliest_window_that_fits_still_answers(http, path):
     status, body = http.call("GET", path, params={"until": "0001-01-01T00:05:00Z",
                                                   "window": "300"})
     assert status == 200, body
+
+
+def stored_runs(http) -> int:
+    status, page = http.call("GET", "/executions", params={"limit": "200"})
+    assert status == 200, page
+    return len(page["executions"])
+
+
+def raw_post(http, path: str, body: bytes):
+    """A body as bytes: json.dumps would never write a lone surrogate escape."""
+    request = urllib.request.Request(http.url + path, body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/code-sessions", b'{"source_code": "print(1) # \\ud800"}'),
+    ("/submit-code", b'{"code": "\\udfff"}'),
+    ("/submit-code", b'{"code": "print(1)", "stdin": "\\ud800"}'),
+    ("/judge0/submissions", b'{"source_code": "\\ud800", "language_id": 71}'),
+    ("/judge0/submissions/batch",
+     b'{"submissions": [{"source_code": "print(1)", "language_id": 71, "stdin": "\\ud800"}]}'),
+])
+def test_a_lone_surrogate_is_a_422_naming_its_field_and_stores_nothing(http, path, body):
+    before = stored_runs(http)
+    status, answer = raw_post(http, path, body)
+    assert status == 422, answer
+    assert answer["error"]["code"] == "invalid_input" and answer["error"]["field"], answer
+    assert stored_runs(http) == before
+
+
+def test_a_lone_surrogate_in_a_session_run_s_stdin_is_a_422(http):
+    status, session = http.call("POST", "/code-sessions", {"source_code": "print(1)"})
+    before = stored_runs(http)
+    status, answer = raw_post(http, f"/code-sessions/{session['session_id']}/run",
+                              b'{"stdin": "\\ud800"}')
+    assert (status, answer["error"]["field"]) == (422, "stdin"), answer
+    assert stored_runs(http) == before
+
+
+def test_a_revision_no_store_can_hold_is_a_422(http):
+    status, session = http.call("POST", "/code-sessions", {"source_code": "print(1)"})
+    status, answer = http.call("PATCH", f"/code-sessions/{session['session_id']}",
+                               {"source_code": "x", "revision": 2 ** 63})
+    assert (status, answer["error"]["field"]) == (422, "revision"), answer
+    status, now = http.call("GET", f"/code-sessions/{session['session_id']}")
+    assert now["source_code"] == "print(1)" and now["revision"] == 1
+
+
+OK = {"source_code": "print(1)", "language_id": 71}
+
+
+@pytest.mark.parametrize("second, expected", [
+    ({**OK, "source_code": "#" * 70000}, (413, "source_code")),
+    ({**OK, "stdin": "y" * 70000}, (413, "stdin")),
+    ({**OK, "wall_time_limit": 1000}, (422, "wall_time_limit")),
+    ({**OK, "memory_limit": 10 ** 12}, (422, "memory_limit")),
+])
+def test_a_judge0_batch_refused_for_a_later_item_runs_none_of_them(http, second, expected):
+    before = stored_runs(http)
+    status, answer = http.call("POST", "/judge0/submissions/batch",
+                               {"submissions": [OK, second]})
+    assert (status, answer["error"]["field"]) == expected, answer
+    assert answer["error"]["message"].startswith("submissions[1]: "), answer
+    assert stored_runs(http) == before
