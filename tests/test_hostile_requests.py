@@ -107,3 +107,14 @@ def test_a_judge0_batch_refused_for_a_later_item_runs_none_of_them(http, second,
     assert (status, answer["error"]["field"]) == expected, answer
     assert answer["error"]["message"].startswith("submissions[1]: "), answer
     assert stored_runs(http) == before
+
+
+@pytest.mark.parametrize("store", ["sqlite", "mongodb"])
+def test_a_quota_past_64_bits_is_a_422_on_every_store(serve, request, store):
+    env = {"LIVECODE_STORE": request.getfixturevalue("mongo_url")} if store == "mongodb" else {}
+    _, http = serve(**env)
+    status, answer = http.call("POST", "/keys", {"name": "huge",
+                                                 "quotas": {"runs_per_minute": 2 ** 63}})
+    assert (status, answer["error"]["field"]) == (422, "quotas"), answer
+    status, listed = http.call("GET", "/keys")
+    assert status == 200 and listed["keys"] == [], listed
