@@ -267,6 +267,9 @@ def texts_of(values: list[str]) -> tuple[str, ...]:
 
 FILTER_PARAMS = {"status": "status", "language": "language", "reason": "reason", "worker": "worker",
                  "q": "text"}
+# MongoDB searches with an escaped regular expression, and servers cap a pattern's length
+# (SecantusDB at 1,000 characters, MongoDB at 32,764): escaping at most doubles 256 characters.
+MAX_SEARCH_CHARS = 256
 
 
 def execution_filter(query: dict) -> ExecutionFilter:
@@ -277,6 +280,9 @@ def execution_filter(query: dict) -> ExecutionFilter:
         for raw in query[param]:
             negate = raw.startswith("!")
             value = raw[1:] if negate else raw
+            if len(value) > MAX_SEARCH_CHARS:
+                raise InvalidInput(f"query parameter {param} is {len(value)} characters; at "
+                                   f"most {MAX_SEARCH_CHARS}", field=param)
             if value:
                 try:
                     terms.append(Term(name, value, negate))
