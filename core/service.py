@@ -112,9 +112,8 @@ class Livecode:
                     comparison: str | None = None, owner: str = "",
                     interactive: bool = False) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
-        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
-        run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison, interactive)
+        run_limits, cases = self.check_submission(code, language, stdin, limits, tests,
+                                                  comparison, interactive)
         session = self.create_session(language, code, owner)
         try:
             return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
@@ -122,6 +121,15 @@ class Livecode:
         except Unavailable:
             self.store.delete_session(session.session_id)  # the session existed only for this run
             raise
+
+    def check_submission(self, code: str, language: str | None = None, stdin: str = "",
+                         limits: dict | None = None, tests: list | None = None,
+                         comparison: str | None = None, interactive: bool = False):
+        """All ``submit_code`` refuses, making nothing: a batch checks every item first."""
+        self._check_language(language or DEFAULT_LANGUAGE)
+        self._check_size("source_code", code, self.settings.max_source_bytes)
+        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
+        return self.limits(limits), self._check_tests(stdin, tests, comparison, interactive)
 
     def limits(self, requested: dict | None = None) -> Limits:
         return self.settings.limits.within(self.settings.limit_caps, requested or {})

@@ -64,6 +64,10 @@ class Piston(Resource):
             if name in body and not (body[name] > 0 or body[name] == -1):
                 raise InvalidInput(f"{name} must be positive, or -1", field=name)
         code, limits, caller = source(body["files"]), run_limits(body), req.context.caller
+        try:
+            self.livecode.check_submission(code, language, body.get("stdin", ""), limits)
+        except InvalidInput as exc:
+            raise in_piston_units(exc) from None
         with waiting_slot(self.settings):
             with self.quotas.reserve_runs(caller):
                 queued = self.livecode.submit_code(code, language, body.get("stdin", ""),
@@ -107,9 +111,21 @@ def run_limits(body: dict) -> dict:
         value = body.get(name)
         if value is None or value == -1:
             continue  # Piston's "no limit of my own": the server's default
+        if not value > 0:
+            raise InvalidInput(f"{name} must be positive, or -1", field=name)
         scaled = value * factor
         limits[limit] = math.ceil(scaled) if limit == "memory_limit" else scaled
     return limits
+
+
+def in_piston_units(exc: InvalidInput) -> InvalidInput:
+    """A limit over its cap, said with the Piston field and unit the client sent."""
+    for name, (limit, factor) in RUN_LIMITS.items():
+        if exc.details.get("field") == limit and "cap" in exc.details:
+            cap = exc.details["cap"] / factor
+            return InvalidInput(f"{name} is over this server's cap of {cap:g}", field=name,
+                                cap=cap)
+    return exc
 
 
 def signal_name(reason: str | None) -> str | None:
