@@ -17,7 +17,7 @@ from .metrics import Metrics, MetricsResource
 from .quotas import Quotas
 from .reporting import Reporting
 from .resources import (CodeSessions, Executions, Health, Keys, Languages, LimitsResource, Parts,
-                        Queues, Root, Stats, SubmitCode, Workers)
+                        Queues, Root, SigningSecret, Stats, SubmitCode, Workers)
 
 
 def create_app(livecode: Livecode) -> falcon.App:
@@ -57,6 +57,7 @@ def create_app(livecode: Livecode) -> falcon.App:
 
     executions = Executions(parts)
     route("/executions", executions)
+    route("/executions/batch", executions, "batch")
     route("/executions/{execution_id}", executions, "item")
     route("/executions/{execution_id}/cancel", executions, "cancel")
     route("/executions/{execution_id}/rerun", executions, "rerun")
@@ -75,6 +76,7 @@ def create_app(livecode: Livecode) -> falcon.App:
     keys = Keys(parts)
     route("/keys", keys)
     route("/keys/{key_id}", keys, "item")
+    route("/callbacks/signing-secret", SigningSecret(parts))
     route("/health", Health(parts))
     route("/metrics", MetricsResource(metrics))
     openapi.register(app, routes, livecode)

@@ -76,12 +76,14 @@ class Quotas:
         value = caller.quotas.get(name)
         return self.defaults[name] if value is None else value
 
-    def _hit(self, caller, name: str, per: str) -> None:
+    def _hit(self, caller, name: str, per: str, cost: int = 1) -> None:
         amount = self._quota(caller, name)
         if not amount:
             return
         item = limits.parse(f"{amount}/{per}")
-        if not self.limiter.hit(item, caller.key_id, name):
+        # A batch that does not fit is refused whole without spending the window on it.
+        if (cost > 1 and not self.limiter.test(item, caller.key_id, name, cost=cost)) or \
+                not self.limiter.hit(item, caller.key_id, name, cost=cost):
             reset = self.limiter.get_window_stats(item, caller.key_id, name).reset_time
             raise over(name, amount, reset - time.time())
 
@@ -90,14 +92,15 @@ class Quotas:
         if resource is not None and req.method in WRITE_METHODS:
             self._hit(req.context.caller, "writes_per_second", "second")
 
-    def check_run(self, caller) -> None:
-        """Before a run is queued: ``active_runs``, then ``runs_per_minute``."""
+    def check_run(self, caller, runs: int = 1) -> None:
+        """Before ``runs`` runs are queued (a batch counts each): ``active_runs``, then
+        ``runs_per_minute``."""
         active = self._quota(caller, "active_runs")
         if active:
             counts = self.store.count_executions(owner=caller.key_id)
-            if counts.get("QUEUED", 0) + counts.get("RUNNING", 0) >= active:
+            if counts.get("QUEUED", 0) + counts.get("RUNNING", 0) + runs > active:
                 raise over("active_runs", active, 1)
-        self._hit(caller, "runs_per_minute", "minute")
+        self._hit(caller, "runs_per_minute", "minute", runs)
 
 
 def over(name: str, amount: int, retry_after: float) -> APIError:

@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import threading
+
     from .config import Settings
     from .contracts import LanguageRunner, Queue, Sandbox, Store
     from .execution_states import Status
     from .models import Execution
+    from .service import Livecode
 
     StoreFactory = Callable[[str, Settings], Store]
     QueueFactory = Callable[[str, Settings], Queue]
@@ -107,11 +110,20 @@ def livecode_register_routes(register: Callable[..., None], api: Any) -> None:
 
 
 @hookspec
-def livecode_execution_state_changed(execution: Execution, previous: Status | None) -> None:
+def livecode_execution_state_changed(execution: Execution, previous: Status | None,
+                                     livecode: Livecode) -> None:
     """Called after an execution's status changed and the change is stored.
 
     ``execution`` is the new :class:`livecode.core.models.Execution`, ``previous`` the status it
-    left (``None`` when it was just created as QUEUED). Called in the process that made the
-    change (API or worker); keep it fast, since it runs inline. An exception is logged and
-    otherwise ignored: an observer never breaks a run.
+    left (``None`` when it was just created as QUEUED), ``livecode`` the service that changed
+    it (an observer that needs none may leave the argument out). Called in the process that
+    made the change (API or worker); keep it fast, since it runs inline. An exception is logged
+    and otherwise ignored: an observer never breaks a run.
     """
+
+
+@hookspec
+def livecode_worker_serving(livecode: Livecode, stopped: threading.Event) -> None:
+    """Called when a worker starts consuming, in its process: the place for work that goes on
+    beside the runs (delivering callbacks, say) on the plugin's own threads, never the run
+    slots. ``stopped`` is set once the worker has drained and stopped; end the work then."""

@@ -22,6 +22,7 @@ SCOPES = ("client", "operator", "admin")
 PREFIX = "lck"
 # Per-key quotas (None: the deployment's default, 0: unlimited).
 QUOTAS = ("writes_per_second", "runs_per_minute", "active_runs")
+SIGNING_CONTEXT = b"livecode callback signing v1"
 
 
 def digest(key: str | bytes) -> bytes:
@@ -67,6 +68,11 @@ class ApiKey:
     def allows(self, scope: str) -> bool:
         return scope_allows(self.scope, scope)
 
+    def signing_secret(self) -> str:
+        """What signs what livecode sends on this key's behalf (callbacks): derived from the
+        stored hash, so it needs no storage and the key's holder can compute it too."""
+        return signing_secret(self.key_hash)
+
     def public(self) -> dict:
         """What listing keys shows: everything but the hash."""
         data = asdict(self)
@@ -89,6 +95,11 @@ def revoke(store, key_id: str) -> ApiKey:
     if record is None:
         raise NotFound(f"no API key {key_id!r}", key_id=key_id)
     return record
+
+
+def signing_secret(key_hash: str) -> str:
+    """``lcs_`` + hex HMAC-SHA256 keyed with the key's SHA-256, over a fixed context."""
+    return "lcs_" + hmac.new(bytes.fromhex(key_hash), SIGNING_CONTEXT, hashlib.sha256).hexdigest()
 
 
 def scope_allows(have: str, need: str) -> bool:

@@ -60,11 +60,16 @@ class Livecode:
 
     def create_session(self, language: str | None = None, source_code: str = "",
                        owner: str = "") -> CodeSession:
-        language = self._check_language(language or DEFAULT_LANGUAGE)
-        self._check_size("source_code", source_code, self.settings.max_source_bytes)
-        session = CodeSession.new(language, source_code, owner)
+        session = self.new_session(language, source_code, owner)
         self.store.create_session(session)
         return session
+
+    def new_session(self, language: str | None = None, source_code: str = "",
+                    owner: str = "") -> CodeSession:
+        """A checked session, not stored yet (a batch stores nothing until every item passes)."""
+        language = self._check_language(language or DEFAULT_LANGUAGE)
+        self._check_size("source_code", source_code, self.settings.max_source_bytes)
+        return CodeSession.new(language, source_code, owner)
 
     def get_session(self, session_id: str, owner: str | None = None) -> CodeSession:
         session = self.store.get_session(session_id)
@@ -100,29 +105,52 @@ class Livecode:
 
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
             tests: list | None = None, comparison: str | None = None,
-            owner: str | None = None) -> Execution:
+            owner: str | None = None, extra: dict | None = None) -> Execution:
         """Queue a run of the session as it is now. ``limits`` may lower or raise any default
-        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``)."""
-        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
-        run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison)
-        session = self.get_session(session_id, owner)
-        return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
+        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``);
+        ``extra`` is kept with the run for plugins (a callback, say)."""
+        execution = self.prepare(self.get_session(session_id, owner), stdin, limits, tests,
+                                 comparison, extra)
+        return self._enqueue(execution)
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
-                    comparison: str | None = None, owner: str = "") -> Execution:
+                    comparison: str | None = None, owner: str = "",
+                    extra: dict | None = None) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
+        session = self.new_session(language, code, owner)
+        execution = self.prepare(session, stdin, limits, tests, comparison, extra)
+        return self.enqueue_all([(session, execution)])[0]
+
+    def prepare(self, session: CodeSession, stdin: str = "", limits: dict | None = None,
+                tests: list | None = None, comparison: str | None = None,
+                extra: dict | None = None) -> Execution:
+        """A checked run of ``session``, not stored or queued yet."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
         cases = self._check_tests(stdin, tests, comparison)
-        session = self.create_session(language, code, owner)
+        return Execution.snapshot(session, stdin, run_limits).evolve(tests=cases,
+                                                                     extra=dict(extra or {}))
+
+    def enqueue_all(self, runs: list[tuple[CodeSession | None, Execution]]) -> list[Execution]:
+        """Store and queue prepared runs (each with the new session made for it alone, or
+        ``None``), all or nothing: when the queue fails, none of them stays behind."""
+        done = []
         try:
-            return self._enqueue(
-                Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
-        except Unavailable:
-            self.store.delete_session(session.session_id)  # the session existed only for this run
+            for session, execution in runs:
+                if session is not None:
+                    self.store.create_session(session)
+                done.append((session, execution))
+                self._enqueue(execution, notify=False)
+        except Exception:
+            for session, execution in done:
+                self.store.delete_execution(execution.execution_id)
+                if session is not None:  # it existed only for this run
+                    self.store.delete_session(session.session_id)
             raise
+        for _, execution in runs:
+            self._notify(execution, None)
+        return [execution for _, execution in runs]
 
     def limits(self, requested: dict | None = None) -> Limits:
         return self.settings.limits.within(self.settings.limit_caps, requested or {})
@@ -135,7 +163,7 @@ class Livecode:
     def sandbox_names(self) -> set[str]:
         return {self.sandbox_name(language) for language in self.plugins.languages}
 
-    def _enqueue(self, execution: Execution) -> Execution:
+    def _enqueue(self, execution: Execution, notify: bool = True) -> Execution:
         self.store.create_execution(execution)
         try:
             self.queue.publish(execution.execution_id)
@@ -144,7 +172,8 @@ class Livecode:
             self.store.delete_execution(execution.execution_id)
             log.warning("queue unavailable, run refused: %s", exc)
             raise Unavailable(f"the run queue cannot be reached: {exc}") from exc
-        self._notify(execution, None)
+        if notify:
+            self._notify(execution, None)
         return execution
 
     def get_execution(self, execution_id: str, owner: str | None = None) -> Execution:
@@ -209,8 +238,7 @@ class Livecode:
     def _notify(self, execution: Execution, previous: Status | None) -> None:
         try:
             self.plugins.pm.hook.livecode_execution_state_changed(
-                execution=execution, previous=previous
-            )
+                execution=execution, previous=previous, livecode=self)
         except Exception:
             log.exception("a livecode_execution_state_changed observer failed")
 
