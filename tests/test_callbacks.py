@@ -2,6 +2,7 @@
 servers), real ``livecode serve`` processes, signatures checked as a receiver would, retries,
 a worker killed mid-retry; and the SSRF policy that refuses the deployment's own networks."""
 
+import base64
 import ipaddress
 import json
 import os
@@ -192,6 +193,45 @@ def test_a_session_run_and_a_batch_carry_callbacks_too(server, receiver):
     hook.wait(3)
     time.sleep(1)
     assert sorted(json.loads(r[3])["stdout"] for r in hook.requests) == ["2\n", "2\n", "3\n"]
+
+
+def test_judge0s_callback_url_gets_a_put_of_the_submission_and_its_batch_carries_them_too(
+        server, receiver):
+    url, key = server
+    hook = receiver()
+    status, token = call(f"{url}/judge0/submissions", "POST", {
+        "source_code": "print(input())", "language_id": 71, "stdin": "hi",
+        "expected_output": "hi", "callback_url": hook.url}, key)
+    assert status == 201, token
+    method, _, headers, body = hook.wait(1)[0]
+    sent = json.loads(body)
+    assert method == "PUT" and sent["token"] == token["token"]
+    assert sent["status"] == {"id": 3, "description": "Accepted"}
+    assert base64.b64decode(sent["stdout"]) == b"hi\n"  # Judge0 sends its callbacks encoded
+    assert set(sent) == {"token", "stdout", "time", "memory", "stderr", "compile_output",
+                         "message", "status"}
+    assert signing.verify(signing.secret_of_key(key), body, headers["Livecode-Signature"])
+    status, shown = call(f"{url}/judge0/submissions/{token['token']}?fields=callback_url",
+                         key=key)
+    assert shown == {"callback_url": hook.url}
+    status, tokens = call(f"{url}/judge0/submissions/batch", "POST", {"submissions": [
+        {"source_code": "print(1)", "language_id": 71, "callback_url": hook.url},
+        {"source_code": "print(2)", "language_id": 71}]}, key)
+    assert status == 201, tokens
+    hook.wait(2)
+    assert json.loads(hook.requests[1][3])["token"] == tokens[0]["token"]
+
+
+def test_a_judge0_batch_with_a_refused_callback_queues_nothing(server):
+    url, key = server
+    _, before = call(f"{url}/executions", key=key)
+    status, error = call(f"{url}/judge0/submissions/batch", "POST", {"submissions": [
+        {"source_code": "print(1)", "language_id": 71},
+        {"source_code": "print(2)", "language_id": 71,
+         "callback_url": "http://169.254.169.254/latest/meta-data/"}]}, key)
+    assert status == 422 and error["error"]["index"] == 1
+    assert "submissions[1]" in error["error"]["message"]
+    assert call(f"{url}/executions", key=key)[1] == before
 
 
 def test_a_callback_pending_when_its_worker_is_killed_is_delivered_by_the_next_one(

@@ -5,16 +5,17 @@ shape."""
 
 import falcon
 
+from livecode.api import batch
 from livecode.api.resources import Resource, run_body_bytes
 from livecode.api.validation import check_fields, read_body
 from livecode.core.errors import InvalidInput, NotFound
+from livecode.plugins.callbacks.agent import CallbackSettings
 from livecode.plugins.synchronous import wait_for_end, waiting_slot
 
 from . import languages, statuses
 from .submissions import REQUEST_FIELDS, requested_fields, run_request, submission_json
 
 VERSION = "1.13.1"  # the Judge0 CE API this layer speaks (the SDK picks its language table by it)
-MAX_BATCH = 20  # Judge0's default max_submission_batch_size
 
 
 class Judge0Resource(Resource):
@@ -25,9 +26,10 @@ class Judge0Resource(Resource):
         return submission_json(execution, fields, encoded, self.livecode.plugins.languages)
 
     def submit(self, caller, request: dict):
-        """Queue one checked request for ``caller``, within its quotas."""
+        """Queue one request for ``caller``, checked first, then within its quotas."""
+        prepared = batch.prepare(self.livecode, caller, request)
         self.quotas.check_run(caller)
-        return self.livecode.submit_code(**request, owner=caller.key_id)
+        return self.livecode.enqueue_all([prepared])[0]
 
 
 def flag(req, name: str) -> bool:
@@ -56,13 +58,16 @@ class Submissions(Judge0Resource):
         resp.media = self.shown(execution, fields, flag(req, "base64_encoded"))
 
     def on_post_batch(self, req, resp):
+        """Onto livecode's own batch (``POST /executions/batch``): every submission checked,
+        the quotas counted per run, then all queued or none."""
         encoded = flag(req, "base64_encoded")
         settings = self.settings
+        cap = settings.max_batch
         item_bytes = settings.max_source_bytes + 2 * settings.max_stdin_bytes
-        body = read_body(req, {"submissions": list}, item_bytes * MAX_BATCH)
+        body = read_body(req, {"submissions": list}, item_bytes * cap)
         items = body.get("submissions")
-        if not items or len(items) > MAX_BATCH:
-            raise InvalidInput(f"submissions must be an array of 1 to {MAX_BATCH} submissions",
+        if not items or len(items) > cap:
+            raise InvalidInput(f"submissions must be an array of 1 to {cap} submissions",
                                field="submissions")
         requests = []
         for number, item in enumerate(items):
@@ -73,20 +78,17 @@ class Submissions(Judge0Resource):
                 requests.append(run_request(fields, encoded, self.language_ids()))
             except InvalidInput as exc:
                 raise InvalidInput(f"submissions[{number}]: {exc.message}",
-                                   **exc.details) from None
-        # Every item is checked before any is queued: a rejected batch queues nothing.
-        caller = req.context.caller
-        for _ in requests:
-            self.quotas.check_run(caller)
-        tokens = [self.livecode.submit_code(**request, owner=caller.key_id).execution_id
-                  for request in requests]
+                                   **{**exc.details, "index": number}) from None
+        queued = batch.queue_batch(self.livecode, self.quotas, req.context.caller, requests,
+                                   where="submissions")
         resp.status = falcon.HTTP_201
-        resp.media = [{"token": token} for token in tokens]
+        resp.media = [{"token": execution.execution_id} for execution in queued]
 
     def on_get_batch(self, req, resp):
         tokens = [t.strip() for t in req.get_param("tokens", required=True).split(",") if t.strip()]
-        if not tokens or len(tokens) > MAX_BATCH:
-            raise InvalidInput(f"tokens must name 1 to {MAX_BATCH} submissions", field="tokens")
+        cap = self.settings.max_batch
+        if not tokens or len(tokens) > cap:
+            raise InvalidInput(f"tokens must name 1 to {cap} submissions", field="tokens")
         fields = requested_fields(req.get_param("fields"))
         encoded = flag(req, "base64_encoded")
         found = []
@@ -129,11 +131,15 @@ class About(Judge0Resource):
     def on_get_config(self, req, resp):
         """What Judge0's ``/config_info`` tells, from livecode's own limits and caps."""
         limits, caps = self.settings.limits, self.settings.limit_caps
+        callbacks = self.livecode.plugins.pm.has_plugin("callbacks")
+        delivery = CallbackSettings.of(self.settings)
         resp.media = {
             "maintenance_mode": False, "enable_wait_result": True,
             "enable_compiler_options": False, "allowed_languages_for_compile_options": [],
             "enable_command_line_arguments": False, "enable_submission_delete": False,
-            "enable_callbacks": False, "callbacks_max_tries": 0, "callbacks_timeout": 0,
+            "enable_callbacks": callbacks,
+            "callbacks_max_tries": delivery.max_attempts if callbacks else 0,
+            "callbacks_timeout": delivery.timeout if callbacks else 0,
             "enable_additional_files": False, "max_queue_size": 0,
             "cpu_time_limit": limits.cpu_time_limit, "max_cpu_time_limit": caps.cpu_time_limit,
             "cpu_extra_time": 0, "max_cpu_extra_time": 0,
@@ -151,7 +157,7 @@ class About(Judge0Resource):
             "max_max_file_size": caps.max_file_size // 1024,
             "number_of_runs": 1, "max_number_of_runs": 1,
             "redirect_stderr_to_stdout": False, "max_extract_size": 0,
-            "enable_batched_submissions": True, "max_submission_batch_size": MAX_BATCH,
+            "enable_batched_submissions": True, "max_submission_batch_size": self.settings.max_batch,
             "submission_cache_duration": 0, "use_docs_as_homepage": False,
             "enable_network": False, "allow_enable_network": False,
         }
