@@ -195,6 +195,21 @@ def test_a_session_run_and_a_batch_carry_callbacks_too(server, receiver):
     assert sorted(json.loads(r[3])["stdout"] for r in hook.requests) == ["2\n", "2\n", "3\n"]
 
 
+def test_a_run_cancelled_through_the_api_is_called_back_too(server, receiver):
+    url, key = server
+    hook = receiver()
+    sleepers = [{"code": "import time; time.sleep(4)"}] * 3  # the worker's slots are busy
+    status, _ = call(f"{url}/executions/batch", "POST", {"runs": sleepers}, key)
+    assert status == 202
+    _, job = call(f"{url}/submit-code", "POST",
+                  {"code": "print(1)", "callback_url": hook.url}, key)
+    status, cancelled = call(f"{url}/executions/{job['jobId']}/cancel", "POST", {}, key)
+    assert status == 200 and cancelled["status"] == "CANCELLED"
+    _, _, _, body = hook.wait(1)[0]
+    assert json.loads(body)["status"] == "CANCELLED"
+    wait_callback_state(url, job["jobId"], key, "delivered")
+
+
 def test_judge0s_callback_url_gets_a_put_of_the_submission_and_its_batch_carries_them_too(
         server, receiver):
     url, key = server
