@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import falcon
 
 from livecode import __version__
-from livecode.core import keys
 from livecode.core.errors import InvalidInput, NotFound
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
@@ -19,7 +18,7 @@ from livecode.core.models import TEXT_FIELDS
 from livecode.core.service import MAX_PAGE, Livecode
 from livecode.core.test_cases import COMPARISONS
 
-from . import batch
+from . import batch, keys
 from .callback_field import CALLBACK_URL
 from .callback_field import extra as callback_extra
 from .introspection import Introspection
@@ -439,7 +438,7 @@ class Keys(Resource):
                                  body.get("scope", "client"), body.get("quotas"))
         resp.status = falcon.HTTP_201
         resp.location = f"/keys/{record.key_id}"
-        resp.media = {**record.public(), "key": key, "signing_secret": record.signing_secret()}
+        resp.media = {**record.public(), "key": key, "signing_secret": keys.signing_secret(record)}
 
     @operation("Revoke an API key", {200: Answer("Key", "the revoked key")})
     def on_delete_item(self, req, resp, key_id):
@@ -457,7 +456,7 @@ class SigningSecret(Resource):
         record = self.livecode.store.get_key(caller.key_id) if caller.key_id else None
         if record is None:
             raise NotFound("this request came without an API key, so it has no signing secret")
-        resp.media = {"key_id": record.key_id, "signing_secret": record.signing_secret()}
+        resp.media = {"key_id": record.key_id, "signing_secret": keys.signing_secret(record)}
 
 
 class Health(Resource):

@@ -7,7 +7,7 @@ import falcon.testing
 import pytest
 
 from livecode.api.app import create_app
-from livecode.core import keys
+from livecode.api import keys
 
 from test_api import assert_error, snapshot
 

@@ -18,7 +18,7 @@ import falcon.testing
 import pytest
 
 from livecode.api.app import create_app
-from livecode.core import keys
+from livecode.api import keys
 from livecode.plugins.callbacks import signing, targets
 from livecode.plugins.callbacks.delivery import send
 from livecode.testing import LivecodeProcess
@@ -150,8 +150,8 @@ def test_signatures_fail_for_another_secret_a_changed_body_or_an_old_timestamp()
     old = signing.signature(secret, body, timestamp=int(time.time()) - 3600)
     assert not signing.verify(secret, body, old)
     assert not signing.verify(secret, body, "t=abc,v1=00")
-    record, key = keys.ApiKey.new("k", "client")
-    assert record.signing_secret() == signing.secret_of_key(key)
+    record, key = keys.new("k", "client")
+    assert keys.signing_secret(record) == signing.secret_of_key(key)
 
 
 def test_a_receiver_that_fails_twice_gets_the_third_attempt_after_backing_off(server, receiver):

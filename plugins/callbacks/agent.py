@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from livecode.api.keys import signing_secret
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.timestamps import age_seconds, iso, now, utcnow
 
@@ -145,7 +146,7 @@ class Agent:
         headers = {signing.DELIVERY_HEADER: execution.execution_id,
                    signing.ATTEMPT_HEADER: str(attempt)}
         if key is not None:
-            headers[signing.SIGNATURE_HEADER] = signing.signature(key.signing_secret(), body)
+            headers[signing.SIGNATURE_HEADER] = signing.signature(signing_secret(key), body)
         return send(callback["url"], method, body, headers, self.allowed, self.config.timeout)
 
     def _attempt_quietly(self, execution_id: str) -> None:

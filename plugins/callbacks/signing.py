@@ -1,6 +1,6 @@
 """Callback signatures: HMAC-SHA256 with a secret of the API key that asked for the callback.
 
-A key's signing secret is derived, not stored (``ApiKey.signing_secret``): ``lcs_`` + hex
+A key's signing secret is derived, not stored (``livecode.api.keys.signing_secret``): ``lcs_`` + hex
 HMAC-SHA256 keyed with the SHA-256 of the key (what stores keep) over
 ``livecode callback signing v1``. So every key has
 one from the start with no schema change; whoever holds the key can compute it (the key's
@@ -23,7 +23,8 @@ import hashlib
 import hmac
 import time
 
-from livecode.core.keys import digest, signing_secret
+from livecode.api.keys import digest, signing_secret
+from livecode.core.keys import ApiKey
 
 SIGNATURE_HEADER = "Livecode-Signature"
 DELIVERY_HEADER = "Livecode-Delivery"
@@ -33,7 +34,7 @@ TOLERANCE_SECONDS = 300
 
 def secret_of_key(key: str) -> str:
     """A key's signing secret, from the key itself (what its holder can compute offline)."""
-    return signing_secret(digest(key).hex())
+    return signing_secret(ApiKey("", "", "", digest(key).hex(), ""))
 
 
 def _mac(secret: str, timestamp: int, body: bytes) -> str:
