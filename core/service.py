@@ -103,7 +103,7 @@ class Livecode:
         ``extra`` is kept with the run for plugins (a callback, say)."""
         execution = self.prepare(self.get_session(session_id, owner), stdin, limits, tests,
                                  comparison, extra)
-        return self._enqueue(execution)
+        return self.enqueue_all([(None, execution)])[0]
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
@@ -125,19 +125,24 @@ class Livecode:
                                                                      extra=dict(extra or {}))
 
     def enqueue_all(self, runs: list[tuple[CodeSession | None, Execution]]) -> list[Execution]:
-        """Store and queue prepared runs (each with the new session made for it alone, or
-        ``None``), all or nothing: when the queue fails, none of them stays behind."""
+        """Store and queue prepared runs (each with the session made for it alone, or None), all
+        or nothing: when the queue fails, nothing stays behind that claims to be queued."""
         done = []
         try:
             for session, execution in runs:
+                done.append((session, execution))
                 if session is not None:
                     self.store.create_session(session)
-                done.append((session, execution))
-                self._enqueue(execution, notify=False)
+                self.store.create_execution(execution)
+                try:
+                    self.queue.publish(execution.execution_id)
+                except Exception as exc:
+                    log.warning("queue unavailable, run refused: %s", exc)
+                    raise Unavailable(f"the run queue cannot be reached: {exc}") from exc
         except Exception:
             for session, execution in done:
                 self.store.delete_execution(execution.execution_id)
-                if session is not None:  # it existed only for this run
+                if session is not None:
                     self.store.delete_session(session.session_id)
             raise
         for _, execution in runs:
@@ -153,19 +158,6 @@ class Livecode:
 
     def sandbox_names(self) -> set[str]:
         return {self.sandbox_name(language) for language in self.plugins.languages}
-
-    def _enqueue(self, execution: Execution, notify: bool = True) -> Execution:
-        self.store.create_execution(execution)
-        try:
-            self.queue.publish(execution.execution_id)
-        except Exception as exc:
-            # Nothing was queued, so nothing may stay behind that claims it was.
-            self.store.delete_execution(execution.execution_id)
-            log.warning("queue unavailable, run refused: %s", exc)
-            raise Unavailable(f"the run queue cannot be reached: {exc}") from exc
-        if notify:
-            self._notify(execution, None)
-        return execution
 
     def get_execution(self, execution_id: str, owner: str | None = None) -> Execution:
         execution = self.store.get_execution(execution_id)
@@ -194,7 +186,7 @@ class Livecode:
             language=old.language, source_code=old.source_code,
             source_bytes=text_bytes(old.source_code), session_revision=old.session_revision,
             tests=old.tests, extra={"rerun_of": old.execution_id})
-        return self._enqueue(fresh)
+        return self.enqueue_all([(None, fresh)])[0]
 
     def cancel(self, execution_id: str, owner: str | None = None) -> Execution:
         execution = self.get_execution(execution_id, owner)

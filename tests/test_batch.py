@@ -167,3 +167,30 @@ def test_ids_is_capped_and_goes_with_fields_alone(app, settings_with):
             "executions": [], "next_before": None}
     finally:
         service.close()
+
+
+def test_a_queue_that_fails_mid_batch_leaves_nothing_behind_with_a_wrapped_queue(app, livecode):
+    """The real in-process queue, wrapped to fail on the batch's second publish (a broker
+    cannot be made to fail at exactly that moment here): 503, and the first run, already
+    published, is gone from the store with every session made for the batch."""
+    real = livecode.queue
+
+    class FailingSecond:
+        def __init__(self):
+            self.published = 0
+
+        def publish(self, execution_id):
+            self.published += 1
+            if self.published == 2:
+                raise ConnectionError("broker went away")
+            real.publish(execution_id)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    livecode.queue = FailingSecond()
+    before = sessions_stored(livecode)
+    answer = app.simulate_post("/executions/batch",
+                               json={"runs": [{"code": "1"}, {"code": "2"}, {"code": "3"}]})
+    assert_error(answer, 503, "unavailable")
+    assert livecode.store.list_executions() == [] and sessions_stored(livecode) == before
