@@ -362,3 +362,32 @@ def test_delivery_connects_to_the_checked_address_and_reads_a_bounded_answer(rec
     assert hook.requests[0][2]["X-Test"] == "1"
     refused = send(hook.url, "POST", b"{}", {}, [], timeout=2)
     assert refused.refused and len(hook.requests) == 1
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_attempts_timeout():
+    """Each byte comes well within the socket timeout, so only the attempt's overall deadline
+    can end it: the attempt fails instead of holding a delivery thread for as long as the
+    receiver likes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.wait(0.2):
+                conn.sendall(b"a")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    try:
+        outcome = send(f"http://127.0.0.1:{listener.getsockname()[1]}/", "POST", b"{}", {},
+                       [ipaddress.ip_network("127.0.0.0/8")], timeout=1)
+        assert not outcome.ok and outcome.status is None and outcome.error
+    finally:
+        stop.set()
+        listener.close()

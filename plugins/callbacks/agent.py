@@ -72,14 +72,17 @@ class Agent:
         self.allowed = allowed_networks(livecode.settings)
         self.pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="livecode-callback")
         self.timers: list[tuple[float, str]] = []  # (time.time() due, execution id)
+        self.scheduled: set[str] = set()  # ids in timers or being tried: each once
         self.wake = threading.Condition()
         self.thread = threading.Thread(target=self._loop, name="livecode-callbacks", daemon=True)
         self.thread.start()
 
     def later(self, execution_id: str, at: float = 0.0) -> None:
         with self.wake:
-            heapq.heappush(self.timers, (at, execution_id))
-            self.wake.notify()
+            if execution_id not in self.scheduled:
+                self.scheduled.add(execution_id)
+                heapq.heappush(self.timers, (at, execution_id))
+                self.wake.notify()
 
     def _loop(self) -> None:
         next_sweep = 0.0
@@ -121,7 +124,7 @@ class Agent:
         callback = record.of(execution)
         attempt = callback["attempts"] + 1
         leased = record.store(self.livecode, execution, {
-            **callback, "attempts": attempt, "lease_until": time.time() + 2 * config.timeout + 5})
+            **callback, "attempts": attempt, "lease_until": time.time() + 3 * config.timeout + 5})
         if leased is None:
             return None  # the run's record changed: whoever changed it goes on
         outcome = self._send(leased, record.of(leased), attempt)
@@ -135,7 +138,6 @@ class Agent:
             done.update(state="failed")
         else:
             done.update(next_at=time.time() + config.delay(attempt))
-            self.later(execution_id, done["next_at"])
         record.store(self.livecode, leased, done)
         return done
 
@@ -151,9 +153,14 @@ class Agent:
 
     def _attempt_quietly(self, execution_id: str) -> None:
         try:
-            self.attempt(execution_id)
+            outcome = self.attempt(execution_id)
         except Exception:  # the record still says pending: a later sweep tries again
+            outcome = None
             log.exception("callback of %s: attempt failed", execution_id)
+        with self.wake:
+            self.scheduled.discard(execution_id)
+        if outcome is not None and outcome["state"] == "pending":
+            self.later(execution_id, outcome["next_at"])
 
     def _sweep_quietly(self) -> None:
         try:

@@ -1,11 +1,14 @@
 """One HTTP request to a callback URL, on a connection made to an address :mod:`.targets`
 checked a moment before (so DNS cannot change where it goes in between), with short timeouts,
 no redirects followed (``http.client`` follows none: a 3xx is just a failed attempt) and at
-most ``MAX_RESPONSE_BYTES`` of the answer read."""
+most ``MAX_RESPONSE_BYTES`` of the answer read, all within ``timeout`` seconds in total (a
+receiver that drips its answer a byte at a time has the socket shut under it), so one attempt
+holds a delivery thread for a bounded time."""
 
 import http.client
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -13,6 +16,7 @@ from .targets import RefusedTarget, Unresolvable, checked_addresses
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "livecode-callbacks/1"
+MAX_ADDRESSES = 2  # addresses of a host tried per attempt
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,27 @@ class PinnedConnection(http.client.HTTPConnection):
 
     def connect(self):
         sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.expired = False
+        self.deadline = threading.Timer(self.timeout, self._expire, (sock,))
+        self.deadline.start()
         if self.scheme == "https":
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
         self.sock = sock
+
+    def _expire(self, sock) -> None:
+        self.expired = True
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self):
+        deadline = getattr(self, "deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+        super().close()
+
+
 
 
 def send(url: str, method: str, body: bytes, headers: dict, allowed, timeout: float) -> Outcome:
@@ -49,13 +71,15 @@ def send(url: str, method: str, body: bytes, headers: dict, allowed, timeout: fl
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     error = "no address answered"
-    for address in addresses:
+    for address in addresses[:MAX_ADDRESSES]:
         connection = PinnedConnection(scheme, host, address, port, timeout)
         try:
             connection.request(method, target, body=body, headers={
                 "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers})
             response = connection.getresponse()
             response.read(MAX_RESPONSE_BYTES)
+            if connection.expired:  # what was read may be cut short: not an answer
+                raise TimeoutError(f"no whole answer within {timeout} s")
             if 200 <= response.status < 300:
                 return Outcome(True, response.status)
             return Outcome(False, response.status, f"the receiver answered {response.status}")
