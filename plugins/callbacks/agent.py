@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from livecode.api.keys import signing_secret
+from livecode.core.errors import InvalidInput
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.timestamps import age_seconds, iso, now, utcnow
 
@@ -57,8 +58,16 @@ class CallbackSettings:
         values = {}
         for name, default in cls.__dataclass_fields__.items():
             raw = settings.option(f"CALLBACK_{name.upper()}")
-            if raw is not None:
-                values[name] = type(default.default)(raw)
+            if raw is None:
+                continue
+            kind = type(default.default)
+            try:
+                values[name] = kind(raw)
+            except ValueError:
+                raise InvalidInput(f"LIVECODE_CALLBACK_{name.upper()}={raw!r} must be "
+                                   f"{'a whole number' if kind is int else 'a number'}") from None
+            if values[name] <= 0:
+                raise InvalidInput(f"LIVECODE_CALLBACK_{name.upper()} must be above 0")
         return cls(**values)
 
     def delay(self, attempts: int) -> float:
