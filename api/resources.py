@@ -25,7 +25,8 @@ from .introspection import Introspection
 from .operations import Answer, operation
 from .quotas import Quotas
 from .reporting import Reporting
-from .validation import Body, Field, Param, check_fields, execution_filter, texts_of
+from .validation import (FILTER_PARAMS, Body, Field, Param, check_fields, execution_filter,
+                         texts_of)
 
 
 def _within_cap(name):
@@ -127,7 +128,7 @@ LIST_QUERY = (
     Param("since", "time", "only runs created at or after this time"),
     Param("until", "time", "only runs created before this time"),
 )
-FILTER_QUERY = ("status", "language", "reason", "worker", "q", "since", "until")
+FILTER_QUERY = (*FILTER_PARAMS, "since", "until")
 MONTH = 31 * 24 * 3600
 UNTIL = Param("until", "time", "the window's end (default now)")
 
@@ -438,7 +439,8 @@ class Keys(Resource):
                                  body.get("scope", "client"), body.get("quotas"))
         resp.status = falcon.HTTP_201
         resp.location = f"/keys/{record.key_id}"
-        resp.media = {**record.public(), "key": key, "signing_secret": keys.signing_secret(record)}
+        resp.media = {**record.public(), "key": key,
+                      "signing_secret": keys.signing_secret(record)}
 
     @operation("Revoke an API key", {200: Answer("Key", "the revoked key")})
     def on_delete_item(self, req, resp, key_id):

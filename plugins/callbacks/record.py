@@ -47,11 +47,3 @@ def store(livecode, execution, callback: dict):
     return livecode.store.transition(
         execution.execution_id, frozenset({execution.status}), execution.attempts,
         {"status": execution.status, "extra": {**execution.extra, "callback": callback}})
-
-
-def public(callback: dict | None) -> dict | None:
-    """What the API shows of it."""
-    if callback is None:
-        return None
-    return {name: callback[name] for name in ("url", "state", "attempts", "last_status",
-                                               "last_error", "delivered_at")}

@@ -157,7 +157,8 @@ class About(Judge0Resource):
             "max_max_file_size": caps.max_file_size // 1024,
             "number_of_runs": 1, "max_number_of_runs": 1,
             "redirect_stderr_to_stdout": False, "max_extract_size": 0,
-            "enable_batched_submissions": True, "max_submission_batch_size": self.settings.max_batch,
+            "enable_batched_submissions": True,
+            "max_submission_batch_size": self.settings.max_batch,
             "submission_cache_duration": 0, "use_docs_as_homepage": False,
             "enable_network": False, "allow_enable_network": False,
         }
