@@ -308,6 +308,8 @@ def cmd_keys(args) -> int:
             print(f"key {record.key_id} ({record.scope}) for {record.name!r}; it is shown "
                   "only now, keep it:", file=sys.stderr)
             print(key)
+            print(f"callback signing secret (GET /callbacks/signing-secret shows it again): "
+                  f"{keys.signing_secret(record)}", file=sys.stderr)
         elif args.keys_command == "list":
             rows = [k.public() for k in store.list_keys()]
             if args.json:

@@ -20,7 +20,7 @@ from .nul_bytes import RefuseNul
 from .quotas import Quotas
 from .reporting import Reporting
 from .resources import (CodeSessions, Executions, Health, Keys, Languages, LimitsResource, Parts,
-                        Queues, Root, Stats, SubmitCode, Workers)
+                        Queues, Root, SigningSecret, Stats, SubmitCode, Workers)
 
 
 def create_app(livecode: Livecode) -> falcon.App:
@@ -66,6 +66,7 @@ def create_apps(livecode: Livecode):
 
     executions = Executions(parts)
     route("/executions", executions)
+    route("/executions/batch", executions, "batch")
     route("/executions/{execution_id}", executions, "item")
     route("/executions/{execution_id}/cancel", executions, "cancel")
     route("/executions/{execution_id}/rerun", executions, "rerun")
@@ -84,6 +85,7 @@ def create_apps(livecode: Livecode):
     keys = Keys(parts)
     route("/keys", keys)
     route("/keys/{key_id}", keys, "item")
+    route("/callbacks/signing-secret", SigningSecret(parts))
     route("/health", Health(parts))
     route("/metrics", MetricsResource(metrics))
     add_plugin_routes(route, router, parts)

@@ -23,6 +23,7 @@ SCOPES = ("client", "operator", "admin")
 PREFIX = "lck"
 # Per-key quotas (None: the deployment's default, 0: unlimited).
 QUOTAS = ("writes_per_second", "runs_per_minute", "active_runs")
+SIGNING_CONTEXT = b"livecode callback signing v1"
 
 
 def digest(key: str | bytes) -> bytes:
@@ -68,6 +69,14 @@ def revoke(store, key_id: str) -> ApiKey:
     if record is None:
         raise NotFound(f"no API key {key_id!r}", key_id=key_id)
     return record
+
+
+def signing_secret(record: ApiKey) -> str:
+    """What signs what livecode sends on a key's behalf (callbacks): ``lcs_`` + hex
+    HMAC-SHA256 keyed with the key's stored SHA-256 over a fixed context. Derived, so it needs
+    no storage, and the key's holder can compute it too."""
+    return "lcs_" + hmac.new(bytes.fromhex(record.key_hash), SIGNING_CONTEXT,
+                             hashlib.sha256).hexdigest()
 
 
 def scope_allows(have: str, need: str) -> bool:

@@ -91,7 +91,9 @@ class Quotas:
         if not amount:
             return
         item = limits.parse(f"{amount}/{per}")
-        if not self.limiter.hit(item, caller.key_id, name, cost=cost):
+        # A batch that does not fit is refused whole without spending the window on it.
+        if (cost > 1 and not self.limiter.test(item, caller.key_id, name, cost=cost)) or \
+                not self.limiter.hit(item, caller.key_id, name, cost=cost):
             reset = self.limiter.get_window_stats(item, caller.key_id, name).reset_time
             raise over(name, amount, reset - time.time())
 

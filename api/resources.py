@@ -11,19 +11,22 @@ from dataclasses import dataclass
 import falcon
 
 from livecode import __version__
-from . import keys
-from livecode.core.errors import InvalidInput
+from livecode.core.errors import InvalidInput, NotFound
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import TEXT_FIELDS
 from livecode.core.service import MAX_PAGE, Livecode
 from livecode.core.test_cases import COMPARISONS
 
+from . import batch, keys
+from .callback_field import CALLBACK_URL
+from .callback_field import extra as callback_extra
 from .introspection import Introspection
 from .operations import Answer, operation
 from .quotas import Quotas
 from .reporting import Reporting
-from .validation import Body, Field, Param, execution_filter, texts_of
+from .validation import (FILTER_PARAMS, Body, Field, Param, check_fields, execution_filter,
+                         texts_of)
 from .waiting import WAIT, check_wait
 
 
@@ -71,13 +74,37 @@ AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE,
                                              "refused with 409")},
                      "max_source_bytes", aliases={"sourceCode": "source_code"},
                      example={"sourceCode": "print('Hello World')", "revision": 1})
-RUN_BODY = Body({"stdin": STDIN, "interactive": INTERACTIVE, **TEST_FIELDS, **LIMIT_FIELDS},
-                run_body_bytes,
-                example={"stdin": "42\n", "wall_time_limit": 2})
-SUBMIT_BODY = Body({"code": SOURCE, "language": LANGUAGE, "stdin": STDIN,
-                    "interactive": INTERACTIVE, **TEST_FIELDS, **LIMIT_FIELDS},
-                   run_body_bytes, required=("code",),
+def batch_body_bytes(settings) -> int:
+    """A batch's cap: every item's source and stdin (test cases count against it too, so large
+    test suites go in several batches)."""
+    per_item = settings.max_source_bytes + 2 * settings.max_stdin_bytes
+    return max(run_body_bytes(settings), per_item * settings.max_batch)
+
+
+RUN_BODY = Body({"stdin": STDIN, "interactive": INTERACTIVE, **TEST_FIELDS, **LIMIT_FIELDS,
+                 "callback_url": CALLBACK_URL},
+                run_body_bytes, example={"stdin": "42\n", "wall_time_limit": 2})
+SUBMIT_FIELDS = {"code": SOURCE, "language": LANGUAGE, "stdin": STDIN, **TEST_FIELDS,
+                 **LIMIT_FIELDS, "callback_url": CALLBACK_URL}
+# A batch's items are these fields too; an interactive run is one a client follows alone.
+SUBMIT_BODY = Body({**SUBMIT_FIELDS, "interactive": INTERACTIVE}, run_body_bytes,
+                   required=("code",),
                    example={"code": "print(6*7)", "language": "python"})
+BATCH_ITEM = {**SUBMIT_FIELDS, "session_id": Field(str, "run this saved session as it is now "
+                                                        "(instead of code and language)")}
+BATCH_TYPES = {name: f.kind for name, f in BATCH_ITEM.items()}
+BATCH_BODY = Body({"runs": Field(list, "the runs, each /submit-code's body or a session_id "
+                                       "with stdin, tests, limits and callback_url",
+                                 lambda livecode: {"minItems": 1,
+                                                   "maxItems": livecode.settings.max_batch,
+                                                   "items": {"type": "object", "properties": {
+                                                       name: f.schema(livecode)
+                                                       for name, f in BATCH_ITEM.items()},
+                                                       "additionalProperties": False}})},
+                  batch_body_bytes, required=("runs",),
+                  example={"runs": [{"code": "print(1)", "language": "python"},
+                                    {"code": "console.log(2)", "language": "javascript",
+                                     "callback_url": "https://example.com/hook"}]})
 KEY_BODY = Body({
     "name": Field(str, "what the key is for", lambda _: {"minLength": 1, "maxLength": 200}),
     "scope": Field(str, "client (its own sessions and runs), operator (everyone's, and the "
@@ -107,6 +134,7 @@ LIST_QUERY = (
     Param("since", "time", "only runs created at or after this time"),
     Param("until", "time", "only runs created before this time"),
 )
+FILTER_QUERY = (*FILTER_PARAMS, "since", "until")
 MONTH = 31 * 24 * 3600
 UNTIL = Param("until", "time", "the window's end (default now)")
 
@@ -114,15 +142,33 @@ UNTIL = Param("until", "time", "the window's end (default now)")
 # An action that takes no body: anything sent is refused, not ignored (64 bytes: room for {}).
 NO_BODY = Body({}, 64)
 
+
 def split_limits(body: dict) -> dict:
     return {name: body.pop(name) for name in list(body) if name in LIMIT_FIELDS}
+
+
+def interactive_extra(body: dict) -> dict:
+    """What an interactive run keeps for the worker: its stdin stays open to a client's socket."""
+    return {"interactive": True} if body.get("interactive") else {}
+
+
+def batch_request(item) -> dict:
+    """A batch item as arguments of :func:`.batch.prepare`: its limits gathered."""
+    item = dict(item)
+    limits = split_limits(item)
+    return {**item, "limits": limits}
 
 
 def execution_json(execution, texts=TEXT_FIELDS) -> dict:
     """An execution; a listing's summaries leave out the texts not in ``texts`` (their sizes,
     ``*_bytes``, are always there)."""
     data = execution.to_dict()
-    data["rerun_of"] = data.pop("extra").get("rerun_of")
+    extra = data.pop("extra")
+    data["rerun_of"] = extra.get("rerun_of")
+    callback = extra.get("callback")
+    data["callback"] = None if callback is None else {
+        name: callback[name] for name in ("url", "state", "attempts", "last_status",
+                                          "last_error", "delivered_at")}
     for name in TEXT_FIELDS:
         if name not in texts:
             del data[name]
@@ -221,10 +267,12 @@ class CodeSessions(Resource):
         limits = split_limits(body)
         caller = req.context.caller
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
+        extra = {**callback_extra(self.livecode, caller, body.get("callback_url")),
+                 **interactive_extra(body)}
         with self.quotas.reserve_runs(caller):
             execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
                                           body.get("tests"), body.get("comparison"), caller.owner,
-                                          bool(body.get("interactive")))
+                                          extra)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -236,11 +284,59 @@ class CodeSessions(Resource):
 
 
 class Executions(Resource):
-    @operation("List runs", {200: PAGE},
-               query=(Param("session_id", "string", "only this session's runs"), *LIST_QUERY),
+    @operation("List runs, or read several by id", {200: PAGE},
+               query=(Param("ids", "list", "read these runs (comma-separated or repeated, at "
+                                           "most LIVECODE_MAX_BATCH), in this order; another "
+                                           "key's or unknown ids are left out. Only fields "
+                                           "goes with it", example=["id1,id2"]),
+                      Param("session_id", "string", "only this session's runs"), *LIST_QUERY),
                errors={404: "before names no run (or another key's)"})
     def on_get(self, req, resp):
-        resp.media = list_page(self.livecode, req, req.context.query["session_id"])
+        query = req.context.query
+        if query["ids"]:
+            resp.media = self.by_ids(req)
+        else:
+            resp.media = list_page(self.livecode, req, query["session_id"])
+
+    def by_ids(self, req) -> dict:
+        query = req.context.query
+        others = sorted(name for name in ("session_id", "before", *FILTER_QUERY)
+                        if query[name] not in (None, []))
+        if others or "limit" in req.params:
+            raise InvalidInput(f"ids reads runs by id and goes with fields alone, not with "
+                               f"{', '.join(others or ['limit'])}", field="ids")
+        ids = list(dict.fromkeys(i for value in query["ids"] for i in value.split(",") if i))
+        cap = self.settings.max_batch
+        if not 1 <= len(ids) <= cap:
+            raise InvalidInput(f"ids must name 1 to {cap} runs (LIVECODE_MAX_BATCH)", field="ids")
+        texts = texts_of(query["fields"])
+        found = []
+        for execution_id in ids:
+            try:
+                execution = self.livecode.get_execution(execution_id, req.context.caller.owner)
+            except NotFound:
+                continue
+            found.append(execution_json(execution, texts))
+        return {"executions": found, "next_before": None}
+
+    @operation("Queue several runs at once, all or nothing",
+               {202: Answer("BatchQueued", "every run queued, in the order sent")},
+               body=BATCH_BODY,
+               errors={404: "an item's session_id names no session (or another key's)",
+                       422: "an item is invalid (error.index names it): nothing was queued"})
+    def on_post_batch(self, req, resp):
+        requests = []
+        for index, item in enumerate(req.context.body["runs"]):
+            if not isinstance(item, dict):
+                raise InvalidInput(f"runs[{index}] must be an object", field="runs", index=index)
+            try:
+                requests.append(batch_request(check_fields(item, BATCH_TYPES,
+                                                           where=f"runs[{index}].")))
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message, **{**exc.details, "index": index}) from None
+        queued = batch.queue_batch(self.livecode, self.quotas, req.context.caller, requests)
+        resp.status = falcon.HTTP_202
+        resp.media = {"executions": [queued_json(e) for e in queued]}
 
     @operation("Read a run", {200: EXECUTION}, query=(WAIT,),
                description="With wait=N, the answer comes as soon as the run has ended, or "
@@ -276,12 +372,14 @@ class SubmitCode(Resource):
     def on_post(self, req, resp):
         body = dict(req.context.body)
         limits = split_limits(body)
-        with self.quotas.reserve_runs(req.context.caller):
+        caller = req.context.caller
+        extra = {**callback_extra(self.livecode, caller, body.get("callback_url")),
+                 **interactive_extra(body)}
+        with self.quotas.reserve_runs(caller):
             execution = self.livecode.submit_code(body["code"], body.get("language"),
                                                   body.get("stdin", ""), limits,
                                                   body.get("tests"), body.get("comparison"),
-                                                  owner=req.context.caller.key_id,
-                                                  interactive=bool(body.get("interactive")))
+                                                  owner=caller.key_id, extra=extra)
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}
@@ -361,11 +459,26 @@ class Keys(Resource):
                                  body.get("scope", "client"), body.get("quotas"))
         resp.status = falcon.HTTP_201
         resp.location = f"/keys/{record.key_id}"
-        resp.media = {**record.public(), "key": key}
+        resp.media = {**record.public(), "key": key,
+                      "signing_secret": keys.signing_secret(record)}
 
     @operation("Revoke an API key", {200: Answer("Key", "the revoked key")})
     def on_delete_item(self, req, resp, key_id):
         resp.media = keys.revoke(self.livecode.store, key_id).public()
+
+
+class SigningSecret(Resource):
+    """The caller's own callback signing secret (derived from its key: README, Callbacks)."""
+
+    @operation("The signing secret of the key you call with (it signs your callbacks)",
+               {200: Answer("SigningSecret", "the key's id and signing secret")},
+               errors={404: "the request came without a key (the local admin has none)"})
+    def on_get(self, req, resp):
+        caller = req.context.caller
+        record = self.livecode.store.get_key(caller.key_id) if caller.key_id else None
+        if record is None:
+            raise NotFound("this request came without an API key, so it has no signing secret")
+        resp.media = {"key_id": record.key_id, "signing_secret": keys.signing_secret(record)}
 
 
 class Health(Resource):

@@ -61,7 +61,13 @@ def array(items: dict) -> dict:
 
 
 # An execution as the API sends it: ``extra`` becomes ``rerun_of``.
-EXECUTION = of_dataclass(Execution, drop=("extra",), add={"rerun_of": NULLABLE_STRING})
+CALLBACK = {"type": ["object", "null"], "description": "the run's callback, if it asked for one",
+            "properties": {"url": STRING, "attempts": INTEGER,
+                           "state": {"enum": ["pending", "delivered", "failed", "refused"]},
+                           "last_status": {"type": ["integer", "null"]},
+                           "last_error": NULLABLE_STRING, "delivered_at": NULLABLE_STRING}}
+EXECUTION = of_dataclass(Execution, drop=("extra",), add={"rerun_of": NULLABLE_STRING,
+                                                          "callback": CALLBACK})
 HEALTH_CHECK = obj({"ok": BOOLEAN}, {"error": STRING, "depth": {"type": ["integer", "null"]}})
 SANDBOX = obj({"ok": BOOLEAN}, {"protections": {"type": "object"}, "error": STRING})
 
@@ -76,6 +82,7 @@ SCHEMAS = {
                           "next_before": NULLABLE_STRING}),
     "Queued": obj({"execution_id": STRING, "status": STRING}, {"rerun_of": STRING}),
     "Job": obj({"jobId": STRING, "status": STRING}),
+    "BatchQueued": obj({"executions": array(ref("Queued"))}),
     "JobResult": {"allOf": [ref("Execution"), obj({"jobId": STRING})]},
     "Languages": obj({"languages": array(obj({
         "name": STRING, "display_name": STRING, "file_extension": NULLABLE_STRING,
@@ -103,7 +110,8 @@ SCHEMAS = {
         "last_seen": STRING, "example": STRING, "reason": NULLABLE_STRING}))}),
     "Key": of_dataclass(ApiKey, drop=("key_hash",)),
     "Keys": obj({"keys": array(ref("Key"))}),
-    "NewKey": {"allOf": [ref("Key"), obj({"key": STRING})]},
+    "NewKey": {"allOf": [ref("Key"), obj({"key": STRING, "signing_secret": STRING})]},
+    "SigningSecret": obj({"key_id": STRING, "signing_secret": STRING}),
     "Health": obj({"ok": BOOLEAN, "checks": {"type": "object",
                                              "additionalProperties": HEALTH_CHECK},
                    "sandboxes": {"type": "object", "additionalProperties": SANDBOX}}),

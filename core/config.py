@@ -40,6 +40,7 @@ class Settings:
     max_source_bytes: int = 64 * 1024
     max_stdin_bytes: int = 64 * 1024
     max_tests: int = 32  # test cases one run may carry
+    max_batch: int = 20  # runs one POST /executions/batch queues; ids one GET /executions reads
     cors_origins: str = "*"  # comma-separated, or *
     insecure_no_auth: bool = False  # serve without keys on a non-loopback address
     # Per-key quotas (0: unlimited); a key may carry its own (livecode keys create --quota).

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import threading
+
     from .config import Settings
     from .contracts import EventChannel, LanguageRunner, Queue, Sandbox, Store
     from .execution_states import Status
     from .models import Execution
+    from .service import Livecode
 
     StoreFactory = Callable[[str, Settings], Store]
     QueueFactory = Callable[[str, Settings], Queue]
@@ -75,6 +78,14 @@ def livecode_register_routes(register: Callable[..., None], api: Any) -> None:
 
 
 @hookspec
-def livecode_execution_state_changed(execution: Execution, previous: Status | None) -> None:
-    """Called inline, in the process that made it, after a status change is stored; keep it
-    fast: an exception is logged, and an observer never breaks a run."""
+def livecode_execution_state_changed(execution: Execution, previous: Status | None,
+                                     livecode: Livecode) -> None:
+    """Called inline, in the process that made it, after a status change is stored, with the
+    service that made it; keep it fast: an exception is logged, and an observer never breaks
+    a run."""
+
+
+@hookspec
+def livecode_worker_serving(livecode: Livecode, stopped: threading.Event) -> None:
+    """Called when a worker starts consuming: work beside its runs goes on the plugin's own
+    threads, never the run slots, and ends once ``stopped`` is set."""

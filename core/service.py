@@ -58,11 +58,16 @@ class Livecode:
 
     def create_session(self, language: str | None = None, source_code: str = "",
                        owner: str = "") -> CodeSession:
-        language = self._check_language(language or DEFAULT_LANGUAGE)
-        self._check_size("source_code", source_code, self.settings.max_source_bytes)
-        session = CodeSession.new(language, source_code, owner)
+        session = self.new_session(language, source_code, owner)
         self.store.create_session(session)
         return session
+
+    def new_session(self, language: str | None = None, source_code: str = "",
+                    owner: str = "") -> CodeSession:
+        """A checked session, not stored yet (a batch stores nothing until every item passes)."""
+        language = self._check_language(language or DEFAULT_LANGUAGE)
+        self._check_size("source_code", source_code, self.settings.max_source_bytes)
+        return CodeSession.new(language, source_code, owner)
 
     def get_session(self, session_id: str, owner: str | None = None) -> CodeSession:
         session = self.store.get_session(session_id)
@@ -97,30 +102,57 @@ class Livecode:
 
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
             tests: list | None = None, comparison: str | None = None,
-            owner: str | None = None, interactive: bool = False) -> Execution:
-        """Queue a run of the session as it is now, ``limits`` within the server's caps; an
-        ``interactive`` run's stdin stays open for what a client sends while it runs."""
-        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
-        run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison, interactive)
-        session = self.get_session(session_id, owner)
-        return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
-            tests=cases, extra={"interactive": True} if interactive else {}))
+            owner: str | None = None, extra: dict | None = None) -> Execution:
+        """Queue a run of the session as it is now, ``limits`` within the server's caps;
+        ``extra`` is kept with the run for plugins (a callback, say) and the worker (an
+        ``interactive`` run's stdin stays open for what a client sends while it runs)."""
+        execution = self.prepare(self.get_session(session_id, owner), stdin, limits, tests,
+                                 comparison, extra)
+        return self.enqueue_all([(None, execution)])[0]
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
                     comparison: str | None = None, owner: str = "",
-                    interactive: bool = False) -> Execution:
+                    extra: dict | None = None) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
-        run_limits, cases = self.check_submission(code, language, stdin, limits, tests,
-                                                  comparison, interactive)
-        session = self.create_session(language, code, owner)
+        session = self.new_session(language, code, owner)
+        execution = self.prepare(session, stdin, limits, tests, comparison, extra)
+        return self.enqueue_all([(session, execution)])[0]
+
+    def prepare(self, session: CodeSession, stdin: str = "", limits: dict | None = None,
+                tests: list | None = None, comparison: str | None = None,
+                extra: dict | None = None) -> Execution:
+        """A checked run of ``session``, not stored or queued yet."""
+        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
+        run_limits = self.limits(limits)
+        extra = dict(extra or {})
+        cases = self._check_tests(stdin, tests, comparison, bool(extra.get("interactive")))
+        return Execution.snapshot(session, stdin, run_limits).evolve(tests=cases, extra=extra)
+
+    def enqueue_all(self, runs: list[tuple[CodeSession | None, Execution]]) -> list[Execution]:
+        """Store and queue prepared runs (each with the session made for it alone, or None), all
+        or nothing: when the queue fails, nothing stays behind that claims to be queued."""
+        done = []
         try:
-            return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
-                tests=cases, extra={"interactive": True} if interactive else {}))
-        except Unavailable:
-            self.store.delete_session(session.session_id)  # the session existed only for this run
+            for session, execution in runs:
+                done.append((session, execution))
+                if session is not None:
+                    self.store.create_session(session)
+                self.store.create_execution(execution)
+                try:
+                    self.queue.publish(execution.execution_id)
+                except Exception as exc:
+                    log.warning("queue unavailable, run refused: %s", exc)
+                    raise Unavailable(f"the run queue cannot be reached: {exc}") from exc
+        except Exception:
+            for session, execution in done:
+                self.store.delete_execution(execution.execution_id)
+                if session is not None:
+                    self.store.delete_session(session.session_id)
             raise
+        for _, execution in runs:
+            self._notify(execution, None)
+        return [execution for _, execution in runs]
 
     def check_submission(self, code: str, language: str | None = None, stdin: str = "",
                          limits: dict | None = None, tests: list | None = None,
@@ -140,18 +172,6 @@ class Livecode:
 
     def sandbox_names(self) -> set[str]:
         return {self.sandbox_name(language) for language in self.plugins.languages}
-
-    def _enqueue(self, execution: Execution) -> Execution:
-        self.store.create_execution(execution)
-        try:
-            self.queue.publish(execution.execution_id)
-        except Exception as exc:
-            # Nothing was queued, so nothing may stay behind that claims it was.
-            self.store.delete_execution(execution.execution_id)
-            log.warning("queue unavailable, run refused: %s", exc)
-            raise Unavailable(f"the run queue cannot be reached: {exc}") from exc
-        self._notify(execution, None)
-        return execution
 
     def get_execution(self, execution_id: str, owner: str | None = None) -> Execution:
         execution = self.store.get_execution(execution_id)
@@ -180,7 +200,7 @@ class Livecode:
             language=old.language, source_code=old.source_code,
             source_bytes=text_bytes(old.source_code), session_revision=old.session_revision,
             tests=old.tests, extra={"rerun_of": old.execution_id})
-        return self._enqueue(fresh)
+        return self.enqueue_all([(None, fresh)])[0]
 
     def cancel(self, execution_id: str, owner: str | None = None) -> Execution:
         execution = self.get_execution(execution_id, owner)
@@ -215,8 +235,7 @@ class Livecode:
             log.warning("state of %s not published: %s", execution.execution_id, exc)
         try:
             self.plugins.pm.hook.livecode_execution_state_changed(
-                execution=execution, previous=previous
-            )
+                execution=execution, previous=previous, livecode=self)
         except Exception:
             log.exception("a livecode_execution_state_changed observer failed")
 

@@ -97,6 +97,8 @@ class Worker:
         self.beat()
         self.housekeeping.run()  # runs that a worker before this one left behind
         beating.start()
+        self.livecode.plugins.pm.hook.livecode_worker_serving(livecode=self.livecode,
+                                                              stopped=done)
         try:
             self.livecode.queue.consume(self.handle, self.concurrency, stop)
         finally:

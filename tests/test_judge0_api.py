@@ -232,7 +232,7 @@ def test_wrong_answer_uses_judge0s_comparison(http):
 
 
 @pytest.mark.parametrize("field,value", [
-    ("callback_url", "http://example.invalid/"), ("command_line_arguments", "-v"),
+    ("callback_url", "http://127.0.0.1/"), ("command_line_arguments", "-v"),
     ("compiler_options", "-O3"), ("redirect_stderr_to_stdout", True),
     ("additional_files", "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="), ("enable_network", True),
     ("number_of_runs", 3), ("cpu_extra_time", 1), ("language_id", 9999),
@@ -297,5 +297,6 @@ def test_languages_about_config_info(http):
     about = http.get("/about").json()
     assert about["version"] == "1.13.1"
     config = http.get("/config_info").json()
-    assert config["enable_callbacks"] is False and config["max_submission_batch_size"] == 20
+    assert config["enable_callbacks"] is True and config["max_submission_batch_size"] == 20
+    assert config["callbacks_max_tries"] == 6
     assert config["memory_limit"] == 262144 and config["max_memory_limit"] == 1024 * 1024

@@ -209,3 +209,28 @@ def test_an_open_endpoint_documents_the_401_of_a_bad_key(client, spec):
     assert "401" in spec["paths"]["/health"]["get"]["responses"]
     bad = {"Authorization": "Bearer lck_0000000000000000_x"}
     assert client.simulate_get("/health", headers=bad).status_code == 401
+
+
+def test_batch_ids_callbacks_and_the_signing_secret_are_declared(client, spec):
+    batch = spec["paths"]["/executions/batch"]["post"]
+    assert batch["tags"] == ["public"]
+    assert batch["responses"]["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/BatchQueued"}
+    runs = batch["requestBody"]["content"]["application/json"]["schema"]["properties"]["runs"]
+    assert runs["maxItems"] == 20 and runs["items"]["additionalProperties"] is False
+    assert {"code", "session_id", "callback_url", "tests", "wall_time_limit"} <= set(
+        runs["items"]["properties"])
+    assert "422" in batch["responses"] and "429" in batch["responses"]
+    listing = spec["paths"]["/executions"]["get"]
+    assert "ids" in {p["name"] for p in listing["parameters"]}
+    for path in ("/submit-code", "/code-sessions/{session_id}/run"):
+        body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert body["schema"]["properties"]["callback_url"]["format"] == "uri"
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Execution"]["properties"]["callback"]["properties"]) == {
+        "url", "state", "attempts", "last_status", "last_error", "delivered_at"}
+    assert "signing_secret" in schemas["NewKey"]["allOf"][1]["properties"]
+    secret = spec["paths"]["/callbacks/signing-secret"]["get"]
+    assert secret["security"] == [{"bearer": ["client"]}]
+    assert secret["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/SigningSecret"}

@@ -397,3 +397,20 @@ def test_timings_and_failure_groups_are_computed_by_the_store(store):
          "count": 1, "first_seen": runs[3].created_at, "last_seen": runs[3].created_at,
          "example": runs[3].execution_id}]
     assert store.failure_groups("2000-01-01T00:00:00.000Z", "2000-01-02T00:00:00.000Z") == []
+
+
+def test_a_finished_runs_extra_changes_in_place_and_listings_carry_it(store):
+    """What the callbacks plugin relies on: a transition that keeps the status and attempts
+    changes only ``extra`` (the callback's state), and summaries carry ``extra``."""
+    execution = queued(store)
+    execution = store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                                 {"status": Status.CANCELLED, "finished_at": utcnow(),
+                                  "stdout": "kept"})
+    callback = {"url": "https://example.com/", "state": "pending", "attempts": 1,
+                "next_at": 12.5, "last_error": None}
+    changed = store.transition(execution.execution_id, frozenset({Status.CANCELLED}), 0,
+                               {"status": Status.CANCELLED, "extra": {"callback": callback}})
+    assert changed.extra == {"callback": callback} and changed.stdout == "kept"
+    assert changed.status is Status.CANCELLED and changed.finished_at == execution.finished_at
+    [summary] = store.list_executions(limit=10, texts=())
+    assert summary.extra == {"callback": callback}

@@ -228,3 +228,25 @@ def test_a_bug_in_a_message_handler_is_not_taken_for_a_lost_connection(livecode)
     thread.start()
     thread.join(timeout=10)
     assert not thread.is_alive() and "a bug" in str(outcome["raised"])
+
+
+def test_plugins_work_beside_a_serving_worker_until_it_has_stopped(settings):
+    seen = {}
+
+    class Beside:
+        @hookimpl
+        def livecode_worker_serving(self, livecode, stopped):
+            seen.update(livecode=livecode, stopped=stopped)
+
+    livecode = open_livecode(settings, Beside())
+    stop = threading.Event()
+    serving = threading.Thread(target=Worker(livecode, 1).serve, args=(stop,))
+    serving.start()
+    deadline = time.monotonic() + 20
+    while "stopped" not in seen and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen["livecode"] is livecode and not seen["stopped"].is_set()
+    stop.set()
+    serving.join(30)
+    assert seen["stopped"].is_set()
+    livecode.close()

@@ -8,6 +8,7 @@ README, "Moving from Judge0 or Piston", for what is not supported).
 
 from livecode.core.hookspecs import hookimpl
 
+from . import callbacks  # noqa: F401  (registers Judge0's callback shape)
 from .resources import About, Languages, Statuses, Submissions
 
 PREFIX = "/judge0"

@@ -11,7 +11,6 @@ from .submissions import ALL_FIELDS, REQUEST_FIELDS, UNSUPPORTED
 
 TAG = Tag("judge0", "Judge0 CE's API under /judge0: submissions, batches, languages, statuses "
                     "(README, \"Moving from Judge0 or Piston\").")
-MAX_BATCH = 20  # Judge0's default max_submission_batch_size
 
 MEANINGS = {
     "source_code": "the program (base64 with base64_encoded=true)",
@@ -41,10 +40,11 @@ SUBMISSION_BODY = Body({name: Field(kind, meaning(name)) for name, kind in REQUE
 
 
 def batch_bytes(settings) -> int:
-    return (settings.max_source_bytes + 2 * settings.max_stdin_bytes) * MAX_BATCH
+    return (settings.max_source_bytes + 2 * settings.max_stdin_bytes) * settings.max_batch
 
 
-BATCH_BODY = Body({"submissions": Field(list, f"1 to {MAX_BATCH} submissions, each an object "
+BATCH_BODY = Body({"submissions": Field(list, "1 to LIVECODE_MAX_BATCH submissions (20 by "
+                                              "default, as Judge0's), each an object "
                                               "of POST /judge0/submissions's fields")},
                   batch_bytes)
 
@@ -53,7 +53,8 @@ WAIT = Param("wait", "boolean", "answer once the run has ended, with its result"
              default=False)
 FIELDS = Param("fields", "string", "comma-separated fields to answer, or *; one or more of "
                                    + ", ".join(ALL_FIELDS))
-TOKENS = Param("tokens", "string", f"1 to {MAX_BATCH} comma-separated tokens", required=True)
+TOKENS = Param("tokens", "string", "1 to LIVECODE_MAX_BATCH comma-separated tokens",
+               required=True)
 
 STATUS = {"type": "object", "properties": {
     "id": {"type": "integer", "enum": sorted(STATUSES)},

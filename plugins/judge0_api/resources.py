@@ -5,15 +5,17 @@ shape."""
 
 import falcon
 
+from livecode.api import batch
 from livecode.api.operations import operation
 from livecode.api.resources import Resource
 from livecode.api.validation import check_fields
 from livecode.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from livecode.plugins.callbacks.agent import CallbackSettings
 from livecode.plugins.synchronous import wait_for_end, waiting_slot
 
 from . import languages, statuses
 from .openapi import (ABOUT, BATCH, BATCH_BODY, CONFIG, CREATED, CREATED_BATCH, ENCODED, FIELDS,
-                      LANGUAGES, MAX_BATCH, ONE_LANGUAGE, STATUS_LIST, SUBMISSION_ANSWER,
+                      LANGUAGES, ONE_LANGUAGE, STATUS_LIST, SUBMISSION_ANSWER,
                       SUBMISSION_BODY, TAG, TOKENS, WAIT)
 from .submissions import REQUEST_FIELDS, requested_fields, run_request, submission_json
 
@@ -30,9 +32,10 @@ class Judge0Resource(Resource):
         return submission_json(execution, fields, encoded, self.livecode.plugins.languages)
 
     def submit(self, caller, request: dict):
-        """Queue one checked request for ``caller``, within its quotas."""
+        """Queue one request for ``caller``, checked first, then within its quotas."""
+        prepared = batch.prepare(self.livecode, caller, request)
         with self.quotas.reserve_runs(caller):
-            return self.livecode.submit_code(**request, owner=caller.key_id)
+            return self.livecode.enqueue_all([prepared])[0]
 
 
 def flag(req, name: str) -> bool:
@@ -67,11 +70,14 @@ class Submissions(Judge0Resource):
     @operation("Submit several programs at once", {201: CREATED_BATCH}, body=BATCH_BODY,
                query=(ENCODED,))
     def on_post_batch(self, req, resp):
+        """Onto livecode's own batch (``POST /executions/batch``): every submission checked,
+        the quotas counted per run, then all queued or none."""
         encoded = flag(req, "base64_encoded")
         body = req.context.body
+        cap = self.settings.max_batch
         items = body.get("submissions")
-        if not items or len(items) > MAX_BATCH:
-            raise InvalidInput(f"submissions must be an array of 1 to {MAX_BATCH} submissions",
+        if not items or len(items) > cap:
+            raise InvalidInput(f"submissions must be an array of 1 to {cap} submissions",
                                field="submissions")
         requests = []
         for number, item in enumerate(items):
@@ -79,24 +85,21 @@ class Submissions(Judge0Resource):
                 raise InvalidInput(f"submissions[{number}] must be an object", field="submissions")
             fields = check_fields(item, REQUEST_FIELDS, where=f"submissions[{number}].")
             try:
-                request = run_request(fields, encoded, self.language_ids())
-                self.livecode.check_submission(**request)  # sizes and caps, before any is made
+                requests.append(run_request(fields, encoded, self.language_ids()))
             except (InvalidInput, PayloadTooLarge) as exc:
-                raise type(exc)(f"submissions[{number}]: {exc.message}", **exc.details) from None
-            requests.append(request)
-        # Every item is checked before any is queued: a rejected batch queues nothing.
-        caller = req.context.caller
-        with self.quotas.reserve_runs(caller, len(requests)):
-            tokens = [self.livecode.submit_code(**request, owner=caller.key_id).execution_id
-                      for request in requests]
+                raise type(exc)(f"submissions[{number}]: {exc.message}",
+                                **{**exc.details, "index": number}) from None
+        queued = batch.queue_batch(self.livecode, self.quotas, req.context.caller, requests,
+                                   where="submissions")
         resp.status = falcon.HTTP_201
-        resp.media = [{"token": token} for token in tokens]
+        resp.media = [{"token": execution.execution_id} for execution in queued]
 
     @operation("Read several submissions", {200: BATCH}, query=(TOKENS, ENCODED, FIELDS))
     def on_get_batch(self, req, resp):
         tokens = [t.strip() for t in req.get_param("tokens", required=True).split(",") if t.strip()]
-        if not tokens or len(tokens) > MAX_BATCH:
-            raise InvalidInput(f"tokens must name 1 to {MAX_BATCH} submissions", field="tokens")
+        cap = self.settings.max_batch
+        if not tokens or len(tokens) > cap:
+            raise InvalidInput(f"tokens must name 1 to {cap} submissions", field="tokens")
         fields = requested_fields(req.get_param("fields"))
         encoded = flag(req, "base64_encoded")
         found = []
@@ -144,11 +147,15 @@ class About(Judge0Resource):
     def on_get_config(self, req, resp):
         """What Judge0's ``/config_info`` tells, from livecode's own limits and caps."""
         limits, caps = self.settings.limits, self.settings.limit_caps
+        callbacks = self.livecode.plugins.pm.has_plugin("callbacks")
+        delivery = CallbackSettings.of(self.settings)
         resp.media = {
             "maintenance_mode": False, "enable_wait_result": True,
             "enable_compiler_options": False, "allowed_languages_for_compile_options": [],
             "enable_command_line_arguments": False, "enable_submission_delete": False,
-            "enable_callbacks": False, "callbacks_max_tries": 0, "callbacks_timeout": 0,
+            "enable_callbacks": callbacks,
+            "callbacks_max_tries": delivery.max_attempts if callbacks else 0,
+            "callbacks_timeout": delivery.timeout if callbacks else 0,
             "enable_additional_files": False, "max_queue_size": 0,
             "cpu_time_limit": limits.cpu_time_limit, "max_cpu_time_limit": caps.cpu_time_limit,
             "cpu_extra_time": 0, "max_cpu_extra_time": 0,
@@ -166,7 +173,8 @@ class About(Judge0Resource):
             "max_max_file_size": caps.max_file_size // 1024,
             "number_of_runs": 1, "max_number_of_runs": 1,
             "redirect_stderr_to_stdout": False, "max_extract_size": 0,
-            "enable_batched_submissions": True, "max_submission_batch_size": MAX_BATCH,
+            "enable_batched_submissions": True,
+            "max_submission_batch_size": self.settings.max_batch,
             "submission_cache_duration": 0, "use_docs_as_homepage": False,
             "enable_network": False, "allow_enable_network": False,
         }

@@ -32,7 +32,6 @@ INTEGER_LIMITS = {"memory_limit", "max_processes", "max_file_size"}
 # What livecode does not do, and what a request asking for it is told (422). A value that asks
 # for what livecode does anyway (null, false, 0, "") is accepted.
 UNSUPPORTED = {
-    "callback_url": "livecode makes no callbacks: send wait=true or poll GET /submissions/{token}",
     "compiler_options": "livecode compiles with fixed options (see README, Languages)",
     "command_line_arguments": "livecode runs programs without arguments",
     "additional_files": "livecode runs one source file",
@@ -81,6 +80,8 @@ def run_request(fields: dict, encoded: bool, languages: dict[int, str]) -> dict:
             limits[limit] = math.ceil(value) if limit in INTEGER_LIMITS else value
     request = {"code": texts["source_code"], "language": languages[fields["language_id"]],
                "limits": limits}
+    if fields.get("callback_url"):  # Judge0 PUTs the submission there (see callbacks.py)
+        request.update(callback_url=fields["callback_url"], callback_format="judge0")
     if texts["expected_output"] is not None:
         request["tests"] = [{"stdin": texts["stdin"] or "",
                              "expected_output": texts["expected_output"]}]
@@ -167,7 +168,7 @@ def submission_json(execution, fields: tuple[str, ...], encoded: bool, runners: 
         "compiler_options": None,
         "command_line_arguments": None,
         "redirect_stderr_to_stdout": False,
-        "callback_url": None,
+        "callback_url": ((execution.extra or {}).get("callback") or {}).get("url"),
         "additional_files": None,
         "enable_network": False,
     }
