@@ -135,7 +135,7 @@ class EmbeddedWorker:
     label = "worker"
 
     def __init__(self, livecode):
-        from livecode.core.worker import Worker
+        from livecode.worker.worker import Worker
 
         self._stop = threading.Event()
         worker = Worker(livecode, livecode.settings.concurrency)
@@ -199,7 +199,7 @@ def _refuse_in_process_queue(livecode, settings: Settings, command: str) -> None
 
 def cmd_worker(args) -> int:
     from livecode.core.service import Livecode
-    from livecode.core.worker import Worker
+    from livecode.worker.worker import Worker
 
     settings = _settings(args)
     livecode = Livecode.open(settings)

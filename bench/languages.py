@@ -8,7 +8,7 @@ over ``--n`` interleaved rounds: the bare toolchain (the runner's own compile co
 then its run command, spawned directly in a temporary directory with no sandbox but the same
 clean environment a run gets: ``node main.js``, ``esbuild`` then ``node``, ``gcc`` then
 ``./main``, ``bash main.sh``), the same through the subprocess sandbox and through the docker
-sandbox with its warm pool (``core.compile_and_run``: one sandbox run per step), a bare
+sandbox with its warm pool (``worker.compile_and_run``: one sandbox run per step), a bare
 ``docker run --rm --network none`` of each step in the language's image (the docker sandbox's
 own baseline), and the HTTP round trip through a ``livecode serve`` on each sandbox (submit,
 poll every millisecond until it ends). Before each action the bench waits, untimed, until the
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hello_world import medians_ms  # noqa: E402
 
 from livecode.client import ApiClient  # noqa: E402
-from livecode.core.compile_and_run import run_program  # noqa: E402
+from livecode.worker.compile_and_run import run_program  # noqa: E402
 from livecode.core.config import Settings  # noqa: E402
 from livecode.core.execution_states import Status  # noqa: E402
 from livecode.core.plugins import Plugins  # noqa: E402

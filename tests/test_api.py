@@ -11,7 +11,7 @@ import pytest
 
 from livecode.api.app import create_app
 from livecode.core.execution_states import Status
-from livecode.core.worker import Worker
+from livecode.worker.worker import Worker
 
 
 @pytest.fixture

@@ -269,7 +269,7 @@ import json, os, sys
 from livecode.core.config import Settings
 from livecode.core.limits import Limits
 from livecode.core.plugins import Plugins
-from livecode.core.compile_and_run import outcome
+from livecode.worker.compile_and_run import outcome
 settings = Settings.from_env({**os.environ, "LIVECODE_DATA_DIR": sys.argv[1],
                               "LIVECODE_WORK_ROOT": sys.argv[1]})
 plugins = Plugins(settings)

@@ -9,7 +9,7 @@ BACKENDS = ["falcon", "kombu", "redis", "sqlite3", "pymongo", "psycopg", "docker
 
 def test_importing_the_core_imports_no_backend_library():
     code = (
-        "import sys, livecode.core.service, livecode.core.worker, livecode.core.plugins, "
+        "import sys, livecode.core.service, livecode.worker.worker, livecode.core.plugins, "
         "livecode.core.hookspecs, livecode.core.contracts\n"
         f"print(','.join(m for m in {BACKENDS!r} if m in sys.modules))"
     )
@@ -28,7 +28,7 @@ def test_the_embedded_default_runs_without_the_optional_backends(tmp_path):
         "from livecode.core.errors import InvalidInput\n"
         "from livecode.core.plugins import Plugins\n"
         "from livecode.core.service import Livecode\n"
-        "from livecode.core.worker import Worker\n"
+        "from livecode.worker.worker import Worker\n"
         f"settings = Settings.from_env({{'LIVECODE_DATA_DIR': {str(tmp_path)!r}}})\n"
         "livecode = Livecode.open(settings)\n"
         "queued = livecode.submit_code('print(6 * 7)')\n"

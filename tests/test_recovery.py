@@ -13,11 +13,11 @@ from conftest import make_settings
 from livecode.api.app import create_app
 from livecode.api.reporting import Reporting, redact
 from livecode.core.execution_states import Status
-from livecode.core.housekeeping import Housekeeping
+from livecode.worker.housekeeping import Housekeeping
 from livecode.core.models import WorkerInfo
 from livecode.core.service import Livecode
 from livecode.core.timestamps import utcnow
-from livecode.core.worker import Worker
+from livecode.worker.worker import Worker
 
 LONG_AGO = "2020-01-01T00:00:00.000Z"
 

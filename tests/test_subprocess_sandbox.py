@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from livecode.core.compile_and_run import outcome
+from livecode.worker.compile_and_run import outcome
 from livecode.core.contracts import Program
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits

@@ -6,7 +6,7 @@ import falcon.testing
 import pytest
 
 from livecode.api.app import create_app
-from livecode.core.worker import Worker
+from livecode.worker.worker import Worker
 from livecode.plugins.subprocess_sandbox import SubprocessSandbox
 
 ADD = ('#include <stdio.h>\nint main(void) { long a, b; if (scanf("%ld %ld", &a, &b) != 2) '

@@ -25,7 +25,7 @@ from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.hookspecs import hookimpl
 from livecode.core.plugins import Plugins
 from livecode.core.service import Livecode
-from livecode.core.worker import Worker
+from livecode.worker.worker import Worker
 from livecode.plugins.subprocess_sandbox import SubprocessSandbox
 
 

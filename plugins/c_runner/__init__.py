@@ -3,7 +3,7 @@
 The compiler is ``LIVECODE_CC``, else ``gcc`` on the safe PATH; it builds with ``-O2`` against
 the C17 standard with GNU extensions and links the maths library, as judges usually do. The
 binary leaves the compile sandbox as the step's output and enters the run sandbox as an
-executable file; the worker carries its bytes and nothing else (see ``core.compile_and_run``).
+executable file; the worker carries its bytes and nothing else (see ``worker.compile_and_run``).
 """
 
 from livecode.core.contracts import LanguageRunner, Program

@@ -5,10 +5,10 @@ change goes through the service's compare-and-set, like a claim."""
 import logging
 from datetime import timedelta
 
-from .execution_states import Status
-from .models import Execution
-from .service import Livecode
-from .timestamps import age_seconds, iso, now, utcnow
+from livecode.core.execution_states import Status
+from livecode.core.models import Execution
+from livecode.core.service import Livecode
+from livecode.core.timestamps import age_seconds, iso, now, utcnow
 
 log = logging.getLogger(__name__)
 

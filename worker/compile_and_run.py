@@ -12,10 +12,10 @@ run and, built once, many.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .contracts import LanguageRunner, Sandbox, SandboxResult
-from .execution_states import Status
-from .limits import Limits
-from .test_cases import verdict
+from livecode.core.contracts import LanguageRunner, Sandbox, SandboxResult
+from livecode.core.execution_states import Status
+from livecode.core.limits import Limits
+from livecode.core.test_cases import verdict
 
 TIMEOUT_LIMITS = frozenset({"wall_time_limit", "cpu_time_limit"})
 

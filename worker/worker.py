@@ -14,12 +14,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from .compile_and_run import run_program
-from .contracts import Sandbox, SandboxError
-from .execution_states import Status
+from livecode.core.contracts import Sandbox, SandboxError
+from livecode.core.execution_states import Status
 from .housekeeping import Housekeeping
-from .models import Execution, WorkerInfo
-from .service import Livecode
-from .timestamps import utcnow
+from livecode.core.models import Execution, WorkerInfo
+from livecode.core.service import Livecode
+from livecode.core.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
