@@ -12,6 +12,7 @@ import falcon
 
 from livecode import __version__
 from livecode.core import keys
+from livecode.core.errors import InvalidInput
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import TEXT_FIELDS
@@ -37,8 +38,33 @@ LIMIT_FIELDS = {name: Field((int, float) if kind is float else int,
                 for name, kind in Limits.names().items()}
 LANGUAGE = Field(str, "a language of GET /languages",
                  lambda livecode: {"enum": sorted(livecode.plugins.languages)})
-SOURCE = Field(str, "the program's source code")
+SOURCE = Field(str, "the program's source code: one file, the language's main file")
 STDIN = Field(str, "what the program reads on its standard input")
+PROGRAM_FIELDS = {
+    "files": Field(list, "a program of several files, instead of source_code: [{name, content}]; "
+                         "a name is a relative path inside the box (no leading /, no . or .. "
+                         "parts), at most LIVECODE_MAX_FILES files of LIVECODE_MAX_FILES_BYTES "
+                         "in all",
+                   lambda livecode: {"minItems": 1, "maxItems": livecode.settings.max_files,
+                                     "items": {"type": "object", "properties": {
+                                         "name": {"type": "string", "minLength": 1},
+                                         "content": {"type": "string"}},
+                                         "required": ["name", "content"],
+                                         "additionalProperties": False}}),
+    "entry": Field(str, "which of files runs (or is compiled first); the first by default"),
+}
+# How one run is run, beside its limits.
+OPTION_FIELDS = {
+    "args": Field(list, "command-line arguments for the program, at most LIVECODE_MAX_ARGS, "
+                        "each without NUL or newline",
+                  lambda livecode: {"maxItems": livecode.settings.max_args,
+                                    "items": {"type": "string"}}),
+    "compiler_options": Field(list, "options for a compiled language's compiler (C, C++), "
+                                    "one flag each, after livecode's own",
+                              lambda _: {"items": {"type": "string"}}),
+    "redirect_stderr_to_stdout": Field(bool, "the program's stderr goes to its stdout, "
+                                             "in the order written"),
+}
 
 # Test cases (core.test_cases checks each one's size and their number).
 TEST_FIELDS = {
@@ -54,23 +80,30 @@ TEST_FIELDS = {
 }
 
 
+def program_bytes(settings) -> int:
+    """The most a program takes: one text, or several files (and their names)."""
+    return max(settings.max_source_bytes, settings.max_files_bytes + 512 * settings.max_files)
+
+
 def run_body_bytes(settings) -> int:
-    """The most a valid run request holds: source, stdin, and each test's stdin and output."""
-    return settings.max_source_bytes + settings.max_stdin_bytes * (1 + 2 * settings.max_tests)
+    """The most a valid run request holds: the program, stdin, each test's stdin and output,
+    and the arguments."""
+    return (program_bytes(settings) + settings.max_stdin_bytes * (1 + 2 * settings.max_tests)
+            + 4096 * settings.max_args)
 
 
-SESSION_BODY = Body({"language": LANGUAGE, "source_code": SOURCE}, "max_source_bytes",
-                    aliases={"sourceCode": "source_code"},
+SESSION_BODY = Body({"language": LANGUAGE, "source_code": SOURCE, **PROGRAM_FIELDS},
+                    program_bytes, aliases={"sourceCode": "source_code"},
                     example={"language": "python", "source_code": "print('hello')"})
-AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE,
+AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE, **PROGRAM_FIELDS,
                       "revision": Field(int, "the revision this save follows; a stale one is "
                                              "refused with 409")},
-                     "max_source_bytes", aliases={"sourceCode": "source_code"},
+                     program_bytes, aliases={"sourceCode": "source_code"},
                      example={"sourceCode": "print('Hello World')", "revision": 1})
-RUN_BODY = Body({"stdin": STDIN, **TEST_FIELDS, **LIMIT_FIELDS}, run_body_bytes,
+RUN_BODY = Body({"stdin": STDIN, **TEST_FIELDS, **OPTION_FIELDS, **LIMIT_FIELDS}, run_body_bytes,
                 example={"stdin": "42\n", "wall_time_limit": 2})
-SUBMIT_BODY = Body({"code": SOURCE, "language": LANGUAGE, "stdin": STDIN, **TEST_FIELDS,
-                    **LIMIT_FIELDS}, run_body_bytes, required=("code",),
+SUBMIT_BODY = Body({"code": SOURCE, **PROGRAM_FIELDS, "language": LANGUAGE, "stdin": STDIN,
+                    **TEST_FIELDS, **OPTION_FIELDS, **LIMIT_FIELDS}, run_body_bytes,
                    example={"code": "print(6*7)", "language": "python"})
 KEY_BODY = Body({
     "name": Field(str, "what the key is for", lambda _: {"minLength": 1, "maxLength": 200}),
@@ -88,8 +121,8 @@ STATUS_CHOICES = tuple(f"{neg}{s.value}" for neg in ("", "!") for s in Status)
 LIST_QUERY = (
     Param("limit", "integer", "runs on a page at most", 50, 1, MAX_PAGE),
     Param("before", "string", "the next_before of the previous page"),
-    Param("fields", "list", "texts to include: source_code, stdin, stdout, stderr "
-                            "(comma-separated or repeated); none by default",
+    Param("fields", "list", "texts to include: source_code, stdin, stdout, stderr, files "
+                            "(comma-separated or repeated); none by default, but their sizes",
           example=["stdout,stderr"]),
     Param("status", "list", "only runs in these states; !STATE excludes", choices=STATUS_CHOICES,
           example=["FAILED", "TIMEOUT"]),
@@ -110,6 +143,10 @@ NO_BODY = Body({}, 64)
 
 def split_limits(body: dict) -> dict:
     return {name: body.pop(name) for name in list(body) if name in LIMIT_FIELDS}
+
+
+def split_options(body: dict) -> dict:
+    return {name: body.pop(name) for name in list(body) if name in OPTION_FIELDS}
 
 
 def execution_json(execution, texts=TEXT_FIELDS) -> dict:
@@ -187,7 +224,8 @@ class CodeSessions(Resource):
     def on_post(self, req, resp):
         body = req.context.body
         session = self.livecode.create_session(body.get("language"), body.get("source_code", ""),
-                                               owner=req.context.caller.key_id)
+                                               owner=req.context.caller.key_id,
+                                               files=body.get("files"), entry=body.get("entry"))
         resp.status = falcon.HTTP_201
         resp.location = f"/code-sessions/{session.session_id}"
         resp.media = session.to_dict()
@@ -203,18 +241,20 @@ class CodeSessions(Resource):
         body = req.context.body
         session = self.livecode.autosave(session_id, body.get("source_code"),
                                          body.get("language"), body.get("revision"),
-                                         owner=req.context.caller.owner)
+                                         owner=req.context.caller.owner,
+                                         files=body.get("files"), entry=body.get("entry"))
         resp.media = session.to_dict()
 
     @operation("Run what the session holds now", {202: QUEUED}, body=RUN_BODY)
     def on_post_run(self, req, resp, session_id):
         body = dict(req.context.body)
-        limits = split_limits(body)
+        limits, options = split_limits(body), split_options(body)
         caller = req.context.caller
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
         self.quotas.check_run(caller)
         execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
-                                      body.get("tests"), body.get("comparison"), caller.owner)
+                                      body.get("tests"), body.get("comparison"), caller.owner,
+                                      options)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -262,12 +302,16 @@ class SubmitCode(Resource):
                body=SUBMIT_BODY)
     def on_post(self, req, resp):
         body = dict(req.context.body)
-        limits = split_limits(body)
+        limits, options = split_limits(body), split_options(body)
+        if "code" not in body and "files" not in body:
+            raise InvalidInput("code (or files) is required", field="code")
         self.quotas.check_run(req.context.caller)
-        execution = self.livecode.submit_code(body["code"], body.get("language"),
+        execution = self.livecode.submit_code(body.get("code", ""), body.get("language"),
                                               body.get("stdin", ""), limits,
                                               body.get("tests"), body.get("comparison"),
-                                              owner=req.context.caller.key_id)
+                                              owner=req.context.caller.key_id,
+                                              files=body.get("files"), entry=body.get("entry"),
+                                              options=options)
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}

@@ -90,7 +90,8 @@ class LivecodeServer(BaseApplication):
             self._worker_thread = threading.Thread(target=worker.serve, args=(self._stop,),
                                                    name="livecode-worker", daemon=True)
             self._worker_thread.start()
-        largest_body = max(self.settings.max_source_bytes, self.settings.max_stdin_bytes)
+        largest_body = max(self.settings.max_source_bytes, self.settings.max_files_bytes,
+                           self.settings.max_stdin_bytes)
         return CompleteBodies(WSGIMiddleware(create_app(self._livecode), workers=self.threads),
                               largest_body * BODY_SLACK)
 

@@ -48,6 +48,24 @@ class Program:
     outputs: Sequence[str] = ()
     reserved_address_space_kb: int = 0
     image: str = ""  # the container image holding the toolchain, for sandboxes that use one
+    stderr_to_stdout: bool = False  # the program's stderr is its stdout (one stream, in order)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A program as a runner receives it: every file (its name, a path inside the box, checked
+    by :mod:`livecode.core.sources`) and the entry file among them, which the language runs or
+    compiles first; ``compiler_options`` are the run's own, already checked by the runner's
+    :meth:`LanguageRunner.check_compiler_options`."""
+
+    files: Mapping[str, bytes]
+    entry: str
+    compiler_options: tuple[str, ...] = ()
+
+    def named(self, *extensions: str) -> list[str]:
+        """The files whose names end in one of ``extensions``, the entry first."""
+        return sorted((n for n in self.files if n.endswith(extensions)),
+                      key=lambda n: (n != self.entry, n))
 
 
 class LanguageRunner(ABC):
@@ -63,18 +81,33 @@ class LanguageRunner(ABC):
     name: str
     display_name: str = ""
     file_extension: str = ""
+    main_file: str = ""  # the entry's name for a one-text program; "main" + extension if unset
 
-    def compile(self, source_code: str) -> Program | None:
-        """The program that compiles ``source_code``, or ``None`` for a language that runs its
+    def source_of(self, source: "Source | str") -> Source:
+        """``source`` as a :class:`Source`: a plain text is the one-file shorthand, the language's
+        ``main_file``."""
+        if isinstance(source, Source):
+            return source
+        name = self.main_file or "main" + self.file_extension
+        return Source({name: source.encode("utf-8", "surrogatepass")}, name)
+
+    def compile(self, source: "Source | str") -> Program | None:
+        """The program that compiles ``source``, or ``None`` for a language that runs its
         source as it is."""
         return None
 
+    def check_compiler_options(self, options: Sequence[str]) -> str | None:
+        """Why ``options`` cannot be given to this language's compiler (``None``: they can).
+        A language without options to take refuses any."""
+        return f"{self.name} takes no compiler options" if options else None
+
     @abstractmethod
-    def build(self, source_code: str, artefact: Mapping[str, bytes] | None = None,
+    def build(self, source: "Source | str", artefact: Mapping[str, bytes] | None = None,
               limits: Limits | None = None) -> Program:
-        """The program that runs ``source_code``; for a compiled language, ``artefact`` holds the
-        files its compile step produced. ``limits`` are the run's, for a toolchain that must be
-        told them (a heap size); the sandbox enforces them whatever the program says."""
+        """The program that runs ``source`` (every file of it is in the box, with ``argv`` running
+        its entry); for a compiled language, ``artefact`` holds the files its compile step
+        produced. ``limits`` are the run's, for a toolchain that must be told them (a heap
+        size); the sandbox enforces them whatever the program says."""
 
     def version(self) -> str | None:
         """The toolchain's version, for ``GET /languages``; ``None`` when it cannot be told."""

@@ -21,8 +21,9 @@ from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailab
 from .execution_filter import ExecutionFilter
 from .execution_states import Status, check_transition
 from .limits import Limits
-from .models import CodeSession, Execution, text_bytes, with_derived
+from .models import CodeSession, Execution, with_derived
 from .plugins import Plugins
+from .sources import check_args, check_files
 from .test_cases import check_tests
 from .timestamps import utcnow
 
@@ -59,10 +60,14 @@ class Livecode:
     # --- Sessions ---------------------------------------------------------------------------
 
     def create_session(self, language: str | None = None, source_code: str = "",
-                       owner: str = "") -> CodeSession:
+                       owner: str = "", files: list | None = None,
+                       entry: str | None = None) -> CodeSession:
+        """A session of one text (``source_code``) or of several ``files`` run from ``entry``
+        (see ``sources``)."""
         language = self._check_language(language or DEFAULT_LANGUAGE)
-        self._check_size("source_code", source_code, self.settings.max_source_bytes)
-        session = CodeSession.new(language, source_code, owner)
+        program = self._program(source_code, files, entry)
+        session = CodeSession.new(language, program["source_code"], owner,
+                                  program.get("files", ()), program.get("entry", ""))
         self.store.create_session(session)
         return session
 
@@ -74,17 +79,24 @@ class Livecode:
 
     def autosave(self, session_id: str, source_code: str | None = None,
                  language: str | None = None, base_revision: int | None = None,
-                 owner: str | None = None) -> CodeSession:
+                 owner: str | None = None, files: list | None = None,
+                 entry: str | None = None) -> CodeSession:
         """Save the editor's state. Never starts a run. With ``base_revision``, refuse (409) to
-        overwrite a newer save made elsewhere (another tab, another device)."""
-        if owner is not None:
-            self.get_session(session_id, owner)
+        overwrite a newer save made elsewhere (another tab, another device). ``files`` replace
+        all of a session's files; in a session of several, ``source_code`` is the entry's new
+        text and ``entry`` may name another of its files."""
+        current = self.get_session(session_id, owner)
         changes = {}
         if language is not None:
             changes["language"] = self._check_language(language)
-        if source_code is not None:
-            self._check_size("source_code", source_code, self.settings.max_source_bytes)
-            changes["source_code"] = source_code
+        if files is None and current.files and (source_code is not None or entry is not None):
+            entry = current.entry if entry is None else entry
+            files = [dict(f, content=source_code) if source_code is not None
+                     and f["name"] == entry else f for f in current.files]
+            source_code = None
+        if source_code is not None or files is not None or entry is not None:
+            changes.update({"files": [], "entry": "",
+                            **self._program(source_code or "", files, entry)})
         changes["updated_at"] = utcnow()
         session = self.store.update_session(session_id, changes, base_revision)
         if session is None:
@@ -100,26 +112,32 @@ class Livecode:
 
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
             tests: list | None = None, comparison: str | None = None,
-            owner: str | None = None) -> Execution:
+            owner: str | None = None, options: dict | None = None) -> Execution:
         """Queue a run of the session as it is now. ``limits`` may lower or raise any default
-        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``)."""
+        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``);
+        ``options`` are ``args``, ``compiler_options`` and ``redirect_stderr_to_stdout``."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
         cases = self._check_tests(stdin, tests, comparison)
         session = self.get_session(session_id, owner)
-        return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
+        return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
+            tests=cases, **self._run_options(session.language, options)))
 
     def submit_code(self, code: str, language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
-                    comparison: str | None = None, owner: str = "") -> Execution:
+                    comparison: str | None = None, owner: str = "",
+                    files: list | None = None, entry: str | None = None,
+                    options: dict | None = None) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
         cases = self._check_tests(stdin, tests, comparison)
-        session = self.create_session(language, code, owner)
+        run_options = self._run_options(self._check_language(language or DEFAULT_LANGUAGE),
+                                        options)
+        session = self.create_session(language, code, owner, files, entry)
         try:
-            return self._enqueue(
-                Execution.snapshot(session, stdin, run_limits).evolve(tests=cases))
+            return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
+                tests=cases, **run_options))
         except Unavailable:
             self.store.delete_session(session.session_id)  # the session existed only for this run
             raise
@@ -174,8 +192,11 @@ class Livecode:
         limits = self.limits(old.limits.to_dict())
         fresh = Execution.snapshot(session, old.stdin, limits).evolve(
             language=old.language, source_code=old.source_code,
-            source_bytes=text_bytes(old.source_code), session_revision=old.session_revision,
-            tests=old.tests, extra={"rerun_of": old.execution_id})
+            files=old.files, entry=old.entry, source_bytes=old.source_bytes,
+            session_revision=old.session_revision, tests=old.tests,
+            args=old.args, compiler_options=old.compiler_options,
+            redirect_stderr_to_stdout=old.redirect_stderr_to_stdout,
+            extra={"rerun_of": old.execution_id})
         return self._enqueue(fresh)
 
     def cancel(self, execution_id: str, owner: str | None = None) -> Execution:
@@ -222,6 +243,29 @@ class Livecode:
             raise InvalidInput(f"unknown language {language!r}; available: {known}",
                                field="language")
         return language
+
+    def _program(self, source_code: str, files: list | None, entry: str | None) -> dict:
+        """A session's code fields from one text or from several files."""
+        if files is None:
+            if entry is not None:
+                raise InvalidInput("entry names one of files; send files too", field="entry")
+            self._check_size("source_code", source_code, self.settings.max_source_bytes)
+            return {"source_code": source_code}
+        if source_code:
+            raise InvalidInput("send source_code (one file) or files, not both", field="files")
+        files, entry, text = check_files(files, entry, self.settings.max_files,
+                                         self.settings.max_files_bytes)
+        return {"source_code": text, "files": files, "entry": entry}
+
+    def _run_options(self, language: str, options: dict | None) -> dict:
+        options = dict(options or {})
+        compiler_options = list(options.get("compiler_options") or ())
+        problem = self.plugins.languages[language].check_compiler_options(compiler_options)
+        if problem:
+            raise InvalidInput(problem, field="compiler_options")
+        return {"args": check_args(options.get("args"), self.settings.max_args),
+                "compiler_options": compiler_options,
+                "redirect_stderr_to_stdout": bool(options.get("redirect_stderr_to_stdout"))}
 
     def _check_tests(self, stdin: str, tests, comparison) -> dict | None:
         if tests is not None and stdin:

@@ -24,6 +24,7 @@ from .execution_states import Status
 from .housekeeping import Housekeeping
 from .models import Execution, WorkerInfo
 from .service import Livecode
+from .sources import program_source
 from .timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -199,9 +200,10 @@ class Worker:
         try:
             if runner is None:
                 raise SandboxError(f"this worker has no runner for {running.language!r}")
-            return run_program(runner, self.sandboxes[sandbox_name], running.source_code,
-                               running.stdin, running.limits, self.settings.compile_limits,
-                               running.tests)
+            return run_program(runner, self.sandboxes[sandbox_name],
+                               program_source(runner, running), running.stdin, running.limits,
+                               self.settings.compile_limits, running.tests, running.args,
+                               running.redirect_stderr_to_stdout)
         except Exception as exc:
             log.exception("sandbox %s failed on execution %s", sandbox_name,
                           running.execution_id)

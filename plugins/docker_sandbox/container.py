@@ -56,12 +56,12 @@ STREAM_STDERR = 2
 
 HOLDER = 'read -r deadline || exit 0; exec timeout -s KILL "$deadline" cat >/dev/null'
 BOOTSTRAP = (
-    'read -r size cpu fsize nofile argc || exit 125; set --; i=0; '
+    'read -r size cpu fsize nofile merge argc || exit 125; set --; i=0; '
     'while [ "$i" -lt "$argc" ]; do IFS= read -r arg || exit 125; set -- "$@" "$arg"; '
     'i=$((i+1)); done; '
     'mkdir -p /tmp/box && cd /tmp/box && head -c "$size" | tar -x -f - || exit 125; '
     # The shell's own messages ("Killed") go nowhere; the program gets the real stderr.
-    'exec 3>&2 2>/dev/null; '
+    'exec 3>&2 2>/dev/null; if [ "$merge" = 1 ]; then exec 3>&1; fi; '
     '(exec prlimit --core=0 --cpu="$cpu:$((cpu+1))" --fsize="$fsize" --nofile="$nofile" '
     '-- "$@" 2>&3 3>&-); status=$?; kill -9 -1; exit "$status"'
 )
@@ -190,7 +190,8 @@ class ReadyContainer:
             raise SandboxError("a program argument holds a newline or NUL")
         archive = _archive(program.files, program.executable)
         header = (f"{len(archive)} {whole_cpu_seconds(limits)} {limits.max_file_size} "
-                  f"{limits.max_open_files} {len(argv)}\n" + "".join(f"{a}\n" for a in argv))
+                  f"{limits.max_open_files} {int(program.stderr_to_stdout)} {len(argv)}\n"
+                  + "".join(f"{a}\n" for a in argv))
         cpu_base = self._reading(ContainerCgroup.cpu_ns) or 0
         oom_base = self._reading(ContainerCgroup.oom_kills) or 0
         stream = _Demux(self.bootstrap, limits.output_limit)

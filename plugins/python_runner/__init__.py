@@ -1,7 +1,9 @@
 """The ``python`` language.
 
-The program is written to ``main.py`` and run in isolated mode (``-I``: no user site-packages, no
-PYTHON* variables). By default the interpreter is the system's ``/usr/bin/python3`` where there is
+The program is written to ``main.py`` (or its files as they are named) and its entry run with
+``-E -s``: no PYTHON* variables, no user site-packages. That is isolated mode (``-I``) but for
+``-P``, so the entry's own directory stays on ``sys.path`` and a program's files import each
+other. By default the interpreter is the system's ``/usr/bin/python3`` where there is
 one, since programs run as an unprivileged user who may not reach livecode's own interpreter (a
 pyenv build under /root, say), else the one livecode runs on, outside any virtualenv. Either way
 user programs cannot import livecode's dependencies. ``LIVECODE_PYTHON`` names another.
@@ -37,14 +39,15 @@ class PythonRunner(LanguageRunner):
 
     def __init__(self, interpreter: str, site_packages: bool = False):
         self.interpreter = interpreter
-        self.flags = ["-I", "-B"] if site_packages else ["-I", "-B", "-S"]
+        self.flags = ["-E", "-s", "-B"] if site_packages else ["-E", "-s", "-B", "-S"]
         self._version: str | None = None
         self._prefixes: tuple[str, ...] | None = None
 
-    def build(self, source_code: str, artefact=None, limits=None) -> Program:
+    def build(self, source, artefact=None, limits=None) -> Program:
+        source = self.source_of(source)
         return Program(
-            files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
-            argv=[self.interpreter, *self.flags, self.main_file],
+            files=dict(source.files),
+            argv=[self.interpreter, *self.flags, source.entry],
             language=self.name,
             toolchain_paths=self.toolchain_paths(),
             image=IMAGE,
