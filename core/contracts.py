@@ -99,7 +99,7 @@ class LanguageRunner(ABC):
     def check_compiler_options(self, options: Sequence[str]) -> str | None:
         """Why ``options`` cannot be given to this language's compiler (``None``: they can).
         A language without options to take refuses any."""
-        return f"{self.name} takes no compiler options" if options else None
+        return f"{self.name} has no compiler to take compiler_options" if options else None
 
     @abstractmethod
     def build(self, source: "Source | str", artefact: Mapping[str, bytes] | None = None,

@@ -123,7 +123,7 @@ class Livecode:
         return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
             tests=cases, **self._run_options(session.language, options)))
 
-    def submit_code(self, code: str, language: str | None = None, stdin: str = "",
+    def submit_code(self, code: str = "", language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
                     comparison: str | None = None, owner: str = "",
                     files: list | None = None, entry: str | None = None,

@@ -173,7 +173,7 @@ def test_entry_and_source_code_are_checked_against_files(client, livecode):
     ({"args": ["x" * 5000]}, "at most 4096"),
     ({"args": ["a"] * 65}, "the limit is 64"),
     ({"args": "a b"}, "must be an array"),
-    ({"compiler_options": ["-O2"]}, "python takes no compiler options"),
+    ({"compiler_options": ["-O2"]}, "python has no compiler to take compiler_options"),
     ({"redirect_stderr_to_stdout": "yes"}, "true or false"),
 ])
 def test_bad_run_options_are_refused_and_enqueue_nothing(client, livecode, body, fragment):

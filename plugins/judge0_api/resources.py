@@ -5,7 +5,7 @@ shape."""
 
 import falcon
 
-from livecode.api.resources import Resource, run_body_bytes
+from livecode.api.resources import Resource, program_bytes, run_body_bytes
 from livecode.api.validation import check_fields, read_body
 from livecode.core.errors import InvalidInput, NotFound
 from livecode.plugins.synchronous import wait_for_end, waiting_slot
@@ -41,7 +41,8 @@ class Submissions(Judge0Resource):
         encoded = flag(req, "base64_encoded")
         fields = requested_fields(req.get_param("fields"))
         body = read_body(req, REQUEST_FIELDS, run_body_bytes(self.settings))
-        request, caller = run_request(body, encoded, self.language_ids()), req.context.caller
+        request = run_request(body, encoded, self.language_ids(), self.livecode)
+        caller = req.context.caller
         resp.status = falcon.HTTP_201
         if flag(req, "wait"):
             with waiting_slot(self.settings):
@@ -58,7 +59,7 @@ class Submissions(Judge0Resource):
     def on_post_batch(self, req, resp):
         encoded = flag(req, "base64_encoded")
         settings = self.settings
-        item_bytes = settings.max_source_bytes + 2 * settings.max_stdin_bytes
+        item_bytes = program_bytes(settings) + 2 * settings.max_stdin_bytes
         body = read_body(req, {"submissions": list}, item_bytes * MAX_BATCH)
         items = body.get("submissions")
         if not items or len(items) > MAX_BATCH:
@@ -70,7 +71,8 @@ class Submissions(Judge0Resource):
                 raise InvalidInput(f"submissions[{number}] must be an object", field="submissions")
             fields = check_fields(item, REQUEST_FIELDS, where=f"submissions[{number}].")
             try:
-                requests.append(run_request(fields, encoded, self.language_ids()))
+                requests.append(run_request(fields, encoded, self.language_ids(),
+                                            self.livecode))
             except InvalidInput as exc:
                 raise InvalidInput(f"submissions[{number}]: {exc.message}",
                                    **exc.details) from None
@@ -126,15 +128,23 @@ class About(Judge0Resource):
                       "source_code": "https://github.com/judge0/judge0",
                       "maintainer": "livecode, speaking Judge0 CE's API"}
 
+    def languages_taking_options(self) -> list[str]:
+        """Judge0's names of the languages whose compiler takes a run's options."""
+        runners = self.livecode.plugins.languages
+        return sorted(languages.describe(languages.language_id_of(name), runner)["name"]
+                      for name, runner in runners.items() if name in languages.LANGUAGES
+                      and runner.check_compiler_options(["-O2"]) is None)
+
     def on_get_config(self, req, resp):
         """What Judge0's ``/config_info`` tells, from livecode's own limits and caps."""
         limits, caps = self.settings.limits, self.settings.limit_caps
         resp.media = {
             "maintenance_mode": False, "enable_wait_result": True,
-            "enable_compiler_options": False, "allowed_languages_for_compile_options": [],
-            "enable_command_line_arguments": False, "enable_submission_delete": False,
+            "enable_compiler_options": True,
+            "allowed_languages_for_compile_options": self.languages_taking_options(),
+            "enable_command_line_arguments": True, "enable_submission_delete": False,
             "enable_callbacks": False, "callbacks_max_tries": 0, "callbacks_timeout": 0,
-            "enable_additional_files": False, "max_queue_size": 0,
+            "enable_additional_files": True, "max_queue_size": 0,
             "cpu_time_limit": limits.cpu_time_limit, "max_cpu_time_limit": caps.cpu_time_limit,
             "cpu_extra_time": 0, "max_cpu_extra_time": 0,
             "wall_time_limit": limits.wall_time_limit,
@@ -150,7 +160,8 @@ class About(Judge0Resource):
             "max_file_size": limits.max_file_size // 1024,
             "max_max_file_size": caps.max_file_size // 1024,
             "number_of_runs": 1, "max_number_of_runs": 1,
-            "redirect_stderr_to_stdout": False, "max_extract_size": 0,
+            "redirect_stderr_to_stdout": False,
+            "max_extract_size": self.settings.max_files_bytes // 1024,
             "enable_batched_submissions": True, "max_submission_batch_size": MAX_BATCH,
             "submission_cache_duration": 0, "use_docs_as_homepage": False,
             "enable_network": False, "allow_enable_network": False,
