@@ -114,6 +114,27 @@ def test_a_batch_through_the_sdk(client):
     assert len({r.token for r in results}) == 3
 
 
+def test_arguments_stderr_and_additional_files_through_the_sdk(client):
+    from judge0.filesystem import File, Filesystem
+
+    files = Filesystem(content=[File(name="helper.py",
+                                     content="def twice(x):\n    return 2 * x\n")])
+    result = judge0.run(client=client, submissions=judge0.Submission(
+        source_code="import sys\nfrom helper import twice\n"
+                    "print(twice(int(sys.argv[1])), flush=True)\nprint('err', file=sys.stderr)",
+        language=LanguageAlias.PYTHON, command_line_arguments="21",
+        redirect_stderr_to_stdout=True, additional_files=files))
+    assert (result.status, result.stdout, result.stderr) == (Status.ACCEPTED, "42\nerr\n",
+                                                             None), result
+
+
+def test_compiler_options_through_the_sdk(client):
+    result = judge0.run(client=client, submissions=judge0.Submission(
+        source_code='#include <stdio.h>\nint main(void) { printf("%d\\n", N); }',
+        language=LanguageAlias.C, compiler_options="-DN=7"))
+    assert (result.status, result.stdout) == (Status.ACCEPTED, "7\n"), result
+
+
 # --- The contract, field by field -----------------------------------------------------------
 
 
