@@ -1,8 +1,8 @@
 """The two records livecode keeps: a code session (what a user is editing) and an execution
 (one run of a snapshot of that session).
 
-An execution copies the session's language, code (every file of it) and stdin when it is created: autosaves that
-arrive while it waits in the queue never change what runs.
+An execution copies the session's language, code (every file of it) and stdin when it is
+created: autosaves that arrive while it waits in the queue never change what runs.
 """
 
 import uuid

@@ -1,8 +1,9 @@
 """The ``typescript`` language: esbuild strips the types in a compile step, Node.js runs the result.
 
 esbuild bundles the entry with the files it imports into one ``main.js`` (Node's own modules
-stay outside the bundle). It is a single native binary that starts in milliseconds (``tsc`` takes about a second to
-start), so the compile step costs one more sandbox run, not a compiler start-up. It only strips
+stay outside the bundle). It is a single native binary that starts in milliseconds (``tsc``
+takes about a second to start), so the compile step costs one more sandbox run, not a compiler
+start-up. It only strips
 types and turns ES module syntax into CommonJS: it does not type-check, so a syntax error fails
 the compile (``compilation_error``, esbuild's message in ``compile_output``) and a type error
 does not, as with Node's own type stripping.
