@@ -7,9 +7,8 @@ import falcon.testing
 import pytest
 
 from livecode.api.app import create_app
-from livecode.core.worker import Worker
 
-from test_api import assert_error, snapshot
+from test_api import assert_error, client, snapshot, worker  # noqa: F401 (fixtures)
 
 PYTHON_FILES = [
     {"name": "main.py", "content": "import sys\nfrom pkg.greet import hello\n"
@@ -17,16 +16,6 @@ PYTHON_FILES = [
     {"name": "pkg/__init__.py", "content": ""},
     {"name": "pkg/greet.py", "content": "def hello(args):\n    return 'hi ' + ' '.join(args)\n"},
 ]
-
-
-@pytest.fixture
-def client(livecode):
-    return falcon.testing.TestClient(create_app(livecode))
-
-
-@pytest.fixture
-def worker(livecode):
-    return Worker(livecode, concurrency=1)
 
 
 def run(client, worker, session_id, **body):

@@ -1,7 +1,8 @@
 """The ``c`` language: GCC compiles ``main.c`` in a compile step, the binary runs in a fresh box.
 
 In a program of several files every ``.c`` file is compiled and linked into the one binary
-(headers are there to be included); the run's box holds the binary beside the program's files.
+(headers are there to be included); the run's box holds the binary beside the program's other
+files (its data), not the sources compiled.
 The compiler is ``LIVECODE_CC``, else ``gcc`` on the safe PATH; it builds with ``-O2`` against
 the C17 standard with GNU extensions and links the maths library, as judges usually do. The
 binary leaves the compile sandbox as the step's output and enters the run sandbox as an
@@ -58,7 +59,10 @@ class GccRunner(LanguageRunner):
             language=self.name, outputs=(self.binary,), image=POLYGLOT_IMAGE)
 
     def build(self, source, artefact=None, limits=None) -> Program:
-        files = {**self.source_of(source).files, self.binary: artefact[self.binary]}
+        source = self.source_of(source)
+        compiled = set(source.named(*self.compiled))
+        files = {**{n: c for n, c in source.files.items() if n not in compiled},
+                 self.binary: artefact[self.binary]}
         return Program(files=files, argv=["./" + self.binary],
                        language=self.name, executable=frozenset({self.binary}),
                        image=POLYGLOT_IMAGE)

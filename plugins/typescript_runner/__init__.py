@@ -30,6 +30,9 @@ def default_esbuild() -> str:
     return local[0] if local else find("esbuild")
 
 
+TYPESCRIPT = (".ts", ".tsx", ".mts", ".cts")
+
+
 class TypeScriptRunner(JavaScriptRunner):
     name = "typescript"
     display_name = "TypeScript (esbuild, Node.js)"
@@ -51,7 +54,10 @@ class TypeScriptRunner(JavaScriptRunner):
             toolchain_paths=(self.esbuild,))
 
     def build(self, source, artefact=None, limits=None) -> Program:
-        files = {**self.source_of(source).files, self.bundle: artefact[self.bundle]}
+        # The bundle holds the TypeScript; the program's other files (its data) stay beside it.
+        others = {n: c for n, c in self.source_of(source).files.items()
+                  if not n.endswith(TYPESCRIPT)}
+        files = {**others, self.bundle: artefact[self.bundle]}
         return self.node_program(files, limits, self.bundle)
 
     def version(self) -> str | None:

@@ -38,7 +38,9 @@ class LuaRunner(LanguageRunner):
                        language=self.name, outputs=(self.bytecode,))
 
     def build(self, source, artefact=None, limits=None) -> Program:
-        files = {**self.source_of(source).files, self.bytecode: artefact[self.bytecode]}
+        source = self.source_of(source)  # the entry is in the bytecode; modules stay as they are
+        files = {**{n: c for n, c in source.files.items() if n != source.entry},
+                 self.bytecode: artefact[self.bytecode]}
         return Program(files=files, argv=[self.lua, self.bytecode], language=self.name)
 
     def version(self) -> str | None:
