@@ -23,6 +23,11 @@ class TestLuaConformance(LanguageConformance):
                  "print(s)")
     endless_loop = "while true do end"
     compile_error = ('print("Hello World"', "main.lua:1: ')' expected")
+    several_files = ("app.lua", [
+        {"name": "app.lua", "content": 'print(require("lib.greet").hello("World"))'},
+        {"name": "lib/greet.lua", "content": "return { hello = function(s) "
+                                             "return 'Hello ' .. s end }"}])
+    print_args = "for _, a in ipairs(arg) do print(a) end"
 
 
 def test_the_plugin_is_listed_as_this_package_s(livecode_server):
@@ -65,14 +70,3 @@ def test_a_hostile_lua_program_is_held_like_any_other(livecode_server):
     assert result["stdout"].endswith("done\n"), result
     livecode_server.finish('print("Hello World")', language="lua")
 
-
-def test_a_program_of_several_files_requires_its_modules_and_takes_arguments(livecode_server):
-    status, job = livecode_server.http.call("POST", "/submit-code", {
-        "language": "lua", "entry": "app.lua", "args": ["a", "b"],
-        "files": [{"name": "app.lua", "content": 'local greet = require("greet")\n'
-                                                 "print(greet.hello(table.concat(arg, ' ')))"},
-                  {"name": "greet.lua", "content": "return { hello = function(s) "
-                                                   "return 'hi ' .. s end }"}]})
-    assert status == 202, job
-    result = livecode_server.http.wait(job["jobId"], timeout=90)
-    assert (result["status"], result["stdout"]) == ("COMPLETED", "hi a b\n"), result
