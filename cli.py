@@ -9,6 +9,7 @@ livecode's own errors (a bad flag, a server that cannot be reached, a refused st
 """
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
@@ -21,8 +22,8 @@ from livecode import __version__
 from livecode.core.config import Settings
 from livecode.core.contracts import SandboxError
 from livecode.core.errors import LivecodeError
-from livecode.core.keys import QUOTAS, SCOPES
-from livecode.core.plugins import Plugins
+from livecode.api.keys import QUOTAS, SCOPES
+from livecode.core.plugins import ENTRY_POINT_GROUP, Plugins
 
 OWN_ERROR = 125  # livecode's own failures; a program's exit status passes through unchanged
 TIMED_OUT = 124
@@ -122,9 +123,29 @@ def cmd_serve(args) -> int:
     check_port(settings.host, settings.port)  # first: the cheapest check, and one clear line
     os.makedirs(settings.data_dir, mode=0o700, exist_ok=True)
     _check_backends(settings)
-    LivecodeServer(settings, embed_worker=True, processes=1,
-                   threads=settings.api_threads).run()
+    LivecodeServer(settings, processes=1, threads=settings.api_threads,
+                   embed=EmbeddedWorker).run()
     return 0
+
+
+class EmbeddedWorker:
+    """The worker ``livecode serve`` runs in its API process, on a thread: the one place where
+    the in-process ``memory://`` queue meets both sides."""
+
+    label = "worker"
+
+    def __init__(self, livecode):
+        from livecode.core.worker import Worker
+
+        self._stop = threading.Event()
+        worker = Worker(livecode, livecode.settings.concurrency)
+        self._thread = threading.Thread(target=worker.serve, args=(self._stop,),
+                                        name="livecode-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._thread.join(timeout=timeout)
 
 
 def cmd_api(args) -> int:
@@ -133,7 +154,7 @@ def cmd_api(args) -> int:
     settings = _settings(args)
     check_port(settings.host, settings.port)
     _check_backends(settings, sandboxes=False, alone="api")  # API hosts run no user code
-    LivecodeServer(settings, embed_worker=False, processes=settings.api_processes,
+    LivecodeServer(settings, processes=settings.api_processes,
                    threads=settings.api_threads).run()
     return 0
 
@@ -271,7 +292,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_keys(args) -> int:
-    from livecode.core import keys
+    from livecode.api import keys
 
     settings = _settings(args)
     store = Plugins(settings).open_store(settings.store)  # keys live in the (metadata) store
@@ -304,8 +325,27 @@ def cmd_keys(args) -> int:
     return 0
 
 
+def describe_plugins(plugins: Plugins) -> list[dict]:
+    """Name, version and hooks of every loaded plugin, and every one that failed to load with
+    the reason: what ``livecode plugins`` lists."""
+    dists = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dists[ep.name] = (ep.dist.name, ep.dist.version) if ep.dist else (None, None)
+    rows = []
+    for name, plugin in plugins.pm.list_name_plugin():
+        dist, version = dists.get(name, (None, None))
+        hooks = sorted(hook.name for hook in plugins.pm.get_hookcallers(plugin) or [])
+        rows.append({"name": name, "package": dist, "version": version, "status": "loaded",
+                     "hooks": hooks, "error": None})
+    for name, (ep, reason) in plugins.failed.items():
+        dist, version = dists.get(name, (None, None))
+        rows.append({"name": name, "package": dist, "version": version, "status": "failed",
+                     "hooks": [], "error": f"{ep.value}: {reason}"})
+    return sorted(rows, key=lambda row: str(row["name"]))
+
+
 def cmd_plugins(args) -> int:
-    rows = Plugins(Settings.from_env()).describe()
+    rows = describe_plugins(Plugins(Settings.from_env()))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import falcon
 
-from livecode.core.keys import key_id_of, scope_allows
+from .keys import key_id_of, matches, scope_allows
 
 from .errors import APIError
 
@@ -98,7 +98,7 @@ class Authentication:
                                "invalid_request")
         key_id = key_id_of(key)
         record = self.store.get_key(key_id) if key_id else None
-        if record is None or not record.matches(key):
+        if record is None or not matches(record, key):
             raise unauthorized("this API key is not valid (unknown, malformed or revoked)",
                                "invalid_token")
         return Caller(record.key_id, record.scope, record.quotas)

@@ -10,7 +10,7 @@ from pathlib import Path
 import falcon
 import swagger_ui
 
-from livecode.core.keys import QUOTAS
+from .keys import QUOTAS
 
 from .auth import OPEN_PATHS
 from .operations import Answer, operation

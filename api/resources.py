@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import falcon
 
 from livecode import __version__
-from livecode.core import keys
 from livecode.core.errors import InvalidInput
+from . import keys
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import TEXT_FIELDS

@@ -1,10 +1,10 @@
-"""Serving the API with gunicorn, optionally with the worker in the same process.
+"""Serving the API with gunicorn, optionally with something embedded in the same process.
 
 ``livecode api`` runs several gunicorn processes, each an event loop that parses requests and a
 pool of threads for the app (see :mod:`.serving`); the API keeps no state of its own, so
 any number of them may sit behind a load balancer. ``livecode serve`` runs one gunicorn process
-that also hosts the worker pool, which is what lets the in-process ``memory://`` queue connect
-the two: the one-command, nothing-to-install mode.
+and has the CLI embed a worker in it (the API knows nothing of workers), which is what lets the
+in-process ``memory://`` queue connect the two: the one-command, nothing-to-install mode.
 """
 
 import errno
@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import sys
-import threading
+from collections.abc import Callable
 
 from a2wsgi import WSGIMiddleware
 from gunicorn.app.base import BaseApplication
@@ -20,7 +20,6 @@ from gunicorn.app.base import BaseApplication
 from livecode.core.config import Settings
 from livecode.core.errors import LivecodeError
 from livecode.core.service import Livecode
-from livecode.core.worker import Worker
 
 from . import metrics
 from .app import create_app
@@ -49,9 +48,15 @@ def check_port(host: str, port: int) -> None:
 
 
 class LivecodeServer(BaseApplication):
-    def __init__(self, settings: Settings, embed_worker: bool, processes: int, threads: int):
+    """``embed``, when given, is called in each gunicorn process with its service before the app
+    is built, to start what hosts runs beside the API (``livecode serve``'s worker, which the CLI
+    assembles): its ``label`` names it in the start-up line, and the ``stop(timeout)`` of what it
+    returns drains it when the process exits. Such a process dies with the arbiter."""
+
+    def __init__(self, settings: Settings, processes: int, threads: int,
+                 embed: Callable[[Livecode], object] | None = None):
         self.settings = settings
-        self.embed_worker = embed_worker
+        self.embed = embed
         self.options = {
             "bind": f"{settings.host}:{settings.port}",
             "workers": processes,
@@ -69,8 +74,7 @@ class LivecodeServer(BaseApplication):
         self.threads = threads
         self.metrics_dir = metrics.private_dir()  # before any process imports prometheus-client
         TimedH11Protocol.request_timeout = settings.request_timeout
-        self._stop = threading.Event()
-        self._worker_thread = None
+        self._embedded = None
         self._livecode = None
         super().__init__()
 
@@ -85,11 +89,8 @@ class LivecodeServer(BaseApplication):
     def load(self):
         # Runs in each gunicorn process after the fork: connections are never shared across it.
         self._livecode = Livecode.open(self.settings)
-        if self.embed_worker:
-            worker = Worker(self._livecode, self.settings.concurrency)
-            self._worker_thread = threading.Thread(target=worker.serve, args=(self._stop,),
-                                                   name="livecode-worker", daemon=True)
-            self._worker_thread.start()
+        if self.embed is not None:
+            self._embedded = self.embed(self._livecode)
         largest_body = max(self.settings.max_source_bytes, self.settings.max_files_bytes,
                            self.settings.max_stdin_bytes)
         return CompleteBodies(WSGIMiddleware(create_app(self._livecode), workers=self.threads),
@@ -97,13 +98,13 @@ class LivecodeServer(BaseApplication):
 
     def _when_ready(self, server):
         host, port = server.LISTENERS[0].sock.getsockname()[:2]
-        mode = "API and worker" if self.embed_worker else "API"
+        mode = f"API and {self.embed.label}" if self.embed is not None else "API"
         print(f"livecode {mode} listening on http://{host}:{port}", file=sys.stdout, flush=True)
 
     def _post_fork(self, server, worker):
         """A gunicorn process that hosts runs dies with the arbiter (``livecode serve`` itself),
         even by SIGKILL; its runs die with it (each with the thread that started it)."""
-        if self.embed_worker and sys.platform == "linux":
+        if self.embed is not None and sys.platform == "linux":
             import ctypes
 
             ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
@@ -111,8 +112,7 @@ class LivecodeServer(BaseApplication):
                 os._exit(1)  # the arbiter died before that took hold
 
     def _worker_exit(self, server, worker):
-        self._stop.set()
-        if self._worker_thread is not None:
-            self._worker_thread.join(timeout=self.options["graceful_timeout"])
+        if self._embedded is not None:
+            self._embedded.stop(timeout=self.options["graceful_timeout"])
         if self._livecode is not None:
             self._livecode.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 import falcon.testing
 
 from livecode.api.app import create_app
-from livecode.core import keys
+from livecode.api import keys
 from livecode.core.config import Settings
 from livecode.core.service import Livecode
 

@@ -1,8 +1,5 @@
-"""Settings from environment variables, with the same names as CLI flags.
-
-``LIVECODE_STORE`` and ``--store`` set the same thing; a flag wins over the environment, and with
-nothing set every default works on one machine (SQLite file, in-process queue, rlimit sandbox).
-"""
+"""Settings from ``LIVECODE_*`` environment variables, named like the CLI flags that win over
+them; with nothing set every default works on one machine."""
 
 import os
 import sys
@@ -15,9 +12,8 @@ ENV_PREFIX = "LIVECODE_"
 
 
 def base_interpreter() -> str:
-    """The interpreter behind the one livecode runs on, outside any virtualenv (and not a pyenv
-    shim): the default for whatever must run Python outside livecode's own environment (the
-    subprocess sandbox's jail, the python runner's programs when the host has no system Python)."""
+    """The interpreter behind livecode's own, outside any virtualenv or pyenv shim: for what must
+    run Python outside livecode's environment (the jail, programs on a host without Python)."""
     return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
 
 
@@ -68,10 +64,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
-        """Read ``LIVECODE_<FIELD>`` for every field, ``LIVECODE_<LIMIT>`` for every default limit,
-        ``LIVECODE_CAP_<LIMIT>`` for every cap and ``LIVECODE_COMPILE_<LIMIT>`` for every compile
-        limit, then apply ``overrides`` whose value is not
-        None (CLI flags that were given)."""
+        """``LIVECODE_<FIELD>``, ``LIVECODE_[CAP_|COMPILE_]<LIMIT>``, then the ``overrides``
+        that are not None (the CLI flags given)."""
         environ = dict(os.environ if environ is None else environ)
         values = {}
         for f in fields(cls):

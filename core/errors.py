@@ -1,8 +1,5 @@
-"""Domain errors, raised by the service and mapped to HTTP statuses in one place by the API.
-
-Each error carries a stable machine-readable ``code`` so frontends can branch on it without
-parsing messages.
-"""
+"""Domain errors, mapped to HTTP statuses in one place by the API; a stable ``code`` lets
+frontends branch without parsing messages."""
 
 
 class LivecodeError(Exception):

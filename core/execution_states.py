@@ -4,8 +4,7 @@
        ▲  └──► CANCELLED│
        └────────────────┘  (the worker running it was lost: queued again for another attempt)
 
-Stores only compare-and-set; the service asks :func:`check_transition` before every write, so a
-new backend cannot loosen the rules by accident.
+Stores only compare-and-set; the service checks every write here, so no backend loosens the rules.
 """
 
 from enum import Enum

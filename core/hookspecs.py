@@ -1,16 +1,6 @@
-"""The whole extension surface of livecode, in one file.
-
-A plugin is a module or object with functions named like the specs below and marked with
-``@hookimpl``; a package exposes it through the ``livecode`` entry-point group::
-
-    [options.entry_points]
-    livecode =
-        ruby = livecode_ruby.plugin
-
-Registration hooks receive a ``register`` callback rather than returning values, so one plugin can
-register several things and livecode can name the plugin in any error (two plugins claiming the
-same language, for example, stop start-up with both names). ``hookimpl`` is also importable as
-``from livecode import hookimpl``.
+"""The whole extension surface of livecode, in one file; docs/plugins.md ("The hooks") is the
+reference. Registration hooks receive a ``register`` callback rather than returning values, so
+one plugin can register several things and an error can name both plugins that claim one name.
 """
 
 from __future__ import annotations
@@ -39,23 +29,14 @@ hookimpl = pluggy.HookimplMarker("livecode")
 @hookspec
 def livecode_register_languages(register: Callable[[LanguageRunner], None],
                                 settings: Settings) -> None:
-    """Register language runners.
-
-    Call ``register(runner)`` with a :class:`livecode.core.contracts.LanguageRunner` instance for
-    each language; ``runner.name`` is what clients send as ``language``. ``settings`` is the
-    :class:`livecode.core.config.Settings`; read plugin options with
-    ``settings.option("PYTHON", default)`` (environment variable ``LIVECODE_PYTHON``).
-    """
+    """Call ``register(runner)`` with a ``LanguageRunner`` for each language; its ``name`` is
+    what clients send as ``language``."""
 
 
 @hookspec
 def livecode_register_sandboxes(register: Callable[[type[Sandbox]], None]) -> None:
-    """Register sandboxes.
-
-    Call ``register(SandboxClass)`` with a subclass of :class:`livecode.core.contracts.Sandbox`;
-    ``SandboxClass.name`` is what operators choose with ``LIVECODE_SANDBOX``. The class is
-    instantiated once per worker process, with the settings, only if it is chosen.
-    """
+    """Call ``register(SandboxClass)`` with a ``Sandbox`` subclass; operators choose it by its
+    ``name``, and it is instantiated once per worker only if chosen."""
 
 
 # --- Where things are kept and carried ------------------------------------------------------
@@ -64,22 +45,14 @@ def livecode_register_sandboxes(register: Callable[[type[Sandbox]], None]) -> No
 @hookspec
 def livecode_register_stores(register: Callable[[str, StoreFactory], None],
                              open_store: Callable[[str], Store]) -> None:
-    """Register store backends by URL scheme.
-
-    Call ``register("sqlite", factory)`` where ``factory(url, settings)`` returns a
-    :class:`livecode.core.contracts.Store`. ``LIVECODE_STORE=sqlite:///path`` then picks it.
-    A store made of other stores (the ``split:`` store) opens them by URL with ``open_store``;
-    a plugin that does not need it may leave the argument out.
-    """
+    """Call ``register(scheme, factory)``, ``factory(url, settings)`` making a ``Store``;
+    ``open_store`` lets a store made of other stores (``split:``) open them by URL."""
 
 
 @hookspec
 def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> None:
-    """Register queue backends by URL scheme.
-
-    Call ``register("redis", factory)`` where ``factory(url, settings)`` returns a
-    :class:`livecode.core.contracts.Queue`. ``LIVECODE_QUEUE=redis://host:6379/0`` picks it.
-    """
+    """Call ``register(scheme, factory)``, ``factory(url, settings)`` making a ``Queue``; the
+    operator picks it by URL, with ``LIVECODE_QUEUE=<scheme>://…``."""
 
 
 # --- Front doors ----------------------------------------------------------------------------
@@ -87,20 +60,8 @@ def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> N
 
 @hookspec
 def livecode_register_routes(register: Callable[..., None], api: Any) -> None:
-    """Add routes to the web API (as datasette's ``register_routes``): another front door onto
-    the same service, such as another judge's API that existing clients already speak.
-
-    Call ``register(path, resource)`` or ``register(path, resource, suffix)`` with a URI
-    template (``"/judge0/submissions/{token}"``) and a resource object of the web framework the
-    API is served with (Falcon: a class with ``on_get``/``on_post`` methods, or
-    ``on_get_<suffix>`` ones when ``suffix`` is given). ``api`` is what livecode's own resources
-    are built from (``livecode.api.resources.Parts``: ``livecode``, the
-    :class:`livecode.core.service.Livecode` to act through, and ``quotas``); a resource that
-    subclasses ``livecode.api.resources.Resource`` acts for ``req.context.caller`` under every
-    rule livecode enforces (keys and owners, scopes, quotas, sizes, limits within caps). The
-    core only collects the routes; the API mounts them behind its middleware. A path registered
-    twice, or one of the API's own, stops start-up naming the plugins.
-    """
+    """Add front doors to the web API (another judge's API): ``register(path, resource[,
+    suffix])``, mounted by the API behind its own middleware, so every rule holds for them."""
 
 
 # --- Observing ------------------------------------------------------------------------------
@@ -108,10 +69,5 @@ def livecode_register_routes(register: Callable[..., None], api: Any) -> None:
 
 @hookspec
 def livecode_execution_state_changed(execution: Execution, previous: Status | None) -> None:
-    """Called after an execution's status changed and the change is stored.
-
-    ``execution`` is the new :class:`livecode.core.models.Execution`, ``previous`` the status it
-    left (``None`` when it was just created as QUEUED). Called in the process that made the
-    change (API or worker); keep it fast, since it runs inline. An exception is logged and
-    otherwise ignored: an observer never breaks a run.
-    """
+    """Called inline, in the process that made it, after a status change is stored; keep it
+    fast: an exception is logged, and an observer never breaks a run."""

@@ -1,9 +1,6 @@
-"""What workers do for each other: the periodic housekeeping that recovers the runs of lost
-workers, re-sends lost messages, applies retention and forgets long-silent workers.
-
-Only workers run it (the worker owns one); all of it is safe to run in many places at once,
-because every change goes through the service's compare-and-set, like a claim.
-"""
+"""What workers do for each other, periodically: recover lost workers' runs, re-send lost
+messages, apply retention, forget silent workers. Safe in many workers at once, because every
+change goes through the service's compare-and-set, like a claim."""
 
 import logging
 from datetime import timedelta
@@ -27,9 +24,8 @@ class Housekeeping:
         self.settings, self.store, self.queue = livecode.settings, livecode.store, livecode.queue
 
     def recover_lost_runs(self) -> list[Execution]:
-        """Give the runs of lost workers another attempt, or, after ``max_attempts``, end them
-        FAILED with reason ``worker_lost``. A run is lost when its worker is silent, stopped, or
-        alive but no longer running it."""
+        """Another attempt, or after ``max_attempts`` FAILED ``worker_lost``, for each run whose
+        worker is silent, stopped, or alive but no longer running it."""
         workers = {w.worker_id: w for w in self.store.list_workers()}
         lost_after = self.settings.worker_lost_after
         recovered = []
@@ -55,9 +51,8 @@ class Housekeeping:
         return recovered
 
     def republish_lost_messages(self) -> int:
-        """Re-send the messages of QUEUED executions that the broker no longer holds (it restarted
-        without persistence, or a publish failed after the insert). Duplicates are harmless: the
-        claim lets one delivery run the code."""
+        """Re-send what the broker lost (a restart, a failed publish); duplicates are harmless,
+        the claim lets one delivery run the code."""
         oldest = self.store.oldest_queued_at()
         if oldest is None or age_seconds(oldest) < self.settings.requeue_after:
             return 0

@@ -1,10 +1,6 @@
-"""Resource limits for one run, and the caps that bound what a request may ask for.
-
-An execution snapshots its limits when it is created, so a server restart with new defaults
-never changes what a queued run was promised. Every sandbox receives the same object and
-enforces what it can; what it cannot enforce it must report (see ``Sandbox.protections``).
-Field names follow Judge0's where it has one, so clients moving over keep their requests.
-"""
+"""Resource limits for one run (snapshotted with it, so new defaults never change what a queued
+run was promised), and the caps on what a request may ask. Names follow Judge0's, so clients
+moving over keep their requests."""
 
 import math
 from dataclasses import asdict, dataclass, fields, replace
@@ -36,8 +32,7 @@ class Limits:
         return {f.name: type(getattr(cls, f.name)) for f in fields(cls)}
 
     def within(self, caps: "Limits", requested: dict) -> "Limits":
-        """These limits with ``requested`` values applied, each checked to be positive and not
-        above its cap; the error names the field and the cap."""
+        """With ``requested`` applied, each positive and within its cap (else an error)."""
         for name, value in requested.items():
             if not value > 0:
                 raise InvalidInput(f"{name} must be greater than 0, not {value}", field=name)
@@ -49,8 +44,8 @@ class Limits:
 
 
 def whole_cpu_seconds(limits: Limits) -> int:
-    """The CPU limit as kernels and engines take it (whole seconds, RLIMIT_CPU and ulimit),
-    rounded up so a run always gets at least what it was promised, and never 0 (no limit)."""
+    """Whole seconds (RLIMIT_CPU, ulimit), rounded up so a run gets what it was promised, never
+    0 (no limit)."""
     return max(1, math.ceil(limits.cpu_time_limit))
 
 

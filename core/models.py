@@ -1,9 +1,6 @@
-"""The two records livecode keeps: a code session (what a user is editing) and an execution
-(one run of a snapshot of that session).
-
-An execution copies the session's language, code (every file of it) and stdin when it is
-created: autosaves that arrive while it waits in the queue never change what runs.
-"""
+"""The records livecode keeps: a code session (what a user edits, one text or several files),
+an execution (one run of a snapshot of it, so autosaves while it waits never change what runs),
+a worker's heartbeat."""
 
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -126,8 +123,7 @@ class Execution:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Execution":
-        """From :meth:`to_dict`'s shape; keys that are not fields (a store's own) are ignored,
-        and texts that are missing are empty."""
+        """Keys that are not fields (a store's own) are ignored; missing texts are empty."""
         values = {**{name: unread(name) for name in TEXT_FIELDS},  # a summary has no texts
                   **{f.name: data[f.name] for f in fields(cls) if f.name in data}}
         values["status"] = Status(values["status"])
@@ -147,8 +143,7 @@ def program_bytes(program) -> int:
 
 
 def with_derived(changes: dict, status) -> dict:
-    """``changes`` to an execution plus what follows from them: the sizes of new output and,
-    for a FAILED or TIMEOUT run, its failure signature."""
+    """``changes`` plus what follows: output sizes and a failed run's signature."""
     changes = dict(changes)
     for name in ("stdout", "stderr"):
         if name in changes:
@@ -188,6 +183,5 @@ class WorkerInfo:
 
 
 def worker_is_lost(state: str, silent_for: float, lost_after: float) -> bool:
-    """The one rule for a lost worker: silent for longer than ``lost_after`` seconds without
-    having said it stopped (killed, or its host gone). Its runs are recovered elsewhere."""
+    """The one rule: silent for over ``lost_after`` seconds without having said it stopped."""
     return state != "stopped" and silent_for > lost_after

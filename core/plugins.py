@@ -1,11 +1,6 @@
-"""Loading plugins and collecting what they register.
-
-Built-in backends and third-party packages arrive the same way, through the ``livecode``
-entry-point group. Entry points are loaded one by one: a broken third-party plugin is reported by
-name and skipped (or, with ``LIVECODE_STRICT_PLUGINS=1``, stops start-up) instead of taking the
-whole CLI down. ``LIVECODE_LOAD_PLUGINS`` (only these) and ``LIVECODE_DISABLE_PLUGINS`` (all but
-these) take comma-separated entry-point names.
-"""
+"""Loading plugins, built-in and third-party alike, and collecting what they register. Entry
+points load one by one, so a broken plugin is named and skipped (or, strict, stops start-up)
+instead of taking the whole CLI down; docs/plugins.md lists the settings."""
 
 import importlib.metadata
 import logging
@@ -30,9 +25,7 @@ def _names(value: str | None) -> set[str] | None:
 
 def make_plugin_manager(environ: dict, extra_plugins=(),
                         failed: dict | None = None) -> pluggy.PluginManager:
-    """Load every allowed entry point; those that fail to load are skipped with a warning and
-    recorded in ``failed`` (entry-point name to (entry point, reason)), unless strict mode makes
-    the first one fatal."""
+    """Every allowed entry point; one that fails is warned of and kept in ``failed``."""
     pm = pluggy.PluginManager("livecode")
     pm.add_hookspecs(hookspecs)
     only = _names(environ.get("LIVECODE_LOAD_PLUGINS"))
@@ -64,9 +57,8 @@ def make_plugin_manager(environ: dict, extra_plugins=(),
 
 
 def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str, key, **kwargs) -> dict:
-    """Call a ``register`` hook through pluggy (so hook monitoring and tracing see it), once per
-    plugin, with a callback that remembers which plugin registered what and refuses a second
-    registration under the same name."""
+    """Call a ``register`` hook through pluggy (so monitoring sees it) once per plugin, so that
+    a name registered twice is refused naming both plugins."""
     found: dict = {}
     owners: dict = {}
     plugins = pm.get_plugins()
@@ -129,21 +121,3 @@ class Plugins:
         except KeyError:
             known = ", ".join(f"{s}://" for s in sorted(factories)) or "none"
             raise InvalidInput(f"no {kind} plugin handles {url!r}; installed: {known}") from None
-
-    def describe(self) -> list[dict]:
-        """Name, version and hooks of every loaded plugin, and every one that failed to load with
-        the reason, for ``livecode plugins``."""
-        dists = {}
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dists[ep.name] = (ep.dist.name, ep.dist.version) if ep.dist else (None, None)
-        rows = []
-        for name, plugin in self.pm.list_name_plugin():
-            dist, version = dists.get(name, (None, None))
-            hooks = sorted(impl_hook.name for impl_hook in self.pm.get_hookcallers(plugin) or [])
-            rows.append({"name": name, "package": dist, "version": version, "status": "loaded",
-                         "hooks": hooks, "error": None})
-        for name, (ep, reason) in self.failed.items():
-            dist, version = dists.get(name, (None, None))
-            rows.append({"name": name, "package": dist, "version": version, "status": "failed",
-                         "hooks": [], "error": f"{ep.value}: {reason}"})
-        return sorted(rows, key=lambda row: str(row["name"]))

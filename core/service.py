@@ -1,15 +1,9 @@
-"""The operations livecode offers, shared by the API, the worker and the CLI.
+"""The operations livecode offers, shared by the API, the worker and the CLI: every rule about
+sessions and executions lives here (what is valid, which transition is legal, what a rejected
+request leaves untouched, who may see what), so no front door can bypass one.
 
-Every rule about sessions and executions lives here (what is valid, which transition is legal,
-what a rejected request must leave untouched, who may see what), so no front door can bypass one.
-The service is
-assembled from explicit parts (settings, plugins, a store, a queue); what workers do for each
-other is the worker's :class:`~livecode.core.housekeeping.Housekeeping`, and what operators read
-lives next to the API that serves it.
-
-Ownership: sessions and executions carry the id of the key that made them. Every method that
-reads or changes one takes ``owner``: a key id (only that owner's records exist for it; any
-other is "not found", so ids cannot be probed) or ``None`` (all records: operators, workers).
+Records carry the id of the key that made them; methods take ``owner``, a key id (any other
+owner's record is "not found", so ids cannot be probed) or ``None`` (operators, workers).
 """
 
 import logging
@@ -81,10 +75,9 @@ class Livecode:
                  language: str | None = None, base_revision: int | None = None,
                  owner: str | None = None, files: list | None = None,
                  entry: str | None = None) -> CodeSession:
-        """Save the editor's state. Never starts a run. With ``base_revision``, refuse (409) to
-        overwrite a newer save made elsewhere (another tab, another device). ``files`` replace
-        all of a session's files; in a session of several, ``source_code`` is the entry's new
-        text and ``entry`` may name another of its files."""
+        """Never starts a run; ``base_revision`` refuses (409) to overwrite a newer save.
+        ``files`` replace all of a session's; in a session of several, ``source_code`` is the
+        entry's new text and ``entry`` may name another of its files."""
         current = self.get_session(session_id, owner)
         changes = {}
         if language is not None:
@@ -113,9 +106,8 @@ class Livecode:
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
             tests: list | None = None, comparison: str | None = None,
             owner: str | None = None, options: dict | None = None) -> Execution:
-        """Queue a run of the session as it is now. ``limits`` may lower or raise any default
-        limit within the server's caps; ``tests`` run it once per input (see ``test_cases``);
-        ``options`` are ``args``, ``compiler_options`` and ``redirect_stderr_to_stdout``."""
+        """Queue a run of the session as it is now, ``limits`` within the server's caps;
+        ``options``: ``args``, ``compiler_options``, ``redirect_stderr_to_stdout``."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
         cases = self._check_tests(stdin, tests, comparison)
@@ -146,8 +138,7 @@ class Livecode:
         return self.settings.limits.within(self.settings.limit_caps, requested or {})
 
     def sandbox_name(self, language: str) -> str:
-        """The sandbox that runs ``language``: ``LIVECODE_SANDBOX_<LANGUAGE>``, else the
-        deployment's ``LIVECODE_SANDBOX``."""
+        """``LIVECODE_SANDBOX_<LANGUAGE>``, else the deployment's ``LIVECODE_SANDBOX``."""
         return self.settings.option(f"SANDBOX_{language.upper()}") or self.settings.sandbox
 
     def sandbox_names(self) -> set[str]:
@@ -175,7 +166,6 @@ class Livecode:
                         before: str | None = None, match: ExecutionFilter | None = None,
                         owner: str | None = None,
                         texts: tuple[str, ...] | None = None) -> list[Execution]:
-        """Newest first. ``texts`` names the texts to load (see ``Store.list_executions``)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         if before is not None:
@@ -185,8 +175,7 @@ class Livecode:
                                           texts=texts)
 
     def rerun(self, execution_id: str, owner: str | None = None) -> Execution:
-        """A new run of exactly what an earlier one ran (code, stdin, limits), linked to it.
-        Its limits are checked again against today's caps (422 when a cap has come down)."""
+        """Exactly what an earlier run ran, its limits checked against today's caps."""
         old = self.get_execution(execution_id, owner)
         session = self.get_session(old.session_id)
         limits = self.limits(old.limits.to_dict())
@@ -200,7 +189,6 @@ class Livecode:
         return self._enqueue(fresh)
 
     def cancel(self, execution_id: str, owner: str | None = None) -> Execution:
-        """Cancel a run that has not started. One that runs or has ended cannot be (409)."""
         execution = self.get_execution(execution_id, owner)
         if execution.status is not Status.QUEUED:
             raise Conflict(
@@ -215,9 +203,7 @@ class Livecode:
         return cancelled
 
     def transition(self, execution: Execution, new: Status, **changes) -> Execution | None:
-        """Move ``execution`` from the status it has to ``new``, if no one else moved it first.
-
-        Returns the stored result, or ``None`` when another process won the race."""
+        """The stored result, or ``None`` when another process moved it first."""
         check_transition(execution.status, new)
         updated = self.store.transition(
             execution.execution_id, frozenset({execution.status}), execution.attempts,

@@ -1,6 +1,5 @@
-"""Timestamps as livecode stores and sends them: ISO 8601 UTC strings with milliseconds and a
-``Z`` (``2026-03-02T12:00:00.000Z``), so they sort as text in every store. The one set of helpers
-for making, reading and ageing them; the API, the console and the benches use these too."""
+"""Timestamps as ISO 8601 UTC strings with milliseconds and a ``Z`` (``2026-03-02T12:00:00.000Z``),
+so they sort as text in every store: the one set of helpers, for everyone."""
 
 from datetime import datetime, timezone
 

@@ -1,12 +1,7 @@
-"""The worker loop: take an execution id from the queue, claim the run, execute it in the sandbox,
-store the result, and only then let the queue acknowledge the message.
-
-User code runs on a pool thread, never on the thread that talks to the broker, so heartbeats keep
-flowing during long runs. The claim is a compare-and-set in the store: a message delivered twice
-runs code once. A heartbeat thread records the worker in the store and runs the worker's
-:class:`~livecode.core.housekeeping.Housekeeping`, which recovers the runs of lost workers. Store
-operations that fail (the store is locked or away) are retried with exponential backoff and
-jitter; user-code failures never are.
+"""The worker loop: claim a queued run (a compare-and-set, so a message delivered twice runs code
+once), execute it on a pool thread (never the broker's, so heartbeats flow during long runs),
+store the result, and only then acknowledge the message. Store failures are retried with
+backoff; user-code failures never are.
 """
 
 import logging
@@ -38,8 +33,7 @@ def new_worker_id() -> str:
 
 
 def with_backoff(action, what: str, give_up_after: float):
-    """``action()``, retried with exponential backoff and full jitter until it succeeds or
-    ``give_up_after`` seconds have passed (then its last exception is raised)."""
+    """``action()``, retried with exponential backoff and full jitter for ``give_up_after``."""
     deadline = time.monotonic() + give_up_after
     delay = BACKOFF_FIRST
     while True:
@@ -54,8 +48,8 @@ def with_backoff(action, what: str, give_up_after: float):
 
 
 class Worker:
-    """Runs executions. ``sandboxes`` maps sandbox names to instances; by default one of each
-    sandbox the deployment routes a language to, created (and so checked) now."""
+    """Runs executions; by default with one of each sandbox the deployment routes a language
+    to, created (and so checked) now."""
 
     def __init__(self, livecode: Livecode, concurrency: int,
                  sandboxes: dict[str, Sandbox] | None = None, worker_id=None):
@@ -155,8 +149,7 @@ class Worker:
             done()
 
     def execute(self, execution_id: str) -> Execution | None:
-        """Run one execution to its end. Returns ``None`` when it was not ours to run (claimed by
-        another worker, cancelled, or unknown)."""
+        """``None`` when it was not ours to run (claimed elsewhere, cancelled, unknown)."""
         retry = self.settings.store_retry_seconds
         running = with_backoff(lambda: self._claim(execution_id), f"claiming {execution_id}",
                                retry)

@@ -8,7 +8,7 @@ import falcon.testing
 import pytest
 
 from livecode.api.app import create_app
-from livecode.core import keys
+from livecode.api import keys
 from livecode.core.errors import NotFound
 from livecode.core.service import Livecode
 

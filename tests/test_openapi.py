@@ -11,7 +11,7 @@ import jsonschema_rs
 import pytest
 
 from livecode.api.app import create_app
-from livecode.core import keys
+from livecode.api import keys
 
 DOCUMENTED_METHODS = {"GET", "POST", "PATCH", "PUT", "DELETE"}
 

@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from livecode.cli import describe_plugins
 from livecode.core import hookspecs
 from livecode.core.contracts import LanguageRunner, Program
 from livecode.core.errors import InvalidInput, PluginError
@@ -31,7 +32,7 @@ class DuplicatePython:
 
 def test_builtins_arrive_through_entry_points(settings):
     plugins = Plugins(settings)
-    described = {row["name"]: row for row in plugins.describe()}
+    described = {row["name"]: row for row in describe_plugins(plugins)}
     # Third-party packages installed next to livecode (examples/livecode-lua) add their own.
     own = {name for name, row in described.items() if row["package"] == "livecode"}
     assert {"python", "javascript", "typescript", "c", "cpp", "bash"} == {

@@ -13,7 +13,7 @@ as in the subprocess sandbox.
 
 import json
 
-from livecode.core import syscall_policy as policy
+from livecode.plugins.sandboxing import syscall_policy as policy
 
 ARCHITECTURES = {"x86_64": "SCMP_ARCH_X86_64", "aarch64": "SCMP_ARCH_AARCH64"}
 

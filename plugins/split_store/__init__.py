@@ -13,6 +13,7 @@ listings, reports and requests' checks are decided there without reading a resul
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from livecode.core.contracts import ResultStore, Store
 from livecode.core.errors import InvalidInput
@@ -28,6 +29,16 @@ RETENTION_PAGE = 1000  # metadata rows one retention query reads
 RESULT_FIELDS = ("stdout", "stderr", "exit_code", "cpu_time_ms", "max_rss_kb", "truncated",
                  "compile_output", "test_results")
 
+
+
+def _has_text(execution: Execution, terms: list[Term]) -> bool:
+    """What the metadata store cannot decide: the text terms (alternatives, and negated ones
+    that all apply), read in the results."""
+    def found(term):
+        return term.value in execution.stdout or term.value in execution.stderr
+    wanted = [t for t in terms if not t.negate]
+    return ((not wanted or any(map(found, wanted)))
+            and not any(found(t) for t in terms if t.negate))
 
 def open_split(url: str, open_store: Callable[[str], Store]) -> "SplitStore":
     meta_url, _, results_url = url.removeprefix(SCHEME + ":").partition(";")
@@ -82,7 +93,8 @@ class SplitStore(Store):
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
                         oldest_first=False, match=None, texts=None):
-        if match is None or not match.has_text:
+        text_terms = [t for t in match.terms if t.field == "text"] if match else []
+        if not text_terms:
             found = self.meta.list_executions(session_id, status, limit, before, oldest_first,
                                               match, texts)
             wants_results = texts is None or {"stdout", "stderr"} & set(texts)
@@ -91,8 +103,9 @@ class SplitStore(Store):
         found, scanned = [], 0
         while len(found) < limit and scanned < TEXT_SCAN_LIMIT:
             page = self._merge(self.meta.list_executions(
-                session_id, status, TEXT_SCAN_PAGE, before, oldest_first, match.without_text()))
-            found += [e for e in page if match.matches(e)]
+                session_id, status, TEXT_SCAN_PAGE, before, oldest_first,
+                replace(match, terms=tuple(t for t in match.terms if t.field != "text"))))
+            found += [e for e in page if _has_text(e, text_terms)]
             scanned += len(page)
             if len(page) < TEXT_SCAN_PAGE:
                 break

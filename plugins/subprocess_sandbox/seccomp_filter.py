@@ -10,7 +10,7 @@ so no second syscall table slips past.
 
 import tempfile
 
-from livecode.core import syscall_policy as policy
+from livecode.plugins.sandboxing import syscall_policy as policy
 
 
 def compile_filter() -> bytes:

@@ -1,4 +1,4 @@
-"""The system calls no run may make, one list every sandbox builds its filter from.
+"""The system calls no run may make, one list both built-in sandboxes build their filter from.
 
 Plain names and numbers, no seccomp binding: the subprocess sandbox compiles it with libseccomp
 (``plugins/subprocess_sandbox/seccomp_filter.py``) and the docker sandbox turns it into a Docker
