@@ -1,12 +1,6 @@
-"""A program's files and arguments as requests send them, checked before anything is stored.
-
-A program is one text (``source_code``, the language's main file) or several files
-(``files: [{name, content}]`` and the ``entry`` among them, which the language runs). A name is
-a relative path inside the run's box: never absolute, never through ``..`` or ``.``, never an
-empty part or one that starts with ``-`` (a toolchain would read it as an option), no control
-character or backslash, and no file where another one's directory is,
-so every sandbox can write the files as they are named and none lands outside the box.
-"""
+"""A program's files and arguments as requests send them, checked before anything is stored:
+each name a relative path that stays in the box and that no toolchain reads as an option (the
+README's "Several files" has the rule), so every sandbox can write the files as named."""
 
 from .contracts import LanguageRunner, Source
 from .errors import InvalidInput, PayloadTooLarge
@@ -32,8 +26,7 @@ def check_name(name) -> str:
 
 def check_files(files: list, entry: str | None, max_files: int, max_bytes: int
                 ) -> tuple[list[dict], str, str]:
-    """``files`` as stored (``[{name, content}]``, in the order sent), the entry's name (the
-    first file when ``entry`` is not given) and the entry's text."""
+    """The files as stored, the entry's name (the first file's by default) and its text."""
     if not 1 <= len(files) <= max_files:
         raise InvalidInput(f"files must hold 1 to {max_files} files, not {len(files)}",
                            field="files", limit=max_files)
@@ -61,9 +54,7 @@ def check_files(files: list, entry: str | None, max_files: int, max_bytes: int
 
 
 def check_args(args: list | None, max_args: int) -> list[str]:
-    """The program's command-line arguments: at most ``max_args`` strings, each within
-    ``MAX_ARG_BYTES`` and without NUL or newline (no ``exec`` carries a NUL; a sandbox may pass
-    arguments one a line)."""
+    """No NUL (no ``exec`` carries one) and no newline (a sandbox may pass them one a line)."""
     args = list(args or ())
     if len(args) > max_args:
         raise InvalidInput(f"args holds {len(args)} arguments; the limit is {max_args}",
@@ -77,7 +68,7 @@ def check_args(args: list | None, max_args: int) -> list[str]:
 
 
 def program_source(runner: LanguageRunner, execution) -> Source:
-    """What ``runner`` builds the execution (or session) from: its files, or its one text."""
+    """What ``runner`` builds the execution from: its files, or its one text."""
     if not execution.files:
         source = runner.source_of(execution.source_code)
     else:
