@@ -118,13 +118,32 @@ def sandbox_processes(uid_base: int = SANDBOX_UID_BASE) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> set[int]:
+    """The pids of ``pid``'s children, their children and so on."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = set(), [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
 class LivecodeServer:
     """A running ``livecode serve``: its process, a client, its sandbox and directories.
 
-    :meth:`leftovers` looks for what a run may leave: files in the work root and processes of
-    the sandbox's uids (:meth:`run_processes`). A sandbox that runs programs otherwise (its own
-    uids, containers, VMs) subclasses this and overrides those two, and returns its class from
-    a ``livecode_server_class`` fixture."""
+    :meth:`leftovers` looks for what a run may leave: files in the work root, processes of
+    the sandbox's uids (:meth:`run_processes`) and the docker sandbox's containers
+    (:meth:`run_containers`). A sandbox that runs programs otherwise (its own uids, containers,
+    VMs) subclasses this and overrides those, and returns its class from a
+    ``livecode_server_class`` fixture."""
 
     def __init__(self, sandbox: str, process: LivecodeProcess, root: Path, http=None):
         from livecode.client import ApiClient
@@ -152,8 +171,22 @@ class LivecodeServer:
     def run_processes(self) -> list[int]:
         return sandbox_processes()
 
+    def run_containers(self) -> list[str]:
+        """On the docker sandbox, the containers that ran a program for this server (its warm
+        pool's idle ones are named ``livecode-idle-``), by the owner label naming its worker;
+        not those of other servers on the host."""
+        if self.sandbox != "docker":
+            return []
+        ours = {self.process.proc.pid} | descendants(self.process.proc.pid)
+        out = subprocess.run(["docker", "ps", "-a", "--filter", "label=livecode.sandbox",
+                              "--filter", "name=livecode-run-",
+                              "--format", '{{.ID}} {{.Label "livecode.owner"}}'],
+                             capture_output=True, text=True, check=True)
+        return [line.split()[0] for line in out.stdout.splitlines()
+                if line.rpartition(":")[2].isdigit() and int(line.rpartition(":")[2]) in ours]
+
     def leftovers(self) -> dict:
-        return {"processes": self.run_processes(),
+        return {"processes": self.run_processes(), "containers": self.run_containers(),
                 "files": sorted(str(p) for p in self.work_root.rglob("*"))}
 
     def finish(self, hello_world: str = 'print("Hello World")', language: str | None = None,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DOCKER_IMAGE, IN_CI, docker_problem, make_settings
-from livecode.core.contracts import SandboxError
+from livecode.core.contracts import Program, SandboxError
 from livecode.client import ApiClient
 from livecode.core.plugins import Plugins
 from livecode.plugins.docker_sandbox import HOLDER_USER, PROGRAM_USER
@@ -570,3 +570,64 @@ print("left a daemon")
 """)
     assert result.stdout == b"left a daemon\n", result
     assert wait_until(lambda: not listed(engine, of_sandbox(sandbox), RUN_PREFIX), 10)
+
+
+# --- a compile step's outputs -------------------------------------------------------------------
+
+LEAVES_OUTPUTS = r"""
+import io, os, sys, tarfile
+open("artefact", "wb").write(b"\x7fELF built")
+os.link("artefact", "hard")
+os.symlink("/etc/passwd", "link")
+os.mkdir("directory")
+os.mkfifo("fifo")
+forged = io.BytesIO()  # a tar of its own on its stdout, as if it were the bootstrap's
+with tarfile.open(fileobj=forged, mode="w") as tar:
+    info = tarfile.TarInfo("forged")
+    info.size = 6
+    tar.addfile(info, io.BytesIO(b"forged"))
+sys.stdout.buffer.write(forged.getvalue())
+print("compiled", file=sys.stderr)
+"""
+
+
+def test_outputs_come_back_as_regular_files_only_and_stdout_cannot_forge_them(plugins, sandbox):
+    program = Program({"make.py": LEAVES_OUTPUTS.encode()}, ["python3", "make.py"],
+                      language="python",
+                      outputs=("artefact", "hard", "link", "directory", "fifo", "forged",
+                               "never-made"))
+    result = sandbox.run(program, b"", plugins.settings.compile_limits)
+    assert result.exit_code == 0, result
+    assert result.files == {"artefact": b"\x7fELF built", "hard": b"\x7fELF built"}
+    assert result.stdout == b"" and result.stderr.endswith(b"compiled\n")  # said on stderr
+
+
+def test_an_output_is_no_bigger_than_the_compile_file_size_limit(plugins, sandbox):
+    program = Program({"make.py": b"open('artefact', 'wb').write(b'x' * 5000)"},
+                      ["python3", "make.py"], language="python", outputs=("artefact",))
+    result = sandbox.run(program, b"", replace(plugins.settings.compile_limits,
+                                               max_file_size=4096))
+    assert result.files.get("artefact", b"") != b"x" * 5000, result  # the rlimit stopped it
+    assert len(result.files.get("artefact", b"")) <= 4096
+
+
+def test_the_pool_keeps_containers_ready_for_compile_steps_too(engine, tmp_path):
+    plugins = Plugins(make_settings(tmp_path, LIVECODE_CONCURRENCY="1", **LIMITS))
+    sandbox = plugins.create_sandbox("docker")
+    try:
+        program = Program({"main.py": LIMITS_SEEN.encode()}, ["python3", "main.py"],
+                          language="python", outputs=("main.py",))
+        compile_limits = plugins.settings.compile_limits
+        assert compile_limits != plugins.settings.limits
+        first = sandbox.run(program, b"", compile_limits)
+        assert first.files == {"main.py": LIMITS_SEEN.encode()}, first
+        assert wait_until(lambda: len(idle_of(engine, sandbox)) == 1, 60)
+        ready = idle_of(engine, sandbox)
+        second = sandbox.run(program, b"", compile_limits)
+        host = second.stderr.split(b"\n")[0].decode()  # a compile step's stdout is on stderr
+        assert host != first.stderr.split(b"\n")[0].decode() and host in " ".join(ready)
+        assert second.stderr.split(b"\n")[2] == b"%d %d %d" % (
+            compile_limits.memory_limit << 10, compile_limits.memory_limit << 10,
+            compile_limits.max_processes + 3)
+    finally:
+        sandbox.close()

@@ -27,7 +27,7 @@ from conftest import (IN_CI, TEST_USER, docker_problem, run_processes_of, sandbo
                       unprivileged_python)
 from livecode.client import ApiClient
 from livecode.testing import (BATTERY_LIMITS, HostileBattery, LivecodeProcess, LivecodeServer,
-                              stop_all)
+                              descendants, stop_all)
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ SECRET = "livecode-battery-secret-7f3a"
 
 
 class Deployment(LivecodeServer):
-    """A livecode.testing server that also knows this battery's users and containers."""
+    """A livecode.testing server that also knows this battery's users."""
 
     def __init__(self, sandbox: str, process: LivecodeProcess, http: ApiClient, root: Path,
                  user: str | None = None):
@@ -49,23 +49,6 @@ class Deployment(LivecodeServer):
 
             return run_processes_of(pwd.getpwnam(self.user).pw_uid)
         return sandbox_processes()
-
-    def leftovers(self) -> dict:
-        found = {"processes": self.run_processes(), "containers": [],
-                 "files": sorted(str(p) for p in self.work_root.rglob("*"))}
-        if self.sandbox == "docker":
-            # this server's containers only (their owner label names its worker process), not
-            # those of other livecode servers on the host; of those, the ones that ran a program
-            # (the warm pool's idle ones are named livecode-idle-)
-            ours = {self.process.proc.pid} | descendants(self.process.proc.pid)
-            out = subprocess.run(["docker", "ps", "-a", "--filter", "label=livecode.sandbox",
-                                  "--filter", "name=livecode-run-",
-                                  "--format", '{{.ID}} {{.Label "livecode.owner"}}'],
-                                 capture_output=True, text=True)
-            found["containers"] = [
-                line.split()[0] for line in out.stdout.splitlines()
-                if line.rpartition(":")[2].isdigit() and int(line.rpartition(":")[2]) in ours]
-        return found
 
 
 # Each sandbox, and the subprocess one once more run by an ordinary user (in a user namespace).
@@ -145,23 +128,6 @@ DAEMONISING = (
     "time.sleep(3)\n"
     "print('done')\n"
 )
-
-
-def descendants(pid: int) -> set[int]:
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, pending = set(), [pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.add(child)
-            pending.append(child)
-    return found
 
 
 def alive(pid: int) -> bool:

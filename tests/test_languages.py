@@ -64,7 +64,6 @@ PROGRAMS = {
         "while :; do :; done",
     ),
 }
-COMPILED = {"typescript", "c", "cpp"}
 
 
 POLYGLOT_IMAGE = "livecode-polyglot:bookworm"
@@ -96,7 +95,7 @@ def polyglot_problem() -> str | None:
         docker.from_env(timeout=10).images.get(POLYGLOT_IMAGE)
     except Exception:
         return (f"the image {POLYGLOT_IMAGE} is missing: run scripts/build-docker-image "
-                f"{POLYGLOT_IMAGE} nodejs esbuild gcc g++ libc6-dev")
+                f"{POLYGLOT_IMAGE} (its recipes are in scripts/docker-images)")
     return None
 
 
@@ -116,24 +115,6 @@ def server(request, tmp_path_factory):
         yield Server(sandbox, process, ApiClient(process.url(timeout=60), timeout=30))
     finally:
         process.stop()
-
-
-# Tests that need a compile step's artefact; see compile_steps_on_docker.
-NEEDS_ARTEFACT = {"test_an_uncaught_cpp_exception_is_an_abort",
-                  "test_a_compiler_warning_is_kept_with_a_successful_run",
-                  "test_rerun_of_a_compiled_program_compiles_and_runs_again",
-                  "test_a_compiled_program_cannot_read_the_host_s_secrets",
-                  "test_daemons_of_a_bash_or_c_program_do_not_outlive_it"}
-
-
-@pytest.fixture(autouse=True)
-def compile_steps_on_docker(request):
-    params = getattr(getattr(request.node, "callspec", None), "params", {})
-    if params.get("server") == "docker" and (params.get("language") in COMPILED or
-                                             request.node.originalname in NEEDS_ARTEFACT):
-        request.applymarker(pytest.mark.xfail(
-            reason="the docker sandbox (rewritten with a warm pool) does not hand back a "
-                   "program's outputs yet, so a compile step leaves no artefact there"))
 
 
 @pytest.mark.parametrize("language", sorted(PROGRAMS))
@@ -186,6 +167,16 @@ def test_a_compile_error_fails_with_the_compiler_s_messages(server, language, so
     assert (result["status"], result["reason"]) == ("FAILED", "compilation_error"), result
     assert message in result["compile_output"], result
     assert result["stdout"] == "" and result["exit_code"] is None  # nothing ran
+
+
+def test_the_run_step_sees_the_artefact_and_not_the_source(server):
+    """The program runs in a fresh box that holds the artefact (executable) and nothing of the
+    compile step's (no source)."""
+    source = ('#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("%s %s\\n", '
+              'access("main.c", F_OK) ? "no-source" : "source", '
+              'access("main", X_OK) ? "no-binary" : "binary"); return 0; }')
+    result = server.run("c", source)
+    assert (result["status"], result["stdout"]) == ("COMPLETED", "no-source binary\n"), result
 
 
 def test_a_compiler_warning_is_kept_with_a_successful_run(server):

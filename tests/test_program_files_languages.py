@@ -6,7 +6,7 @@ stdout keeps the order written."""
 
 import pytest
 
-from test_languages import compile_steps_on_docker, server  # noqa: F401 (fixtures)
+from test_languages import server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,9 @@
 
 Each run gets a container of its own (see ``container`` for what it holds and how the program
 reaches it), taken ready from a warm pool (``pool``) when its limits are the worker's defaults
-and made for it otherwise; either way it is used for that run only and ended after it. While
+or the compile limits, and made for it otherwise; either way it is used for that run only and
+ended after it. A compile step is such a run: its artefact comes back as bytes in
+``SandboxResult.files`` and enters the run step's own fresh container as a file of its box. While
 the run goes the worker reads the container's cgroup (``cgroup``): the CPU time of all its
 processes together is held to ``cpu_time_limit`` (TIMEOUT, reason ``cpu_time_limit``), and
 ``cpu_time_ms`` and ``max_rss_kb`` are the whole run's. ``protections`` reports what a probe
@@ -22,10 +24,12 @@ An image needs ``sh``, ``cat``, ``head``, ``tar``, ``timeout`` and ``prlimit`` (
 coreutils, tar and util-linux, all in a minbase root) besides the language's toolchain.
 
 Options (environment): ``LIVECODE_DOCKER_IMAGE_<LANGUAGE>`` (default for python:
-``livecode-python:bookworm``, built by ``scripts/build-docker-image``), ``LIVECODE_DOCKER_USER``
+``livecode-python:bookworm``, built by ``scripts/build-docker-image`` from the recipes in
+``scripts/docker-images``), ``LIVECODE_DOCKER_USER``
 (the programs' uid:gid, default ``1999999999:1999999999``), ``LIVECODE_DOCKER_HOLDER_USER``
 (each container's first process, default ``1999999998:1999999998``),
-``LIVECODE_DOCKER_POOL_SIZE`` (ready containers per image, default the worker's concurrency;
+``LIVECODE_DOCKER_POOL_SIZE`` (ready containers per image, for the run limits and for the
+compile limits each, default the worker's concurrency;
 0 turns the pool off), ``DOCKER_HOST`` as for the docker CLI.
 """
 
@@ -85,6 +89,7 @@ class DockerSandbox(Sandbox):
         self.checked = set(self.images.values())
         self.sweep()
         self.defaults = settings.limits
+        self.pooled_limits = (settings.limits, settings.compile_limits)
         # Removes this instance's containers once the worker is gone (see reaper.py); a session
         # of its own keeps it out of a signal sent to the worker's process group.
         self.reaper = subprocess.Popen(
@@ -160,7 +165,8 @@ class DockerSandbox(Sandbox):
             self._check_image(language, image)
             self.checked.add(image)
         spec = ContainerSpec.of(image, limits)
-        pooled = self.pool is not None and spec == ContainerSpec.of(image, self.defaults)
+        pooled = self.pool is not None and any(
+            spec == ContainerSpec.of(image, limits) for limits in self.pooled_limits)
         container = self.pool.take(spec) if pooled else None
         if container is not None:
             try:

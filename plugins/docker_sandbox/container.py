@@ -10,12 +10,21 @@ it ends the container by itself, so a frozen worker leaves nothing running for l
 
 The program's side is a **bootstrap** (``BOOTSTRAP``) started with ``exec`` as the run's uid
 before any program is known, so a warm container costs a run no process start of the engine's.
-It reads one header line (sizes, rlimits, argument count), the arguments one a line, the
-program's files as a tar archive, and then hands the rest of the stream to the program as its
-stdin. User data never reaches a shell line: it arrives as data on a pipe. When the program
-ends, the bootstrap kills whatever it left and exits with its status, which the engine reports
-for the exec. The container stays up until the worker has read its cgroup (the run's CPU time,
-memory peak and OOM kills), because the holder, not the program, keeps it alive.
+It reads one header line (sizes, rlimits, argument and output counts), the arguments and the
+output names one a line, the program's files as a tar archive, and then hands the rest of the
+stream to the program as its stdin. User data never reaches a shell line: it arrives as data on
+a pipe. When the program ends, the bootstrap kills whatever it left and exits with its status,
+which the engine reports for the exec. The container stays up until the worker has read its
+cgroup (the run's CPU time, memory peak and OOM kills), because the holder, not the program,
+keeps it alive.
+
+A program with ``outputs`` (a compile step) writes everything it says to stderr, so that its
+stdout never reaches the exec's stdout stream: that stream then carries only what the bootstrap
+writes once every process of the run's uid is dead, a tar of the outputs that are regular files
+and not links (``tar`` stores links as links and follows none). The worker takes from it only
+regular members it asked for within ``max_file_size``, as bytes, and writes nothing to disk:
+even a tar the program managed to forge would only hand over bytes of the program's own making,
+which any artefact is.
 
 Every container has the same restrictions whether it is made ahead (the warm pool) or for the
 run: no network, memory = memory+swap, a PID limit, one CPU, a read-only root with a
@@ -56,15 +65,25 @@ STREAM_STDERR = 2
 
 HOLDER = 'read -r deadline || exit 0; exec timeout -s KILL "$deadline" cat >/dev/null'
 BOOTSTRAP = (
-    'read -r size cpu fsize nofile merge argc || exit 125; set --; i=0; '
+    'read -r size cpu fsize nofile merge argc outc || exit 125; set --; i=0; '
     'while [ "$i" -lt "$argc" ]; do IFS= read -r arg || exit 125; set -- "$@" "$arg"; '
     'i=$((i+1)); done; '
+    'outputs=; i=0; while [ "$i" -lt "$outc" ]; do IFS= read -r name || exit 125; '
+    'outputs="$outputs$name\n"; i=$((i+1)); done; '
     'mkdir -p /tmp/box && cd /tmp/box && head -c "$size" | tar -x -f - || exit 125; '
-    # The shell's own messages ("Killed") go nowhere; the program gets the real stderr.
-    'exec 3>&2 2>/dev/null; if [ "$merge" = 1 ]; then exec 3>&1; fi; '
+    # The shell's own messages ("Killed") go nowhere; the program gets the real stderr, and
+    # the real stdout unless the bootstrap needs it for the outputs.
+    'exec 3>&2 2>/dev/null; if [ "$outc" -gt 0 ]; then exec 4>&3; else exec 4>&1; fi; '
+    # redirect_stderr_to_stdout: the program's stderr is where its stdout goes.
+    'if [ "$merge" = 1 ]; then exec 3>&4; fi; '
     '(exec prlimit --core=0 --cpu="$cpu:$((cpu+1))" --fsize="$fsize" --nofile="$nofile" '
-    '-- "$@" 2>&3 3>&-); status=$?; kill -9 -1; exit "$status"'
+    '-- "$@" >&4 2>&3 3>&- 4>&-); status=$?; kill -9 -1; '
+    'if [ "$outc" -gt 0 ]; then set -f; IFS="\n"; set --; for name in $outputs; do '
+    '[ -f "$name" ] && [ ! -L "$name" ] && set -- "$@" "$name"; done; '
+    '[ "$#" -eq 0 ] || tar -c -f - --no-recursion --hard-dereference -- "$@"; fi; '
+    'exit "$status"'
 )
+OUTPUTS_SLACK = 64 * 1024  # room in the outputs' tar for headers and padding
 
 
 class ContainerGone(SandboxError):
@@ -186,15 +205,17 @@ class ReadyContainer:
         command = program.argv[0]
         argv = [os.path.basename(command) if os.path.isabs(command) else command,
                 *program.argv[1:]]
-        if any("\n" in arg or "\0" in arg for arg in argv):
-            raise SandboxError("a program argument holds a newline or NUL")
+        outputs = list(program.outputs)
+        if any("\n" in arg or "\0" in arg for arg in argv + outputs):
+            raise SandboxError("a program argument or output name holds a newline or NUL")
         archive = _archive(program.files, program.executable)
         header = (f"{len(archive)} {whole_cpu_seconds(limits)} {limits.max_file_size} "
-                  f"{limits.max_open_files} {int(program.stderr_to_stdout)} {len(argv)}\n"
-                  + "".join(f"{a}\n" for a in argv))
+                  f"{limits.max_open_files} {int(program.stderr_to_stdout)} {len(argv)} {len(outputs)}\n"
+                  + "".join(f"{line}\n" for line in argv + outputs))
         cpu_base = self._reading(ContainerCgroup.cpu_ns) or 0
         oom_base = self._reading(ContainerCgroup.oom_kills) or 0
-        stream = _Demux(self.bootstrap, limits.output_limit)
+        stream = _Demux(self.bootstrap, limits.output_limit, stdout_limit=(
+            len(outputs) * limits.max_file_size + OUTPUTS_SLACK if outputs else None))
         try:
             self.holder.sendall(f"{int(limits.wall_time_limit) + GRACE_SECONDS}\n".encode())
             started = time.monotonic()
@@ -239,9 +260,12 @@ class ReadyContainer:
         if exit_code is None:
             exit_code = 128 + 9  # killed with its container
         signal = exit_code - 128 if exit_code > 128 else None
+        files = {}
+        if outputs and ended_by == "eof":
+            files = _unpacked(bytes(stream.stdout), outputs, limits.max_file_size)
         return SandboxResult(
             exit_code=None if signal else exit_code,
-            stdout=bytes(stream.stdout),
+            stdout=b"" if outputs else bytes(stream.stdout),
             stderr=bytes(stream.stderr),
             wall_time_ms=(ended - started) * 1000,
             cpu_time_ms=cpu_used[0] / 1e6 if self.cgroup else None,
@@ -249,6 +273,7 @@ class ReadyContainer:
             signal=signal,
             truncated=stream.truncated,
             limit_hit=limit_hit,
+            files=files,
         )
 
     def _reading(self, read):
@@ -306,11 +331,28 @@ def _archive(files, executable=frozenset()) -> bytes:
     return buffer.getvalue()
 
 
+def _unpacked(archive: bytes, names, cap: int) -> dict[str, bytes]:
+    """The regular files named ``names`` within ``cap`` bytes from the bootstrap's tar of a
+    run's outputs; anything else in it (a link, a device, a file too big) is left out."""
+    wanted, found = set(names), {}
+    if not archive:
+        return found
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+            for member in tar:
+                if member.name in wanted and member.isreg() and member.size <= cap:
+                    found[member.name] = tar.extractfile(member).read()
+    except tarfile.TarError:
+        return {}
+    return found
+
+
 class _Demux:
     """Docker's multiplexed attach stream, split into capped stdout and stderr as it arrives."""
 
-    def __init__(self, sock, output_limit: int):
+    def __init__(self, sock, output_limit: int, stdout_limit: int | None = None):
         self.sock, self.output_limit = sock, output_limit
+        self.stdout_limit = output_limit if stdout_limit is None else stdout_limit
         self.stdout, self.stderr = bytearray(), bytearray()
         self.truncated = False
         self._pending = bytearray()
@@ -375,8 +417,10 @@ class _Demux:
             kind = self._pending[0]
             payload = self._pending[HEADER:HEADER + size]
             del self._pending[:HEADER + size]
-            target = self.stderr if kind == STREAM_STDERR else self.stdout
-            room = self.output_limit - len(target)
+            if kind == STREAM_STDERR:
+                target, room = self.stderr, self.output_limit - len(self.stderr)
+            else:
+                target, room = self.stdout, self.stdout_limit - len(self.stdout)
             target += payload[:max(room, 0)]
             if len(payload) > room:
                 self.truncated = True

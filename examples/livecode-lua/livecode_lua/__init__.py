@@ -7,7 +7,9 @@ beside the program's files, which it can ``require`` from there (``./?.lua``). B
 Debian's ``lua5.4`` package (``scripts/ensure-lua`` installs it); ``LIVECODE_LUA`` and
 ``LIVECODE_LUAC`` name others. Debian installs them under ``/usr``, which every sandbox already
 shows its runs; a toolchain installed elsewhere would name its directories in
-``Program.toolchain_paths``.
+``Program.toolchain_paths``. On the docker sandbox both steps run in ``livecode-lua:bookworm``,
+built from this package's recipe (``docker-images/lua``) by livecode's
+``scripts/build-docker-image``.
 """
 
 import re
@@ -18,6 +20,7 @@ from livecode import hookimpl
 from livecode.core.contracts import LanguageRunner, Program
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"  # the PATH livecode gives every run
+IMAGE = "livecode-lua:bookworm"  # for the docker sandbox: see docker-images/lua
 
 
 class LuaRunner(LanguageRunner):
@@ -35,13 +38,14 @@ class LuaRunner(LanguageRunner):
         source = self.source_of(source)
         return Program(files=dict(source.files),
                        argv=[self.luac, "-o", self.bytecode, source.entry],
-                       language=self.name, outputs=(self.bytecode,))
+                       language=self.name, outputs=(self.bytecode,), image=IMAGE)
 
     def build(self, source, artefact=None, limits=None) -> Program:
         source = self.source_of(source)  # the entry is in the bytecode; modules stay as they are
         files = {**{n: c for n, c in source.files.items() if n != source.entry},
                  self.bytecode: artefact[self.bytecode]}
-        return Program(files=files, argv=[self.lua, self.bytecode], language=self.name)
+        return Program(files=files, argv=[self.lua, self.bytecode], language=self.name,
+                       image=IMAGE)
 
     def version(self) -> str | None:
         if self._version is None:

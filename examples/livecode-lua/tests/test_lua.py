@@ -1,4 +1,4 @@
-"""Lua end to end through a real ``livecode serve`` with the subprocess sandbox, tested the way
+"""Lua end to end through a real ``livecode serve`` on each sandbox (see conftest), tested the way
 any third-party runner can be: livecode's conformance checks (``livecode.testing``, a pytest
 plugin livecode installs) and a few of Lua's own."""
 
