@@ -8,7 +8,8 @@ in any pytest run where livecode is installed.
   server is healthy, and that nothing of a run is left behind.
 - Fixtures: ``livecode_server`` (one ``livecode serve`` per test module, on the sandbox named by the
   ``livecode_sandbox`` fixture and the settings of ``livecode_env``; override either in your
-  conftest), and ``livecode_serve`` (start more, each on its own settings).
+  conftest), ``livecode_serve`` (start more, each on its own settings) and ``chromium`` (a
+  headless browser, for what a real browser's ``fetch`` sees).
 - Suites to subclass: :class:`LanguageConformance` (a runner proves hello world, an exception,
   stdin, a timeout and a compile error) and :class:`HostileBattery` (a sandbox proves it holds
   against the hostile programs of livecode's own battery). See docs/plugins.md.
@@ -263,6 +264,54 @@ def livecode_serve(tmp_path):
 
     yield start
     stop_all(started)
+
+
+def in_ci() -> bool:
+    """CI sets ``CI``; there a missing part is a failure, not a skip."""
+    return os.environ.get("CI", "") not in ("", "0", "false")
+
+
+def chromium_paths() -> tuple[str, str] | None:
+    """Debian's ``chromium`` and ``chromedriver`` (``scripts/ensure-browser``), if both are here."""
+    import shutil
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+def start_chromium(user_data_dir: Path):
+    """A headless Chromium driven by Selenium. The driver's path goes to ``Service`` so Selenium
+    Manager never runs: nothing may download a browser or a driver at run time."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver = chromium_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-first-run", "--disable-extensions", f"--user-data-dir={user_data_dir}"):
+        options.add_argument(argument)
+    if os.geteuid() == 0:
+        options.add_argument("--no-sandbox")  # Chromium's own sandbox refuses to run as root
+    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """A headless Chromium (a Selenium ``WebDriver``), one per test module since starting one
+    costs about a second. Skips when Chromium is not installed, except in CI, which fails:
+    ``scripts/ensure-browser`` installs it there."""
+    if chromium_paths() is None:
+        reason = "chromium and chromedriver are not installed (run scripts/ensure-browser)"
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 # --- suites to subclass -------------------------------------------------------------------------

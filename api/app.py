@@ -77,21 +77,21 @@ def create_app(livecode: Livecode) -> falcon.App:
     route("/keys/{key_id}", keys, "item")
     route("/health", Health(parts))
     route("/metrics", MetricsResource(metrics))
+    add_plugin_routes(route, router, parts)
     openapi.register(app, routes, livecode)
-    add_plugin_routes(app, router, parts)
     root.list_routes(app)
     return app
 
 
-def add_plugin_routes(app: falcon.App, router, parts: Parts) -> None:
-    """Mount what ``livecode_register_routes`` plugins add, after checking that none takes a
-    path livecode's own routes already answer."""
+def add_plugin_routes(route, router, parts: Parts) -> None:
+    """Mount what ``livecode_register_routes`` plugins add (declared and documented like
+    livecode's own), after checking that none takes a path livecode's own routes answer."""
     routes = parts.livecode.plugins.routes(parts)
     for path in routes:
         if router.find(path) is not None:
             raise PluginError(f"a plugin registers {path}, which livecode's own API answers")
     for path, (resource, suffix) in routes.items():
-        app.add_route(path, resource, suffix=suffix)
+        route(path, resource, suffix)
 
 
 def get_app() -> falcon.App:

@@ -22,7 +22,6 @@ import shutil
 import tempfile
 import time
 
-import falcon
 
 from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.hookspecs import hookimpl

@@ -56,6 +56,7 @@ def responders(routes):
 
 def document(routes, livecode) -> dict:
     paths: dict = {}
+    tags = [{"name": tag, "description": text} for tag, text in TAG_DESCRIPTIONS.items()]
     for path, method, resource, responder in responders(routes):
         op = getattr(responder, "operation", None)
         if op is None:
@@ -63,13 +64,16 @@ def document(routes, livecode) -> dict:
                             "declares no operation: decorate it with @operation")
         paths.setdefault(path, {})[method.lower()] = describe(path, method, resource, op,
                                                               livecode)
+        tag = getattr(resource, "tag", None)
+        if tag and all(t["name"] != tag.name for t in tags):
+            tags.append({"name": tag.name, "description": tag.description})
     return {
         "openapi": "3.1.0",
         "info": {"title": "livecode", "version": livecode_version(),
                  "description": "Runs untrusted code for other programs: code sessions, "
                                 "autosave, runs and their results. Every error has the shape "
                                 "of the Error schema."},
-        "tags": [{"name": tag, "description": text} for tag, text in TAG_DESCRIPTIONS.items()],
+        "tags": tags,
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,
@@ -110,7 +114,8 @@ def describe(path, method, resource, op, livecode) -> dict:
     for status, text in sorted(statuses.items()):
         responses[str(status)] = error_of(status, text)
     described = {
-        "tags": [TAGS[scope]], "summary": op.summary,
+        "tags": [getattr(resource, "tag", None) and resource.tag.name or TAGS[scope]],
+        "summary": op.summary,
         "operationId": f"{type(resource).__name__}.{method.lower()}{path_suffix(path)}",
         "responses": responses,
         "security": [] if is_open else [{"bearer": [scope]}],
@@ -133,7 +138,8 @@ def path_suffix(path: str) -> str:
 
 
 def answer_of(answer: Answer) -> dict:
-    schema = {"$ref": f"#/components/schemas/{answer.schema}"}
+    schema = answer.schema if isinstance(answer.schema, dict) else {
+        "$ref": f"#/components/schemas/{answer.schema}"}
     described = {"description": answer.description,
                  "content": {answer.media_type: {"schema": schema}}}
     if answer.location:

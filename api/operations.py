@@ -12,12 +12,22 @@ from .validation import Body, Param
 
 @dataclass(frozen=True)
 class Answer:
-    """A success answer: the schema of its body (a name in :mod:`.schemas`) and what it means."""
+    """A success answer: the schema of its body (a name in :mod:`.schemas`, or a plugin's own
+    JSON Schema) and what it means."""
 
-    schema: str
+    schema: str | dict
     description: str
     media_type: str = "application/json"
     location: bool = False  # a Location header names what was made or queued
+
+
+@dataclass(frozen=True)
+class Tag:
+    """The group a resource's operations are listed under; livecode's own resources go by
+    scope, a plugin's resources set ``tag`` to their own (the Judge0 and Piston layers)."""
+
+    name: str
+    description: str
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,21 @@ before it changes anything.
 
 The rates use the ``limits`` library's fixed windows. Their counters live in Redis when the
 deployment has Redis (its queue is ``redis://``), so every API host shares them, and otherwise in
-the store (``Store.hit_counter``), which every API host of a deployment shares as well. Runs
-active at once are counted by the store itself: it knows them exactly, on every host.
+the store (``Store.hit_counter``), which every API host of a deployment shares as well.
+
+Runs active at once are counted by the store, which knows them exactly on every host; but
+counting then inserting is not atomic, so requests racing for the last slot could all pass. Each
+request therefore first reserves its slots in a shared counter, then counts the store's runs
+(after reserving), and holds the reservation until its runs are stored. Of two racing requests
+the second either sees the first's reservation or, once it was released, the first's stored run:
+never neither. A reservation lives in a counter of the time bucket it was made in and is read
+with the previous bucket's, so one that a dead API process never released lapses within two
+buckets instead of holding the slot for ever.
 """
 
 import math
 import time
+from contextlib import contextmanager
 
 import falcon
 import limits
@@ -19,6 +28,7 @@ from limits.strategies import FixedWindowRateLimiter
 from .errors import APIError
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+RESERVATION_BUCKET = 30  # seconds; longer than any request takes to store its runs
 
 
 class StoreCounters(Storage):
@@ -76,12 +86,12 @@ class Quotas:
         value = caller.quotas.get(name)
         return self.defaults[name] if value is None else value
 
-    def _hit(self, caller, name: str, per: str) -> None:
+    def _hit(self, caller, name: str, per: str, cost: int = 1) -> None:
         amount = self._quota(caller, name)
         if not amount:
             return
         item = limits.parse(f"{amount}/{per}")
-        if not self.limiter.hit(item, caller.key_id, name):
+        if not self.limiter.hit(item, caller.key_id, name, cost=cost):
             reset = self.limiter.get_window_stats(item, caller.key_id, name).reset_time
             raise over(name, amount, reset - time.time())
 
@@ -90,14 +100,37 @@ class Quotas:
         if resource is not None and req.method in WRITE_METHODS:
             self._hit(req.context.caller, "writes_per_second", "second")
 
-    def check_run(self, caller) -> None:
-        """Before a run is queued: ``active_runs``, then ``runs_per_minute``."""
+    @contextmanager
+    def reserve_runs(self, caller, runs: int = 1):
+        """Around storing ``runs`` new runs for ``caller``: refuses (429) over ``active_runs``
+        or ``runs_per_minute``, and holds the slots until the block has stored the runs."""
         active = self._quota(caller, "active_runs")
-        if active:
+        release = self._reserve(caller, runs, active) if active else None
+        try:
+            self._hit(caller, "runs_per_minute", "minute", runs)
+            yield
+        finally:
+            if release:
+                release()
+
+    def _reserve(self, caller, runs: int, active: int):
+        """Reserve, then count (in that order: see the module's docstring); a release."""
+        counters, bucket = self.limiter.storage, int(time.time() // RESERVATION_BUCKET)
+        key = f"active_runs/{caller.key_id}/{bucket}"
+        reserved = counters.incr(key, 2 * RESERVATION_BUCKET, runs)
+        reserved += max(0, counters.get(f"active_runs/{caller.key_id}/{bucket - 1}"))
+
+        def release():
+            counters.incr(key, 2 * RESERVATION_BUCKET, -runs)
+
+        try:
             counts = self.store.count_executions(owner=caller.key_id)
-            if counts.get("QUEUED", 0) + counts.get("RUNNING", 0) >= active:
+            if counts.get("QUEUED", 0) + counts.get("RUNNING", 0) + reserved > active:
                 raise over("active_runs", active, 1)
-        self._hit(caller, "runs_per_minute", "minute")
+        except BaseException:
+            release()
+            raise
+        return release
 
 
 def over(name: str, amount: int, retry_after: float) -> APIError:

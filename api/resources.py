@@ -251,10 +251,10 @@ class CodeSessions(Resource):
         limits, options = split_limits(body), split_options(body)
         caller = req.context.caller
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
-        self.quotas.check_run(caller)
-        execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
-                                      body.get("tests"), body.get("comparison"), caller.owner,
-                                      options)
+        with self.quotas.reserve_runs(caller):
+            execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
+                                          body.get("tests"), body.get("comparison"), caller.owner,
+                                          options)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -287,8 +287,8 @@ class Executions(Resource):
     def on_post_rerun(self, req, resp, execution_id):
         caller = req.context.caller
         self.livecode.get_execution(execution_id, caller.owner)
-        self.quotas.check_run(caller)
-        execution = self.livecode.rerun(execution_id, caller.owner)
+        with self.quotas.reserve_runs(caller):
+            execution = self.livecode.rerun(execution_id, caller.owner)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = {**queued_json(execution), "rerun_of": execution_id}
@@ -305,13 +305,13 @@ class SubmitCode(Resource):
         limits, options = split_limits(body), split_options(body)
         if "code" not in body and "files" not in body:
             raise InvalidInput("code (or files) is required", field="code")
-        self.quotas.check_run(req.context.caller)
-        execution = self.livecode.submit_code(body.get("code", ""), body.get("language"),
-                                              body.get("stdin", ""), limits,
-                                              body.get("tests"), body.get("comparison"),
-                                              owner=req.context.caller.key_id,
-                                              files=body.get("files"), entry=body.get("entry"),
-                                              options=options)
+        with self.quotas.reserve_runs(req.context.caller):
+            execution = self.livecode.submit_code(body.get("code", ""), body.get("language"),
+                                                  body.get("stdin", ""), limits,
+                                                  body.get("tests"), body.get("comparison"),
+                                                  owner=req.context.caller.key_id,
+                                                  files=body.get("files"),
+                                                  entry=body.get("entry"), options=options)
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}

@@ -164,9 +164,9 @@ def drain(req: falcon.Request, length: int) -> None:
 @dataclass(frozen=True)
 class Param:
     """One query parameter: ``integer`` and ``number`` (within ``low``..``high``), ``time`` (ISO
-    8601, UTC unless it says otherwise), ``string``, or ``list`` (repeatable; ``choices`` are
-    the values the service accepts). A bad value is a 422 naming it; a missing required one a
-    400."""
+    8601, UTC unless it says otherwise), ``string``, ``boolean`` (true/false, 1/0…), or
+    ``list`` (repeatable; ``choices`` are the values the service accepts). A bad value is a 422
+    naming it; a missing required one a 400."""
 
     name: str
     kind: str
@@ -184,6 +184,8 @@ class Param:
             getter = req.get_param_as_int if self.kind == "integer" else req.get_param_as_float
             return getter(self.name, default=self.default, min_value=self.low,
                           max_value=self.high)
+        if self.kind == "boolean":
+            return req.get_param_as_bool(self.name, default=self.default)
         if self.kind == "time":
             return self._time(req.get_param(self.name))
         if self.kind == "list":

@@ -4,7 +4,7 @@
 
 Measures, as medians over ``--n`` interleaved rounds: a bare spawn of the interpreter the runner
 uses with its flags (``python3 -I -B -S -c``), the subprocess sandbox's ``run`` (its jails forked
-by the warm fork-server), the same with the fork-server off (each jail spawned, the fallback), and
+by the warm fork-server, the program run in the warm interpreter), the same with the fork-server off (each jail spawned, the fallback), and
 that ``run`` with its per-run cgroup turned off (the same jail, limits per process only), for what
 the cgroup costs; a bare ``docker run --rm --network none IMAGE python3 -c 'print(1)'`` of the
 sandbox image, and the docker sandbox's ``run`` twice: taking a container from its warm pool, and
@@ -68,9 +68,10 @@ def docker_settled(sandboxes, pool_size: int, timeout: float = 60):
 
 
 def warm_up_fork_server(sandbox, program, settings) -> None:
-    """The first run starts the fork-server (and spawns its own jail): wait until it serves."""
+    """The first run starts the fork-servers (and spawns its own jail): wait until they serve
+    (``in-process``: the warm Python interpreter is up too)."""
     deadline = time.monotonic() + 30
-    while sandbox.start_path() != "fork-server":
+    while sandbox.start_path() not in ("fork-server", "in-process"):
         sandbox.run(program, b"", settings.limits)
         if time.monotonic() > deadline:
             sys.exit("the fork-server did not start")

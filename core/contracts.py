@@ -239,6 +239,11 @@ class ResultStore(ABC):
     @abstractmethod
     def delete_results(self, execution_id: str) -> None: ...
 
+    @abstractmethod
+    def matching_results(self, keys: list[tuple[str, int]],
+                         match: ExecutionFilter) -> set[tuple[str, int]]:
+        """Decided where the results are: a text search reads back keys, never outputs."""
+
 
 # Called by a queue for each message; returns at once, and calls ``done`` (from any thread,
 # ``requeue=True`` to give the message back) once the result is stored.

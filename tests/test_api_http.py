@@ -1,5 +1,5 @@
 """What only a real server shows: keys at start-up, headers as bytes, a refused body's 413
-reaching a client that sends it all first, stalled clients that must not starve the others,
+reaching a client that sends it all first (http.client, and a real browser's fetch), stalled clients that must not starve the others,
 quotas shared by two API processes (in Redis, or in their store), and the API's memory with
 huge stored outputs."""
 
@@ -109,6 +109,23 @@ def test_a_body_over_the_cap_gets_its_413_even_when_sent_whole_first(serve):
     assert api.call("GET", "/health")[0] == 200
 
 
+def test_a_browser_s_fetch_of_a_body_over_the_cap_reads_the_json_413(serve, chromium):
+    _, api = serve()
+    chromium.get(api.url + "/")  # a page of the same origin: fetch needs no CORS
+    chromium.set_script_timeout(60)
+    answer = chromium.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const body = JSON.stringify({source_code: "x".repeat(12 * 1024 * 1024)});
+        fetch("/code-sessions", {method: "POST", body,
+                                 headers: {"Content-Type": "application/json"}})
+          .then(async r => done({status: r.status, error: (await r.json()).error}))
+          .catch(e => done({network_error: String(e)}));
+    """)
+    assert answer.get("status") == 413, answer  # not a TypeError "Failed to fetch"
+    assert answer["error"]["code"] == "payload_too_large", answer
+    assert api.call("GET", "/executions")[1]["executions"] == []
+
+
 def test_a_chunked_body_is_refused_before_it_is_read(serve):
     _, api = serve()
     conn = http.client.HTTPConnection(*address(api), timeout=30)
@@ -206,6 +223,64 @@ def test_quotas_are_shared_by_two_api_processes(start_livecode, tmp_path, quota_
         runs.close()
 
 
+def post_at_once(urls: list[str], key: str, n: int) -> list[int]:
+    """``n`` one-shot runs, posted by ``n`` threads released together, spread over ``urls``."""
+    import threading
+
+    gate, statuses = threading.Barrier(n), [None] * n
+    connections = []
+    for i in range(n):
+        conn = http.client.HTTPConnection(*address(ApiClient(urls[i % len(urls)])), timeout=30)
+        conn.connect()  # connected before the gate opens: only the requests race
+        connections.append(conn)
+
+    def post(i):
+        gate.wait()
+        connections[i].request("POST", "/submit-code", body=json.dumps({"code": "1"}),
+                               headers={"Content-Type": "application/json",
+                                        "Authorization": f"Bearer {key}"})
+        response = connections[i].getresponse()
+        body = json.loads(response.read())
+        if response.status == 429:
+            assert body["error"]["quota"] == "active_runs", body
+        statuses[i] = response.status
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return statuses
+
+
+def test_racing_runs_never_take_more_than_the_active_runs_quota(start_livecode, tmp_path,
+                                                                quota_counters):
+    where, queue = quota_counters
+    client = create_key(tmp_path, "client", "active_runs=3", "runs_per_minute=0",
+                        "writes_per_second=0")
+    env = {"LIVECODE_QUEUE": queue, "LIVECODE_QUEUE_NAME": f"test-{os.getpid()}-race-{where}"}
+    apis = [start_api(start_livecode, tmp_path, **env)[1] for _ in range(2)]
+    mine = ApiClient(apis[0].url, token=client)
+    try:
+        for round_ in range(3):  # no worker: the accepted runs stay QUEUED, taking their slots
+            statuses = post_at_once([api.url for api in apis], client, 24)
+            assert set(statuses) <= {202, 429}, statuses
+            queued = [e["execution_id"] for e in mine.get("/executions?limit=100")["executions"]
+                      if e["status"] == "QUEUED"]
+            print(f"round {round_}: {statuses.count(202)} of 24 accepted")
+            assert len(queued) == statuses.count(202)
+            assert 1 <= len(queued) <= 3, f"{len(queued)} runs at once over a quota of 3"
+            for execution_id in queued:  # the slots are free again for the next round
+                mine.post(f"/executions/{execution_id}/cancel")
+    finally:
+        from livecode.core.config import Settings
+        from livecode.plugins.kombu_queue import KombuQueue
+
+        runs = KombuQueue(queue, Settings.from_env(env))
+        runs.purge_and_delete()
+        runs.close()
+
+
 def vm_hwm_kib(pid: int) -> int:
     """Peak resident memory of a process and its children, summed (KiB)."""
     total = 0
@@ -261,3 +336,46 @@ def test_reports_and_lists_keep_the_api_memory_flat_over_huge_outputs(start_live
     status, body = api.call("GET", "/executions?limit=200&fields=stdout")
     assert len(body["executions"]) == 1 and body["next_before"]
     assert len(body["executions"][0]["stdout"]) == len(big)
+
+
+def test_a_text_search_in_split_mode_reads_no_outputs_into_the_api(start_livecode, tmp_path,
+                                                                   mongo_url, settings):
+    """``q=`` in split mode: the results store (MongoDB's protocol, here SecantusDB in the test
+    process) finds the runs; the API process (measured alone) reads their keys, not outputs."""
+    from livecode.core.execution_states import Status
+    from livecode.core.models import utcnow
+    from livecode.plugins.mongo_store import MongoStore
+    from livecode.plugins.split_store import SplitStore
+    from livecode.plugins.sqlite_store import SQLiteStore
+
+    from conftest import queued
+
+    (tmp_path / "data").mkdir()
+    meta = tmp_path / "data" / "meta.db"
+    store = SplitStore(SQLiteStore(str(meta)), MongoStore(mongo_url, settings))
+    big = "x" * (8 * 1024 * 1024)  # under BSON's 16 MiB a document
+    wanted = []
+    for i in range(24):
+        execution = queued(store)
+        store.transition(execution.execution_id, frozenset({Status.QUEUED}), 0,
+                         {"status": Status.RUNNING, "attempts": 1, "started_at": utcnow()})
+        store.transition(execution.execution_id, frozenset({Status.RUNNING}), 1, {
+            "status": Status.FAILED, "finished_at": utcnow(), "stdout": big,
+            "stderr": "MemoryError\n" if i % 3 == 0 else "ok\n", "stdout_bytes": len(big)})
+        if i % 3 == 0:
+            wanted.append(execution.execution_id)
+    store.close()
+    process, api = start_api(start_livecode, tmp_path, command="serve",
+                             LIVECODE_STORE=f"split:sqlite:///{meta};{mongo_url}")
+    assert api.call("GET", "/health")[0] == 200
+    baseline = vm_hwm_kib(process.proc.pid)
+    status, body = api.call("GET", "/executions", params={"q": "MemoryError", "limit": 200})
+    assert status == 200, body
+    assert {e["execution_id"] for e in body["executions"]} == set(wanted)
+    assert all("stdout" not in e for e in body["executions"])
+    status, body = api.call("GET", "/executions", params={"q": "!MemoryError", "limit": 200})
+    assert len(body["executions"]) == 24 - len(wanted)
+    grown = vm_hwm_kib(process.proc.pid) - baseline
+    print(f"\nsplit API peak RSS {baseline} KiB at start, {grown} KiB more after text searches "
+          f"over {24 * len(big) >> 20} MiB of stored output")
+    assert grown < 50 * 1024, f"the API's peak RSS grew by {grown} KiB"

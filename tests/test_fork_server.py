@@ -1,8 +1,12 @@
-"""The subprocess sandbox's two ways of starting a jail, through a real ``livecode serve``: forked
-by the warm fork-server (the default) and spawned as a fresh interpreter (its fallback, and what
-``LIVECODE_SANDBOX_FORK_SERVER=0`` chooses). Representative hostile cases run both ways; the
-whole battery (tests/test_hostile_battery.py) runs with the default. Then what only the
-fork-server has: its own cleanliness, its death mid-run and its return, its death with ``serve``.
+"""The subprocess sandbox's three ways of starting a run, through a real ``livecode serve``: a
+Python program run in the warm interpreter of its own fork-server, the others' jails forked by
+the jail's (the default, ``in-process``); every jail forked, every program exec'd (``fork-server``,
+``LIVECODE_SANDBOX_IN_PROCESS=0``); and every jail spawned as a fresh interpreter (the fallback,
+and what ``LIVECODE_SANDBOX_FORK_SERVER=0`` chooses). Representative hostile cases run all three
+ways; the whole battery (tests/test_hostile_battery.py) runs with the default. Then what only the
+fork-servers have: their own cleanliness, their death mid-run and their return, their death with
+``serve``. (That a program cannot tell the warm interpreter from a fresh one is
+tests/test_conformance.py's.)
 """
 
 import json
@@ -19,7 +23,10 @@ from test_hostile_battery import DAEMONISING, Deployment, alive, descendants, st
 
 pytestmark = pytest.mark.slow
 
-STARTS = {"fork-server": "1", "spawn": "0"}
+STARTS = {"in-process": {}, "fork-server": {"LIVECODE_SANDBOX_IN_PROCESS": "0"},
+          "spawn": {"LIVECODE_SANDBOX_FORK_SERVER": "0"}}
+ZYGOTES = {"in-process": 2, "fork-server": 1, "spawn": 0}  # the Python one, the jail's
+PROGRAM_ENVIRONMENT = b"PATH=/usr/local/bin:/usr/bin:/bin\0LANG=C.UTF-8\0HOME=/tmp/box\0"
 
 
 @pytest.fixture(scope="module", params=sorted(STARTS))
@@ -27,8 +34,7 @@ def deployment(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"fork-server-{request.param}")
     # A wall time limit well above the CPU one: the machine may be busy with other work too.
     process = start_server("subprocess", root, None, sys.executable, LIVECODE_SANDBOX_STRICT="1",
-                           LIVECODE_SANDBOX_FORK_SERVER=STARTS[request.param],
-                           LIVECODE_WALL_TIME_LIMIT="10")
+                           LIVECODE_WALL_TIME_LIMIT="10", **STARTS[request.param])
     try:
         deployment = Deployment("subprocess", process, ApiClient(process.url(timeout=60),
                                                                  timeout=30), root)
@@ -67,12 +73,12 @@ def start_of(deployment) -> str:
 
 
 def warm_up(deployment) -> None:
-    """Run programs until the first run's fork-server serves (those before spawn their jails)."""
+    """Run programs until the first runs' fork-servers serve (those before spawn their jails)."""
     deadline = time.monotonic() + 30
     while True:
         result = deployment.run('print("Hello World")')
         assert result["stdout"] == "Hello World\n", result
-        if deployment.start == "spawn" or start_of(deployment) == "fork-server":
+        if start_of(deployment) == deployment.start:
             return
         assert time.monotonic() < deadline, "the fork-server did not start"
         time.sleep(0.1)
@@ -82,7 +88,11 @@ def test_health_says_how_jails_start(deployment):
     assert start_of(deployment) == "spawn"  # nothing ran yet: no fork-server started
     warm_up(deployment)
     assert start_of(deployment) == deployment.start
-    assert len(zygotes(deployment.process.proc.pid)) == (deployment.start == "fork-server")
+    deadline = time.monotonic() + 10  # the jail's fork-server may come up a moment later
+    while len(zygotes(deployment.process.proc.pid)) != ZYGOTES[deployment.start]:
+        assert time.monotonic() < deadline, zygotes(deployment.process.proc.pid)
+        deployment.run("pass")
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -130,28 +140,34 @@ def test_a_run_sees_no_descriptor_and_no_environment_but_its_own(deployment):
     deployment.finish()
 
 
-def test_the_fork_server_holds_nothing_of_the_worker(deployment):
-    if deployment.start != "fork-server":
-        pytest.skip("only the fork-server has a process of its own")
+def test_the_fork_servers_hold_nothing_of_the_worker(deployment):
+    if deployment.start == "spawn":
+        pytest.skip("only a fork-server has a process of its own")
     warm_up(deployment)
-    [zygote] = zygotes(deployment.process.proc.pid)
-    assert Path(f"/proc/{zygote}/environ").read_bytes() == b""
-    assert os.readlink(f"/proc/{zygote}/cwd") == "/"
-    fds = {fd: os.readlink(f"/proc/{zygote}/fd/{fd}") for fd in os.listdir(f"/proc/{zygote}/fd")}
-    others = {fd: target for fd, target in fds.items() if fd not in ("0", "1", "2")}
-    # its standard streams are /dev/null; beyond them only its control socket and its epoll
-    assert {fds[fd] for fd in ("0", "1", "2")} == {"/dev/null"}, fds
-    assert sorted(target.split(":")[0] for target in others.values()) == [
-        "anon_inode", "socket"], fds
+    found = zygotes(deployment.process.proc.pid)
+    assert len(found) == ZYGOTES[deployment.start], found
+    environments = []
+    for zygote in found:
+        # the jail's starts from nothing, the Python one from what every program gets
+        environments.append(Path(f"/proc/{zygote}/environ").read_bytes())
+        assert os.readlink(f"/proc/{zygote}/cwd") == "/"
+        fds = {fd: os.readlink(f"/proc/{zygote}/fd/{fd}")
+               for fd in os.listdir(f"/proc/{zygote}/fd")}
+        # its standard streams are pipes with nothing at their other end; beyond them only its
+        # control socket
+        assert all(fds[fd].startswith("pipe:") for fd in ("0", "1", "2")), fds
+        others = [target for fd, target in fds.items() if fd not in ("0", "1", "2")]
+        assert [target.split(":")[0] for target in others] == ["socket"], fds
+    assert sorted(environments) == [b"", PROGRAM_ENVIRONMENT][:len(found)]
 
 
 def test_the_fork_server_dying_mid_run_ends_the_run_and_jails_are_spawned_until_it_returns(
         deployment):
-    if deployment.start != "fork-server":
-        pytest.skip("only the fork-server can die")
+    if deployment.start == "spawn":
+        pytest.skip("only a fork-server can die")
     warm_up(deployment)
     server = deployment.process.proc.pid
-    [zygote] = zygotes(server)
+    first = zygotes(server)
     status, job = deployment.http.call("POST", "/submit-code", {
         "code": "import time\nprint('started', flush=True)\ntime.sleep(30)\n"})
     assert status == 202, job
@@ -160,7 +176,8 @@ def test_the_fork_server_dying_mid_run_ends_the_run_and_jails_are_spawned_until_
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.5)
-    os.kill(zygote, signal.SIGKILL)
+    for zygote in first:
+        os.kill(zygote, signal.SIGKILL)
     result = deployment.http.wait(job["jobId"], timeout=20)  # not its 30 s: the run is gone
     assert (result["status"], result["reason"]) == ("FAILED", "sandbox_error"), result
     assert start_of(deployment) == "spawn"
@@ -168,10 +185,11 @@ def test_the_fork_server_dying_mid_run_ends_the_run_and_jails_are_spawned_until_
     time.sleep(1.5)  # past the first retry delay, the next run has the fork-server started
     deployment.finish()
     deadline = time.monotonic() + 20
-    while start_of(deployment) != "fork-server":
+    while start_of(deployment) != deployment.start:
         assert time.monotonic() < deadline, "the fork-server did not come back"
+        deployment.run("pass")
         time.sleep(0.1)
-    assert zygotes(server) not in ([], [zygote])
+    assert zygotes(server) and not set(zygotes(server)) & set(first)
     deployment.finish()
 
 
@@ -181,18 +199,22 @@ def test_sigkill_of_serve_takes_the_fork_server_and_every_run_with_it(tmp_path):
     try:
         http = ApiClient(process.url(timeout=60), timeout=30)
         deployment = Deployment("subprocess", process, http, tmp_path)
-        deployment.start = "fork-server"
+        deployment.start = "in-process"
         warm_up(deployment)
         for _ in range(2):
             assert http.call("POST", "/submit-code", {"code": DAEMONISING})[0] == 202
-        [zygote] = zygotes(process.proc.pid)
+        found = set(zygotes(process.proc.pid))
         deadline = time.monotonic() + 60
-        while len(runs := set(deployment.run_processes()) & descendants(zygote)) < 6:
+
+        def under_zygotes():
+            return set().union(*(descendants(zygote) for zygote in found))
+
+        while len(runs := set(deployment.run_processes()) & under_zygotes()) < 6:
             assert time.monotonic() < deadline, f"only {len(runs)} run processes"
             time.sleep(0.1)
-        jails = (descendants(zygote) - runs)
+        jails = under_zygotes() - runs
         os.kill(process.proc.pid, signal.SIGKILL)
         time.sleep(1)
-        assert [pid for pid in {zygote} | jails | runs if alive(pid)] == []
+        assert [pid for pid in found | jails | runs if alive(pid)] == []
     finally:
         process.stop()

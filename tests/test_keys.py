@@ -217,6 +217,20 @@ def test_active_runs_quota_counts_queued_and_running(app, livecode):
     assert app.simulate_post(f"/code-sessions/{sid}/run", headers=auth).status_code == 202
 
 
+def test_a_judge0_batch_takes_a_slot_per_submission_and_a_refusal_holds_none(app, livecode):
+    auth = key(livecode, active_runs=3, runs_per_minute=0)
+    item = {"source_code": "print(1)", "language_id": 71}
+    before = snapshot(livecode)
+    refused = app.simulate_post("/judge0/submissions/batch", json={"submissions": [item] * 4},
+                                headers=auth)
+    assert_error(refused, 429, "quota_exceeded", "active_runs")
+    assert snapshot(livecode) == before
+    made = app.simulate_post("/judge0/submissions/batch", json={"submissions": [item] * 3},
+                             headers=auth)
+    assert made.status_code == 201, made.text  # the refused batch's reservation was released
+    assert_error(app.simulate_post("/submit-code", json={"code": "1"}, headers=auth), 429)
+
+
 def test_default_quotas_come_from_settings(settings_with):
     livecode = Livecode.open(settings_with(LIVECODE_QUOTA_ACTIVE_RUNS="1"))
     try:

@@ -83,23 +83,34 @@ def test_disable_and_load_lists(settings_with):
     assert only.queues == {}
 
 
-class Ping:
-    """A plugin's resource: a Falcon resource the API mounts, answering through the service."""
+def ping_class():
+    """A plugin's resource: a Falcon resource the API mounts, answering through the service,
+    its operations declared as livecode's own are (they are in /openapi.json, tagged ``ping``)."""
+    from livecode.api.operations import Answer, Tag, operation
+    from livecode.api.validation import Body, Field
 
-    def __init__(self, api):
-        self.livecode = api.livecode
+    class Ping:
+        tag = Tag("ping", "A plugin's own routes")
 
-    def on_get(self, req, resp, word):
-        resp.media = {"pong": word, "languages": sorted(self.livecode.plugins.languages)}
+        def __init__(self, api):
+            self.livecode, self.settings = api.livecode, api.livecode.settings
 
-    def on_post_echo(self, req, resp):
-        resp.media = req.get_media()
+        @operation("Answer pong", {200: Answer({"type": "object"}, "pong")})
+        def on_get(self, req, resp, word):
+            resp.media = {"pong": word, "languages": sorted(self.livecode.plugins.languages)}
+
+        @operation("Echo the body", {200: Answer({"type": "object"}, "the body")},
+                   body=Body({"a": Field(int, "a number")}, 1024))
+        def on_post_echo(self, req, resp):
+            resp.media = req.context.body
+
+    return Ping
 
 
 class PingRoutes:
     @hookimpl
     def livecode_register_routes(self, register, api):
-        ping = Ping(api)
+        ping = ping_class()(api)
         register("/ping/{word}", ping)
         register("/ping", ping, "echo")
 
@@ -124,6 +135,10 @@ def test_a_plugin_adds_routes_that_act_through_the_service(settings):
         assert client.simulate_get("/ping/hi").json == {
             "pong": "hi", "languages": sorted(service.plugins.languages)}
         assert client.simulate_post("/ping", json={"a": 1}).json == {"a": 1}
+        assert client.simulate_post("/ping", json={"b": 1}).status_code == 422  # as declared
+        spec = client.simulate_get("/openapi.json").json
+        assert spec["paths"]["/ping/{word}"]["get"]["tags"] == ["ping"]
+        assert "requestBody" in spec["paths"]["/ping"]["post"]
         assert client.simulate_get("/health").status_code == 200  # livecode's own still answer
     finally:
         service.close()

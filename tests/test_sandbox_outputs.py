@@ -69,3 +69,30 @@ def test_reserved_address_space_lets_v8_start_under_a_small_memory_limit(sandbox
     if not sandbox.protections().get("cgroup_memory"):  # memory bounded by RLIMIT_AS
         without = sandbox.run(Program({}, node), b"", tight)
         assert without.exit_code != 0  # V8 cannot map its code range
+
+
+def test_outputs_come_back_from_a_jail_the_fork_server_forked(sandbox, monkeypatch):
+    """A compile step's jail is forked too: its outputs file is the seventh descriptor the
+    zygote gets (a spy on the real ``start_jail`` records which jails were forked)."""
+    import time
+
+    from livecode.plugins.subprocess_sandbox.fork_server import ForkServer
+
+    forked = []
+    start_jail = ForkServer.start_jail
+
+    def spy(self, outputs_fd=-1):
+        jail = start_jail(self, outputs_fd)
+        forked.append((outputs_fd >= 0, jail is not None))
+        return jail
+
+    monkeypatch.setattr(ForkServer, "start_jail", spy)
+    deadline = time.monotonic() + 30
+    while sandbox.start_path() == "spawn":  # the first run starts the fork-server
+        assert time.monotonic() < deadline
+        sandbox.run(shell("true"), b"", QUICK)
+        time.sleep(0.1)
+    forked.clear()
+    result = sandbox.run(shell("printf built > a.out", outputs=("a.out",)), b"", QUICK)
+    assert result.exit_code == 0 and result.files == {"a.out": b"built"}
+    assert forked == [(True, True)]

@@ -240,6 +240,11 @@ def test_filters_terms_negation_text_and_time(store):
     assert ids(Term("text", "fine"), Term("language", "python")) == {ok.execution_id}
     assert ids(Term("text", "MemoryError", negate=True), Term("status", "QUEUED")) == {
         waiting.execution_id}
+    text = ExecutionFilter((Term("text", "MemoryError"),))
+    summary, = store.list_executions(match=text, texts=())  # found by its text, not sent it
+    assert (summary.execution_id, summary.stderr, summary.stdout) == (boom.execution_id, "", "")
+    whole, = store.list_executions(match=text)
+    assert (whole.stderr, whole.source_code) == ("Traceback\nMemoryError\n", boom.source_code)
     assert ids(Term("language", "python", negate=True)) == set()
     assert ids(created_after=waiting.created_at) >= {waiting.execution_id}
     assert ids(created_before="2000-01-01T00:00:00.000Z") == set()
@@ -327,6 +332,8 @@ def test_quota_counters_count_within_their_window_then_restart(store):
     value, expires = store.get_counter("k")
     assert value == 3 and time.time() < expires <= time.time() + 0.6
     assert store.hit_counter("other", 10, amount=2) == 2
+    assert store.hit_counter("other", 10, amount=-1) == 1  # a reservation released
+    assert store.hit_counter("other", 10, amount=1) == 2
     time.sleep(0.7)
     assert store.get_counter("k")[0] == 0
     assert store.hit_counter("k", 0.6) == 1

@@ -5,19 +5,24 @@ shape."""
 
 import falcon
 
-from livecode.api.resources import Resource, program_bytes, run_body_bytes
-from livecode.api.validation import check_fields, read_body
+from livecode.api.operations import operation
+from livecode.api.resources import Resource
+from livecode.api.validation import check_fields
 from livecode.core.errors import InvalidInput, NotFound
 from livecode.plugins.synchronous import wait_for_end, waiting_slot
 
 from . import languages, statuses
+from .openapi import (ABOUT, BATCH, BATCH_BODY, CONFIG, CREATED, CREATED_BATCH, ENCODED, FIELDS,
+                      LANGUAGES, MAX_BATCH, ONE_LANGUAGE, STATUS_LIST, SUBMISSION_ANSWER,
+                      SUBMISSION_BODY, TAG, TOKENS, WAIT)
 from .submissions import REQUEST_FIELDS, requested_fields, run_request, submission_json
 
 VERSION = "1.13.1"  # the Judge0 CE API this layer speaks (the SDK picks its language table by it)
-MAX_BATCH = 20  # Judge0's default max_submission_batch_size
 
 
 class Judge0Resource(Resource):
+    tag = TAG
+
     def language_ids(self) -> dict[int, str]:
         return languages.language_ids(self.livecode.plugins.languages)
 
@@ -26,8 +31,8 @@ class Judge0Resource(Resource):
 
     def submit(self, caller, request: dict):
         """Queue one checked request for ``caller``, within its quotas."""
-        self.quotas.check_run(caller)
-        return self.livecode.submit_code(**request, owner=caller.key_id)
+        with self.quotas.reserve_runs(caller):
+            return self.livecode.submit_code(**request, owner=caller.key_id)
 
 
 def flag(req, name: str) -> bool:
@@ -37,10 +42,13 @@ def flag(req, name: str) -> bool:
 class Submissions(Judge0Resource):
     """``/submissions``, ``/submissions/{token}`` and ``/submissions/batch``."""
 
+    @operation("Submit a program (Judge0's POST /submissions)", {201: CREATED},
+               body=SUBMISSION_BODY, query=(ENCODED, WAIT, FIELDS),
+               errors={503: "wait=true while too many requests wait here"})
     def on_post(self, req, resp):
         encoded = flag(req, "base64_encoded")
         fields = requested_fields(req.get_param("fields"))
-        body = read_body(req, REQUEST_FIELDS, run_body_bytes(self.settings))
+        body = req.context.body
         request = run_request(body, encoded, self.language_ids(), self.livecode)
         caller = req.context.caller
         resp.status = falcon.HTTP_201
@@ -51,16 +59,17 @@ class Submissions(Judge0Resource):
         else:
             resp.media = {"token": self.submit(caller, request).execution_id}
 
+    @operation("Read a submission", {200: SUBMISSION_ANSWER}, query=(ENCODED, FIELDS))
     def on_get_item(self, req, resp, token):
         fields = requested_fields(req.get_param("fields"))
         execution = self.livecode.get_execution(token, req.context.caller.owner)
         resp.media = self.shown(execution, fields, flag(req, "base64_encoded"))
 
+    @operation("Submit several programs at once", {201: CREATED_BATCH}, body=BATCH_BODY,
+               query=(ENCODED,))
     def on_post_batch(self, req, resp):
         encoded = flag(req, "base64_encoded")
-        settings = self.settings
-        item_bytes = program_bytes(settings) + 2 * settings.max_stdin_bytes
-        body = read_body(req, {"submissions": list}, item_bytes * MAX_BATCH)
+        body = req.context.body
         items = body.get("submissions")
         if not items or len(items) > MAX_BATCH:
             raise InvalidInput(f"submissions must be an array of 1 to {MAX_BATCH} submissions",
@@ -78,13 +87,13 @@ class Submissions(Judge0Resource):
                                    **exc.details) from None
         # Every item is checked before any is queued: a rejected batch queues nothing.
         caller = req.context.caller
-        for _ in requests:
-            self.quotas.check_run(caller)
-        tokens = [self.livecode.submit_code(**request, owner=caller.key_id).execution_id
-                  for request in requests]
+        with self.quotas.reserve_runs(caller, len(requests)):
+            tokens = [self.livecode.submit_code(**request, owner=caller.key_id).execution_id
+                      for request in requests]
         resp.status = falcon.HTTP_201
         resp.media = [{"token": token} for token in tokens]
 
+    @operation("Read several submissions", {200: BATCH}, query=(TOKENS, ENCODED, FIELDS))
     def on_get_batch(self, req, resp):
         tokens = [t.strip() for t in req.get_param("tokens", required=True).split(",") if t.strip()]
         if not tokens or len(tokens) > MAX_BATCH:
@@ -102,11 +111,13 @@ class Submissions(Judge0Resource):
 
 
 class Languages(Judge0Resource):
+    @operation("List the languages by Judge0 id", {200: LANGUAGES})
     def on_get(self, req, resp):
         runners = self.livecode.plugins.languages
         resp.media = [{"id": number, "name": languages.describe(number, runners[name])["name"]}
                       for number, name in sorted(self.language_ids().items())]
 
+    @operation("Read a language", {200: ONE_LANGUAGE})
     def on_get_item(self, req, resp, language_id):
         ids = self.language_ids()
         try:
@@ -118,11 +129,13 @@ class Languages(Judge0Resource):
 
 
 class Statuses(Judge0Resource):
+    @operation("List Judge0's statuses", {200: STATUS_LIST})
     def on_get(self, req, resp):
         resp.media = [statuses.status_json(number) for number in statuses.STATUSES]
 
 
 class About(Judge0Resource):
+    @operation("What this layer is (Judge0's /about)", {200: ABOUT})
     def on_get(self, req, resp):
         resp.media = {"version": VERSION, "homepage": "https://github.com/judge0/judge0",
                       "source_code": "https://github.com/judge0/judge0",
@@ -135,6 +148,7 @@ class About(Judge0Resource):
                       for name, runner in runners.items() if name in languages.LANGUAGES
                       and runner.check_compiler_options(["-O2"]) is None)
 
+    @operation("Judge0's /config_info", {200: CONFIG})
     def on_get_config(self, req, resp):
         """What Judge0's ``/config_info`` tells, from livecode's own limits and caps."""
         limits, caps = self.settings.limits, self.settings.limit_caps

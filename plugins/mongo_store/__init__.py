@@ -39,6 +39,13 @@ def _session(doc: dict) -> CodeSession:
     return CodeSession(**{k: v for k, v in doc.items() if k != "_id"})
 
 
+def passes_without_output(terms) -> bool:
+    """Whether text terms pass a run with no output: only an empty text is found in it."""
+    wanted = [t for t in terms if not t.negate]
+    return ((not wanted or any(t.value == "" for t in wanted))
+            and not any(t.value == "" for t in terms if t.negate))
+
+
 FIELD_OF = {"status": "status", "language": "language", "reason": "reason",
             "worker": "worker_id"}
 
@@ -282,6 +289,21 @@ class MongoStore(Store, ResultStore):
 
     def delete_results(self, execution_id):
         self.results.delete_many({"execution_id": execution_id})
+
+    def matching_results(self, keys, match):
+        text = tuple(t for t in match.terms if t.field == "text")  # results hold no other field
+        ids = {f"{execution_id}#{attempt}": (execution_id, attempt)
+               for execution_id, attempt in keys}
+
+        def found(query: dict) -> set:
+            wanted = {"_id": {"$in": list(ids)}}
+            return {ids[doc["_id"]] for doc in self.results.find(
+                {"$and": [wanted, query]} if query else wanted, {"_id": 1})}
+
+        matching = found(_filter_query(ExecutionFilter(text)))
+        if passes_without_output(text):  # "!MemoryError" keeps runs with no results
+            matching |= set(keys) - found({})
+        return matching
 
     def ping(self):
         self.client.admin.command("ping")

@@ -20,18 +20,24 @@ import signal
 
 import falcon
 
+from livecode.api.operations import operation
 from livecode.api.resources import Resource, run_body_bytes
-from livecode.api.validation import check_fields, read_body
+from livecode.api.validation import Body, check_fields
 from livecode.core.errors import InvalidInput, Unavailable
 from livecode.core.execution_states import TERMINAL
 from livecode.plugins.synchronous import wait_for_end, waiting_slot
 
+from .openapi import EXECUTED, RUNTIMES, TAG, fields_of
 from .runtimes import pick, runtimes
 
 NUMBER = (int, float)
 FIELDS = {"language": str, "version": str, "files": list, "stdin": str, "args": list,
           "compile_timeout": NUMBER, "run_timeout": NUMBER, "compile_cpu_time": NUMBER,
           "run_cpu_time": NUMBER, "compile_memory_limit": NUMBER, "run_memory_limit": NUMBER}
+EXECUTE_BODY = Body(fields_of(FIELDS), run_body_bytes,
+                    required=("language", "version", "files"),
+                    example={"language": "python", "version": "*",
+                             "files": [{"content": "print('hi')"}]})
 FILE_FIELDS = {"name": str, "content": str, "encoding": str}
 DECODERS = {"utf8": lambda text: text.encode("utf-8"),
             "base64": lambda text: base64.b64decode(text, validate=True), "hex": bytes.fromhex}
@@ -44,14 +50,17 @@ class Piston(Resource):
     """Acts for ``req.context.caller`` as livecode's own routes do: its key owns the run and its
     quotas apply."""
 
+    tag = TAG
+
+    @operation("List the runtimes (Piston's GET /runtimes)", {200: RUNTIMES})
     def on_get_runtimes(self, req, resp):
         resp.media = runtimes(self.livecode.plugins.languages)
 
+    @operation("Run a program and answer its result (Piston's POST /execute)",
+               {200: EXECUTED}, body=EXECUTE_BODY,
+               errors={503: "the run did not end in time, or too many requests wait here"})
     def on_post_execute(self, req, resp):
-        body = read_body(req, FIELDS, run_body_bytes(self.settings))
-        for name in ("language", "version", "files"):
-            if name not in body:
-                raise InvalidInput(f"{name} is required", field=name)
+        body = req.context.body
         language, piston_name, version = pick(self.livecode.plugins.languages,
                                               body["language"], body["version"])
         for name in ("compile_timeout", "compile_cpu_time", "compile_memory_limit"):
@@ -61,10 +70,11 @@ class Piston(Resource):
         program, limits, caller = program_of(body["files"], runner), run_limits(body), \
             req.context.caller
         with waiting_slot(self.settings):
-            self.quotas.check_run(caller)
-            execution = wait_for_end(self.livecode, self.livecode.submit_code(
-                language=language, stdin=body.get("stdin", ""), limits=limits,
-                owner=caller.key_id, options={"args": body.get("args")}, **program))
+            with self.quotas.reserve_runs(caller):
+                queued = self.livecode.submit_code(
+                    language=language, stdin=body.get("stdin", ""), limits=limits,
+                    owner=caller.key_id, options={"args": body.get("args")}, **program)
+            execution = wait_for_end(self.livecode, queued)
         if execution.status not in TERMINAL:
             raise Unavailable(f"the run did not end in time; it is still {execution.status} as "
                               f"execution {execution.execution_id}")

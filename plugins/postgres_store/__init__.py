@@ -14,7 +14,7 @@ Executions carry an identity ``seq``, so listing and paging order is SQLite's.
 """
 
 from livecode.core.contracts import Store, Timing
-from livecode.core.errors import Unavailable
+from livecode.core.errors import InvalidInput, Unavailable
 from livecode.core.execution_filter import ExecutionFilter
 from livecode.core.execution_states import TERMINAL
 from livecode.core.hookspecs import hookimpl

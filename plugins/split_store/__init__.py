@@ -31,14 +31,6 @@ RESULT_FIELDS = ("stdout", "stderr", "exit_code", "cpu_time_ms", "max_rss_kb", "
 
 
 
-def _has_text(execution: Execution, terms: list[Term]) -> bool:
-    """What the metadata store cannot decide: the text terms (alternatives, and negated ones
-    that all apply), read in the results."""
-    def found(term):
-        return term.value in execution.stdout or term.value in execution.stderr
-    wanted = [t for t in terms if not t.negate]
-    return ((not wanted or any(map(found, wanted)))
-            and not any(found(t) for t in terms if t.negate))
 
 def open_split(url: str, open_store: Callable[[str], Store]) -> "SplitStore":
     meta_url, _, results_url = url.removeprefix(SCHEME + ":").partition(";")
@@ -93,24 +85,32 @@ class SplitStore(Store):
 
     def list_executions(self, session_id=None, status=None, limit=50, before=None,
                         oldest_first=False, match=None, texts=None):
-        text_terms = [t for t in match.terms if t.field == "text"] if match else []
+        wants_results = texts is None or {"stdout", "stderr"} & set(texts)
+        text_terms = tuple(t for t in match.terms if t.field == "text") if match else ()
         if not text_terms:
             found = self.meta.list_executions(session_id, status, limit, before, oldest_first,
                                               match, texts)
-            wants_results = texts is None or {"stdout", "stderr"} & set(texts)
             return self._merge(found) if wants_results else found
-        # The text lives with the results: page through the metadata, keep what matches.
+        # The text lives with the results: page through the metadata without texts, let the
+        # results store say which runs match (it answers keys, not outputs), and read results
+        # only for the runs that are kept, as the listing asks.
         found, scanned = [], 0
         while len(found) < limit and scanned < TEXT_SCAN_LIMIT:
-            page = self._merge(self.meta.list_executions(
+            page = self.meta.list_executions(
                 session_id, status, TEXT_SCAN_PAGE, before, oldest_first,
-                replace(match, terms=tuple(t for t in match.terms if t.field != "text"))))
-            found += [e for e in page if _has_text(e, text_terms)]
+                replace(match, terms=tuple(t for t in match.terms if t.field != "text")),
+                texts=())
+            matching = self.results.matching_results(
+                [(e.execution_id, e.attempts) for e in page], ExecutionFilter(text_terms))
+            found += [e for e in page if (e.execution_id, e.attempts) in matching]
             scanned += len(page)
             if len(page) < TEXT_SCAN_PAGE:
                 break
             before = page[-1].execution_id
-        return found[:limit]
+        found = found[:limit]
+        if texts is None or {"source_code", "stdin"} & set(texts):  # a few runs, read whole
+            found = [self.meta.get_execution(e.execution_id) or e for e in found]
+        return self._merge(found) if wants_results else found
 
     def transition(self, execution_id, expected, expected_attempts, changes):
         changes = dict(changes)

@@ -273,7 +273,6 @@ class SQLiteStore(Store):
                  "first_seen": first_seen, "last_seen": last_seen,
                  "example": newest.split(" ", 1)[1]}
                 for status, reason, signature, count, first_seen, last_seen, newest in rows]
-        return groups
 
     def oldest_queued_at(self) -> str | None:
         row = self._connect().execute(

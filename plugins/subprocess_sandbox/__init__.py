@@ -28,7 +28,10 @@ Python ``MemoryError`` is.
 
 Jails start from a warm fork-server (:mod:`.fork_server`, :mod:`.zygote`, started by the first
 run) rather than a fresh interpreter each: the same jail, minus the interpreter's start-up.
-Without it (``LIVECODE_SANDBOX_FORK_SERVER=0``, or while it is down),
+A Python program that cannot tell the difference (:mod:`.warm_python`, checked by the
+conformance corpus) runs in the warm interpreter of a fork-server of its own instead of an
+exec'd one, behind the same jail; ``LIVECODE_SANDBOX_IN_PROCESS=0`` execs every program.
+Without a fork-server (``LIVECODE_SANDBOX_FORK_SERVER=0``, or while it is down),
 each jail is spawned; ``start_path()`` (in ``/health``) says which.
 
 Options (environment): ``LIVECODE_SANDBOX_UID_BASE`` and ``LIVECODE_SANDBOX_UID_COUNT``, the range
@@ -55,6 +58,7 @@ from livecode.core.limits import Limits, whole_cpu_seconds
 
 from . import fork_server, toolchain
 from .cgroups import CgroupError, find_tree
+from .jail import BOX
 from .jail_process import SpawnedJail
 from .process_io import pump
 from .seccomp_filter import compile_filter
@@ -119,11 +123,14 @@ class SubprocessSandbox(Sandbox):
             self.seccomp, seccomp_problem = compile_filter(), None
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
             self.seccomp, seccomp_problem = b"", f"no seccomp filter: {exc}"
-        self.fork_server = None  # the probes below spawn their jails
+        self.fork_server, self.in_process = None, False  # the probes below spawn their jails
+        self.runs_in_process = 0  # Python programs run in a warm interpreter, in this process
         self.mode, problem = self._probe(allow_none=strict in ("0", "false"))
         self.fork_server = (fork_server.shared(self.jail_python)
                             if settings.option("SANDBOX_FORK_SERVER", "1") not in ("0", "false")
                             else None)
+        self.in_process = bool(self.fork_server) and settings.option(
+            "SANDBOX_IN_PROCESS", "1") not in ("0", "false")
         missing = [name for name, on in self.protections().items()
                    if not on and name != "user_namespace"]  # root mode has no need of one
         if missing:
@@ -155,8 +162,12 @@ class SubprocessSandbox(Sandbox):
         raise SandboxError(f"the subprocess sandbox cannot run anything here: {problem}")
 
     def start_path(self) -> str:
-        """How jails start now in this process: ``fork-server``, or ``spawn`` (the fork-server is
-        off, not started yet, or down). Asked of a closed instance too (``/health``'s)."""
+        """How runs start now in this process: ``in-process`` (Python programs run in a warm
+        interpreter, the other programs' jails are forked), ``fork-server`` (every jail is
+        forked, its program exec'd), or ``spawn`` (the fork-server is off, not started yet, or
+        down). Asked of a closed instance too (``/health``'s)."""
+        if self.in_process and fork_server.warm_python_up():
+            return "in-process"
         return "fork-server" if self.fork_server and self.fork_server.up else "spawn"
 
     def _sweep_cgroups(self) -> None:
@@ -267,7 +278,8 @@ class SubprocessSandbox(Sandbox):
                 outputs = stack.enter_context(os.fdopen(os.memfd_create("livecode-outputs"),
                                                         "w+b"))
                 spec["outputs_fd"] = outputs.fileno()
-            result = self._spawn(spec, stdin, limits, cgroup, own_pid_namespace=bool(namespaces))
+            warm = self._warm_python(program, argv, spec)
+            result = self._spawn(spec, stdin, limits, cgroup, bool(namespaces), warm)
             if outputs is not None:
                 result = replace(result, files=_read_outputs(outputs))
             return result
@@ -283,13 +295,24 @@ class SubprocessSandbox(Sandbox):
                     break
         return argv
 
-    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool):
+    def _warm_python(self, program: Program, argv: list[str], spec: dict):
+        """The zygote that can run this program in its own interpreter (:mod:`.warm_python`):
+        that interpreter with the program's flags and environment. ``None`` if it is not such a
+        program, or one that could tell, or if running in-process is off."""
+        found = self.in_process and fork_server.python_program(argv, program.files)
+        if not found:
+            return None
+        return fork_server.shared(*found, env=dict(spec["env"], HOME=BOX))
+
+    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool,
+               warm: "fork_server.ForkServer | None" = None):
         started = time.monotonic()
-        # A compile step's outputs file is handed to the jail by its descriptor number in the
-        # worker: such jails are spawned (the fork-server does not pass that descriptor yet).
-        outputs_fd = spec["outputs_fd"]
-        jail = self.fork_server and outputs_fd < 0 and self.fork_server.start_jail()
+        outputs_fd = spec["outputs_fd"]  # a compile step's, in the worker
+        jail = warm and outputs_fd < 0 and warm.start_jail()
+        spec["in_process"] = bool(jail)  # the jail checks it may, else it execs as always
+        jail = jail or self.fork_server and self.fork_server.start_jail(outputs_fd)
         with jail or SpawnedJail(self.jail_python, JAIL, outputs_fd) as jail:
+            spec["outputs_fd"] = jail.outputs_fd  # the number the jail has it at
             jail.send_spec(marshal.dumps(spec))
             watch = RunWatch(cgroup, limits) if cgroup else None
             try:
@@ -310,7 +333,10 @@ class SubprocessSandbox(Sandbox):
             raise SandboxError(f"the jail could not start the program: {report or 'no report'}")
         if failure:
             raise SandboxError(f"the jail could not start the program: {failure}")
-        exec_at = int(exec_line.split()[1]) / 1e9
+        _, exec_ns, *how = exec_line.split()
+        exec_at = int(exec_ns) / 1e9
+        if how == ["in-process"]:
+            self.runs_in_process += 1
         ended = captured.exited_at or time.monotonic()
         if cgroup:
             cpu_ms, peak = cgroup.cpu_ns() / 1e6, cgroup.peak_bytes()

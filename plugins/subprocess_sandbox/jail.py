@@ -21,7 +21,8 @@ each with one job (the shape of bubblewrap's ``--unshare-pid --die-with-parent``
 Each step below is one function, named for what it guarantees, applied in this order:
 ``enter_namespaces`` → (fork: init) ``join_cgroup`` → ``build_minimal_root`` → ``loopback_up`` →
 ``write_files`` → (fork: program) ``apply_rlimits`` → ``drop_privileges`` → ``no_new_privs`` →
-``load_seccomp`` → exec; once the program has ended, the init copies out the ``outputs`` it was
+``load_seccomp`` → exec (or, for a Python program the zygote's interpreter runs itself, a
+return to it: :mod:`.warm_python`); once the program has ended, the init copies out the ``outputs`` it was
 asked for (``collect_outputs``: a compile step's artefact). Any step that fails writes why to
 STATUS_FD and ends the run before the program starts; just before the exec the program writes
 ``exec <monotonic ns>`` there, and the descriptor closes on a successful exec. The worker so
@@ -47,6 +48,7 @@ MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 ST_RELATIME = 4096
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 22, 24, 38
+PR_SET_DUMPABLE, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 47, 4
 SECCOMP_MODE_FILTER = 2
 SIGKILL, SIGTERM, SIGSTOP = 9, 15, 19
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -314,6 +316,20 @@ def drop_privileges(spec):
         os.setgroups([])
     os.setgid(spec["gid"])
     os.setuid(spec["uid"])
+    drop_capabilities()
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+def drop_capabilities():
+    """No capability left, now rather than at the exec: in a user namespace the run's uid was
+    never 0, so ``setuid`` kept the namespace's full set (CAP_NET_RAW on its own network, say),
+    and a program run in this interpreter (:mod:`.warm_python`) has no exec to lose it at."""
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable; two 32-bit halves
+    check(libc.capset(ctypes.byref(CapHeader(0x20080522, 0)), data), "capset")
+    check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient caps")
 
 
 def no_new_privs():
@@ -341,21 +357,41 @@ def default_signals():
         _signal.signal(sig, _signal.SIG_DFL)
 
 
+def in_this_interpreter(spec, env):
+    """Whether the program may run in this very process instead of an exec: asked for (a Python
+    program, see :mod:`.warm_python`), and this interpreter is the one the program names, started
+    with its flags and its environment, in the warm zygote's process (its command line
+    ``python FLAGS zygote.py CONTROL_FD WORKER_PID``)."""
+    argv = spec["argv"]
+    return bool(spec.get("in_process") and sys.orig_argv[:-3] == argv[:-1]
+                and sys.orig_argv[-3].endswith("/zygote.py") and dict(os.environ) == env)
+
+
 def become_program(spec, workdir, status_fd):
-    """In the program's process: finish the jail and exec. Never returns."""
+    """In the program's process: finish the jail and exec. Never returns, but in a Python
+    program that runs in this interpreter (:func:`in_this_interpreter`): then it returns once
+    every protection is in place, for the zygote to run the program (:mod:`.warm_python`)."""
     try:
         os.chdir(workdir)
         env = dict(spec["env"], HOME=workdir)
+        in_process = in_this_interpreter(spec, env)
         apply_rlimits(spec)
         drop_privileges(spec)
         no_new_privs()
         load_seccomp(spec)
-        default_signals()
+        if in_process:
+            # An exec would make it dumpable again (``setuid`` made it not): its /proc files
+            # its own, as an exec'd program's are
+            prctl(PR_SET_DUMPABLE, 1)
+        else:  # a fresh interpreter ignores both again itself, as this one does
+            default_signals()
         os.set_inheritable(status_fd, False)
         if spec["outputs_fd"] >= 0:
             os.close(spec["outputs_fd"])
         if spec.get("stderr_to_stdout"):
             os.dup2(1, 2)  # one stream, in the order the program wrote it
+        if in_process:  # it reports its own start (or execs after all) and closes status_fd
+            return dict(spec, status_fd=status_fd)
         # The worker times the program from here, not from the jail's own start-up.
         os.write(status_fd, b"exec %d\n" % time.monotonic_ns())
         os.execve(spec["argv"][0], spec["argv"], env)
@@ -410,7 +446,8 @@ def collect_outputs(spec, workdir):
 
 
 def init(spec, status_fd, jail_alive, exit_w):
-    """PID 1 of the run. Never returns."""
+    """PID 1 of the run. Never returns (but in the program's process, see
+    :func:`become_program`)."""
     try:
         prctl(PR_SET_PDEATHSIG, SIGKILL)
         os.set_blocking(jail_alive, False)
@@ -432,7 +469,7 @@ def init(spec, status_fd, jail_alive, exit_w):
     except BaseException as exc:
         report_and_exit(status_fd, exc)
     if program == 0:
-        become_program(spec, workdir, status_fd)
+        return become_program(spec, workdir, status_fd)
     os.close(status_fd)
     if spec["namespaces"] & CLONE_NEWPID:
         # Asked to end the run: kill everything else in the namespace, then reap the program
@@ -471,7 +508,8 @@ def relay(child, exit_r):
 def main(spec_fd, status_fd, parent_pid=None):
     """The jail's whole sequence, in the process that becomes the jail: started fresh by the
     worker (its parent, ``spec["worker_pid"]``), or forked by the fork-server (``parent_pid``,
-    itself tied to the worker; see :mod:`.zygote`). Never returns."""
+    itself tied to the worker; see :mod:`.zygote`). Never returns, but in the process of a
+    program that runs in this interpreter (:func:`become_program`): the spec, to run it."""
     with os.fdopen(spec_fd, "rb") as spec_file:
         spec = marshal.load(spec_file)
     try:
@@ -487,7 +525,7 @@ def main(spec_fd, status_fd, parent_pid=None):
     if child == 0:
         os.close(alive_w)
         os.close(exit_r)
-        init(spec, status_fd, alive_r, exit_w)
+        return init(spec, status_fd, alive_r, exit_w)
     os.close(status_fd)
     os.close(alive_r)
     os.close(exit_w)

@@ -41,10 +41,11 @@ class JailPipes:
 
 class Jail:
     """A live jail: ``pid``, a ``pidfd`` of it, and its pipes (``stdin``, ``stdout``, ``stderr``
-    as :func:`.process_io.pump` wants them)."""
+    as :func:`.process_io.pump` wants them); ``outputs_fd``, the number the jail has a compile
+    step's outputs file at (-1: none)."""
 
-    def __init__(self, pid: int, pidfd: int, pipes: JailPipes):
-        self.pid, self.pidfd, self.pipes = pid, pidfd, pipes
+    def __init__(self, pid: int, pidfd: int, pipes: JailPipes, outputs_fd: int = -1):
+        self.pid, self.pidfd, self.pipes, self.outputs_fd = pid, pidfd, pipes, outputs_fd
         self.stdin, self.stdout, self.stderr = pipes.stdin, pipes.stdout, pipes.stderr
 
     def send_spec(self, data: bytes) -> None:
@@ -106,7 +107,7 @@ class SpawnedJail(Jail):
             pipes.close()
             raise
         pipes.close_child_ends()
-        super().__init__(self.proc.pid, os.pidfd_open(self.proc.pid), pipes)
+        super().__init__(self.proc.pid, os.pidfd_open(self.proc.pid), pipes, outputs_fd)
 
     def reap(self, grace: float) -> tuple[int, float]:
         deadline = time.monotonic() + grace

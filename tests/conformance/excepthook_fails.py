@@ -1,0 +1,9 @@
+import sys
+
+
+def hook(kind, value, tb):
+    raise TypeError("the hook itself fails")
+
+
+sys.excepthook = hook
+raise LookupError("original")

@@ -1,0 +1,4 @@
+try:
+    {}["missing"]
+except KeyError as exc:
+    raise ValueError("while looking it up") from exc

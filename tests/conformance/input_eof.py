@@ -1,0 +1,2 @@
+print("waiting for a line that never comes")
+input()

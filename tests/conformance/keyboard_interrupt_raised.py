@@ -1,0 +1,3 @@
+import atexit
+atexit.register(print, "atexit still runs")
+raise KeyboardInterrupt

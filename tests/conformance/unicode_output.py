@@ -1,0 +1,2 @@
+print("héllo wörld ✓ 你好")
+print("\udcff")
