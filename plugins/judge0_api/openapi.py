@@ -3,7 +3,7 @@ the bodies the routes read (built from the fields the translation accepts, so th
 the checks cannot drift) and the shapes they answer."""
 
 from livecode.api.operations import Answer, Tag
-from livecode.api.resources import program_bytes, run_body_bytes
+from livecode.api.resources import run_body_bytes
 from livecode.api.validation import Body, Field, Param
 
 from .statuses import STATUSES
@@ -47,7 +47,9 @@ SUBMISSION_BODY = Body({name: Field(kind, meaning(name)) for name, kind in REQUE
 
 
 def batch_bytes(settings) -> int:
-    return (program_bytes(settings) + 2 * settings.max_stdin_bytes) * MAX_BATCH
+    # Sized by one-text programs: a batch of 20 programs of many files each would let one
+    # request hold more than any other body may.
+    return (settings.max_source_bytes + 2 * settings.max_stdin_bytes) * MAX_BATCH
 
 
 BATCH_BODY = Body({"submissions": Field(list, f"1 to {MAX_BATCH} submissions, each an object "
