@@ -1,15 +1,19 @@
 """The client for a livecode server's API: JSON in and out, the API token, errors that carry the
-HTTP status and are worded for people, and ``wait`` for a run to end. ``livecode run``, the
-console, the benches and the tests all use it; it needs nothing beyond the standard library.
+HTTP status and are worded for people, ``wait`` for a run to end and ``events`` to follow one
+live. ``livecode run``, the console, the benches and the tests all use it; it needs nothing
+beyond the standard library.
 
-Each thread keeps one keep-alive connection, as a frontend polling a run does.
+Each thread keeps one keep-alive connection, as a frontend polling a run does; an event stream
+has a connection of its own.
 """
 
 import http.client
 import json
+import socket
 import threading
 import time
 import urllib.parse
+from dataclasses import dataclass
 
 from livecode.core.errors import LivecodeError
 from livecode.core.execution_states import TERMINAL
@@ -51,19 +55,24 @@ class ApiClient:
     def patch(self, path: str, body=None):
         return self._checked("PATCH", path, body)
 
-    def wait(self, execution_id: str, timeout: float = 60.0, interval: float = 0.05) -> dict:
-        """Poll the execution until it has ended, and return it: first within a millisecond,
-        then backing off to every ``interval`` seconds."""
-        deadline, delay = time.monotonic() + timeout, 0.001
+    def wait(self, execution_id: str, timeout: float = 60.0) -> dict:
+        """The execution once it has ended: long polls (``?wait=``), each answered by the
+        server as soon as the run ends, none longer than this client's own timeout allows."""
+        deadline = time.monotonic() + timeout
         while True:
-            execution = self.get(f"/executions/{execution_id}")
+            left = deadline - time.monotonic()
+            wait = max(0.1, min(30.0, left, self.timeout - 1))
+            execution = self.get(f"/executions/{execution_id}", params={"wait": f"{wait:.1f}"})
             if execution["status"] in FINAL_STATUSES:
                 return execution
             if time.monotonic() > deadline:
                 raise ApiError(f"execution {execution_id} still {execution['status']} "
                                f"after {timeout}s")
-            time.sleep(delay)
-            delay = min(delay * 2, interval)
+
+    def events(self, execution_id: str, last_event_id: str | None = None) -> "EventStream":
+        """The run's Server-Sent Events (``GET /executions/{id}/events``): iterate over it for
+        each :class:`Event` until the server ends the stream after ``result``."""
+        return EventStream(self, f"/executions/{execution_id}/events", last_event_id)
 
     def call(self, method: str, path: str, body=None, params=None) -> tuple[int, object]:
         """The HTTP status and the decoded body, whatever the status; raises only when the
@@ -123,3 +132,106 @@ class ApiClient:
     def _not_livecode(self, what: str, status: int | None) -> ApiError:
         return ApiError(f"{self.url} {what}: it is not a livecode API (check the URL: --url or "
                         f"LIVECODE_URL, e.g. http://127.0.0.1:8000)", status)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event: its name (``state``, ``stdout``, ``stderr``, ``result``), its
+    decoded JSON data, and its id (what a resumed stream starts after)."""
+
+    event: str
+    data: object
+    id: str | None = None
+
+
+class EventStream:
+    """A run's events as they arrive, over a connection of its own. A connection that drops
+    before ``result`` is opened again with ``Last-Event-ID``, so nothing is lost or repeated;
+    ``close()``, from any thread, ends the iteration (the console does when its view goes)."""
+
+    RESUMES = 5  # reconnections in a row without an event, before giving up
+    READ_TIMEOUT = 60.0  # the server sends a keep-alive comment every ~15 s
+
+    def __init__(self, client: ApiClient, path: str, last_event_id: str | None = None):
+        self.client, self.path, self.last_event_id = client, path, last_event_id
+        self.closed = False
+        self._connection: http.client.HTTPConnection | None = None
+
+    def __iter__(self):
+        failures = 0
+        while not self.closed:
+            try:
+                for event in self._read_once():
+                    failures = 0
+                    yield event
+                    if event.event == "result":
+                        return
+                if self.closed:
+                    return
+                raise ApiError(f"the event stream of {self.path} ended before its result")
+            except (OSError, http.client.HTTPException, ApiError) as exc:
+                if self.closed:
+                    return
+                if isinstance(exc, ApiError) and exc.status is not None:
+                    raise  # the server refused: resuming would be refused again
+                failures += 1
+                if failures > self.RESUMES:
+                    raise ApiError(f"cannot follow {self.client.url}{self.path}: {exc}") from None
+                time.sleep(min(0.2 * 2 ** failures, 3))
+            finally:
+                self._disconnect()
+
+    def close(self) -> None:
+        self.closed = True
+        connection = self._connection
+        if connection is not None and connection.sock is not None:
+            try:  # wakes the reading thread at once, unlike close() alone
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _read_once(self):
+        client = self.client
+        headers = {"Accept": "text/event-stream"}
+        if client.token:
+            headers["Authorization"] = f"Bearer {client.token}"
+        if self.last_event_id is not None:
+            headers["Last-Event-ID"] = self.last_event_id
+        self._connection = client._connection_class(
+            client._netloc, timeout=max(client.timeout, self.READ_TIMEOUT))
+        if self.closed:
+            return
+        self._connection.request("GET", client._prefix + self.path, headers=headers)
+        response = self._connection.getresponse()
+        if response.status != 200:
+            raw = response.read()
+            try:
+                message = json.loads(raw)["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = raw.decode("utf-8", "replace")[:200]
+            raise ApiError(f"{response.status}: {message}", response.status)
+        name, data, event_id = "message", [], None
+        for raw_line in response:  # the SSE format: fields until a blank line ends an event
+            line = raw_line.decode("utf-8").rstrip("\r\n")
+            if not line:
+                if data:
+                    if event_id is not None:
+                        self.last_event_id = event_id
+                    yield Event(name, json.loads("\n".join(data)), event_id)
+                name, data, event_id = "message", [], None
+                continue
+            if line.startswith(":"):
+                continue  # a keep-alive comment
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                name = value
+            elif field == "data":
+                data.append(value)
+            elif field == "id":
+                event_id = value

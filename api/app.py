@@ -10,9 +10,11 @@ from livecode.core.config import Settings
 from livecode.core.errors import PluginError
 from livecode.core.service import Livecode
 
-from . import errors, openapi
+from . import errors, openapi, playground
+from .asgi import create_live_app
 from .auth import Authentication, is_loopback
 from .introspection import Introspection
+from .live import WaitingExecution, live_routes
 from .metrics import Metrics, MetricsResource
 from .quotas import Quotas
 from .reporting import Reporting
@@ -21,6 +23,12 @@ from .resources import (CodeSessions, Executions, Health, Keys, Languages, Limit
 
 
 def create_app(livecode: Livecode) -> falcon.App:
+    return create_apps(livecode)[0]
+
+
+def create_apps(livecode: Livecode):
+    """The WSGI app and the ASGI app of the long-lived routes (see :mod:`.asgi`), with the same
+    middleware, and one route table and OpenAPI document for both."""
     settings = livecode.settings
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     cors = falcon.CORSMiddleware(allow_origins="*" if origins in ([], ["*"]) else origins,
@@ -45,7 +53,7 @@ def create_app(livecode: Livecode) -> falcon.App:
         routes.append((path, resource, suffix))
         app.add_route(path, resource, suffix=suffix)
 
-    root = Root()
+    root = Root(playground.register(app, settings))
     route("/", root)
 
     sessions = CodeSessions(parts)
@@ -78,9 +86,13 @@ def create_app(livecode: Livecode) -> falcon.App:
     route("/health", Health(parts))
     route("/metrics", MetricsResource(metrics))
     add_plugin_routes(route, router, parts)
+    streams = live_routes(parts)  # served by the ASGI app, described with the rest
+    routes.extend(streams)
     openapi.register(app, routes, livecode)
-    root.list_routes(app)
-    return app
+    live_app = create_live_app(streams, WaitingExecution(parts, Executions.on_get_item.operation),
+                               [(metrics, False), (cors, False), (auth, True), (quotas, True)])
+    root.list_routes(app, live_app)
+    return app, live_app
 
 
 def add_plugin_routes(route, router, parts: Parts) -> None:

@@ -4,7 +4,7 @@ the header Judge0's clients send theirs in), and the scope a route needs.
 Without keys, on loopback: a host's own user runs ``livecode serve`` and uses it alone, so with
 no key stored (and none sent) every request is the *local admin*: it sees everything, owns what
 it creates with the empty owner id, and has no quotas. As soon as one key exists, every request
-but ``GET /``, ``GET /health`` and CORS preflights needs one. Bound to any other address, the
+but ``GET /``, ``GET /health``, the playground's files and CORS preflights needs one. Bound to any other address, the
 API always wants a key (``livecode api`` refuses to start without one unless
 ``--insecure-no-auth``, which gives everyone the local admin: only behind something else that
 authenticates).
@@ -21,6 +21,7 @@ from .keys import key_id_of, matches, scope_allows
 from .errors import APIError
 
 OPEN_PATHS = {"/", "/health"}  # what a load balancer or a newcomer asks first
+OPEN_PREFIXES = ("/playground/static/",)  # the playground's files: it loads before a key is pasted
 CHALLENGE = 'Bearer realm="livecode"'
 HAS_KEYS_TTL = 1.0  # seconds a "no key exists yet" answer is trusted
 
@@ -81,7 +82,8 @@ class Authentication:
         if header is None and req.get_header("X-Auth-Token") is not None:
             header = "Bearer " + req.get_header("X-Auth-Token")
         if header is None:
-            if req.method == "OPTIONS" or req.path in OPEN_PATHS or (
+            if req.method == "OPTIONS" or req.path in OPEN_PATHS or req.path.startswith(
+                    OPEN_PREFIXES) or (
                     self.open_without_keys and not self._keys_exist()):
                 req.context.caller = LOCAL_ADMIN
                 return

@@ -13,6 +13,7 @@ import json
 import re
 
 import falcon
+import falcon.asgi
 
 from livecode.core import errors
 
@@ -107,6 +108,34 @@ def http_error_response(status: int, reason: str, message: str) -> bytes:
 
 def register(app: falcon.App) -> None:
     # Falcon picks the handler of the nearest registered base class: every LivecodeError.
-    app.add_error_handler(errors.LivecodeError, handle_domain_error)
-    app.add_error_handler(falcon.HTTPInvalidParam, handle_invalid_param)
+    asgi = isinstance(app, falcon.asgi.App)
+    if asgi:
+        app.add_error_handler(falcon.HTTPError, handle_http_error_asgi)
+    for error, handler in ((errors.LivecodeError, handle_domain_error),
+                           (falcon.HTTPInvalidParam, handle_invalid_param)):
+        app.add_error_handler(error, _awaitable(handler) if asgi else handler)
     app.set_error_serializer(serialize_error)
+
+
+def _awaitable(handler):
+    """The same handler for the ASGI app, answering with the error it raises."""
+    async def handle(req, resp, exc, params, ws=None):
+        try:
+            handler(req, resp, exc, params)
+        except falcon.HTTPError as error:
+            await handle_http_error_asgi(req, resp, error, params, ws)
+    return handle
+
+
+async def handle_http_error_asgi(req, resp, exc: falcon.HTTPError, params, ws=None):
+    """An error answers an HTTP request as in the WSGI app. A WebSocket is accepted and then
+    closed with 3000 + the status and the message as its reason: a browser never sees the
+    status of a refused handshake, but it does see a close code."""
+    if ws is not None:
+        if ws.unaccepted:
+            await ws.accept()
+        await ws.close(3000 + exc.status_code, (exc.description or exc.title or "")[:120])
+        return
+    resp.status = exc.status
+    resp.set_headers(exc.headers or {})
+    serialize_error(req, resp, exc)

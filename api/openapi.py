@@ -140,8 +140,10 @@ def path_suffix(path: str) -> str:
 def answer_of(answer: Answer) -> dict:
     schema = answer.schema if isinstance(answer.schema, dict) else {
         "$ref": f"#/components/schemas/{answer.schema}"}
-    described = {"description": answer.description,
-                 "content": {answer.media_type: {"schema": schema}}}
+    content = {answer.media_type: {"schema": schema}}
+    for media_type, name in answer.also.items():
+        content[media_type] = {"schema": {"$ref": f"#/components/schemas/{name}"}}
+    described = {"description": answer.description, "content": content}
     if answer.location:
         described["headers"] = {"Location": {"description": "where to read it",
                                              "schema": {"type": "string"}}}

@@ -5,6 +5,7 @@ document (:mod:`.openapi`), so what is refused and what is documented never drif
 """
 
 import functools
+import inspect
 from dataclasses import dataclass, field
 
 from .validation import Body, Param
@@ -19,6 +20,7 @@ class Answer:
     description: str
     media_type: str = "application/json"
     location: bool = False  # a Location header names what was made or queued
+    also: dict[str, str] = field(default_factory=dict)  # other media types: their schema's name
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,17 @@ def operation(summary: str, answers: dict[int, Answer], **declared):
     op = Operation(summary, answers, **declared)
 
     def decorate(responder):
+        if inspect.iscoroutinefunction(responder):  # the ASGI app's: they read no body
+            assert op.body is None, "an async responder's body is not checked yet"
+
+            @functools.wraps(responder)
+            async def checked(resource, req, resp, **params):
+                req.context.query = {p.name: p.read(req) for p in op.query}
+                return await responder(resource, req, resp, **params)
+
+            checked.operation = op
+            return checked
+
         @functools.wraps(responder)
         def checked(resource, req, resp, **params):
             if op.body is not None:

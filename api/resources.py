@@ -24,6 +24,7 @@ from .operations import Answer, operation
 from .quotas import Quotas
 from .reporting import Reporting
 from .validation import Body, Field, Param, execution_filter, texts_of
+from .waiting import WAIT, check_wait
 
 
 def _within_cap(name):
@@ -65,6 +66,8 @@ OPTION_FIELDS = {
     "redirect_stderr_to_stdout": Field(bool, "the program's stderr goes to its stdout, "
                                              "in the order written"),
 }
+INTERACTIVE = Field(bool, "keep the program's stdin open for what a client sends on the "
+                          "WebSocket /executions/{id}/io while it runs (after stdin)")
 
 # Test cases (core.test_cases checks each one's size and their number).
 TEST_FIELDS = {
@@ -100,10 +103,12 @@ AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE, **PROGRAM_FIE
                                              "refused with 409")},
                      program_bytes, aliases={"sourceCode": "source_code"},
                      example={"sourceCode": "print('Hello World')", "revision": 1})
-RUN_BODY = Body({"stdin": STDIN, **TEST_FIELDS, **OPTION_FIELDS, **LIMIT_FIELDS}, run_body_bytes,
+RUN_BODY = Body({"stdin": STDIN, "interactive": INTERACTIVE, **TEST_FIELDS, **OPTION_FIELDS,
+                 **LIMIT_FIELDS}, run_body_bytes,
                 example={"stdin": "42\n", "wall_time_limit": 2})
 SUBMIT_BODY = Body({"code": SOURCE, **PROGRAM_FIELDS, "language": LANGUAGE, "stdin": STDIN,
-                    **TEST_FIELDS, **OPTION_FIELDS, **LIMIT_FIELDS}, run_body_bytes,
+                    "interactive": INTERACTIVE, **TEST_FIELDS, **OPTION_FIELDS, **LIMIT_FIELDS},
+                   run_body_bytes,
                    example={"code": "print(6*7)", "language": "python"})
 KEY_BODY = Body({
     "name": Field(str, "what the key is for", lambda _: {"minLength": 1, "maxLength": 200}),
@@ -254,7 +259,7 @@ class CodeSessions(Resource):
         with self.quotas.reserve_runs(caller):
             execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
                                           body.get("tests"), body.get("comparison"), caller.owner,
-                                          options)
+                                          bool(body.get("interactive")), options)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -272,8 +277,11 @@ class Executions(Resource):
     def on_get(self, req, resp):
         resp.media = list_page(self.livecode, req, req.context.query["session_id"])
 
-    @operation("Read a run", {200: EXECUTION})
+    @operation("Read a run", {200: EXECUTION}, query=(WAIT,),
+               description="With wait=N, the answer comes as soon as the run has ended, or "
+                           "after N seconds with its state then.")
     def on_get_item(self, req, resp, execution_id):
+        check_wait(req.context.query)
         resp.media = execution_json(
             self.livecode.get_execution(execution_id, req.context.caller.owner))
 
@@ -310,6 +318,7 @@ class SubmitCode(Resource):
                                                   body.get("stdin", ""), limits,
                                                   body.get("tests"), body.get("comparison"),
                                                   owner=req.context.caller.key_id,
+                                                  interactive=bool(body.get("interactive")),
                                                   files=body.get("files"),
                                                   entry=body.get("entry"), options=options)
         resp.status = falcon.HTTP_202
@@ -410,24 +419,40 @@ class Health(Resource):
 
 class Root:
     """``GET /``: where a newcomer lands: what this is, where the docs are, the health check
-    and every route with its methods (read from the app, so never out of date). Needs no key."""
+    and every route with its methods (read from the app, so never out of date). Needs no key.
+    A browser gets the playground page instead, unless it is turned off (:mod:`.playground`)."""
 
     routes: dict[str, list[str]] = {}
     settings = None  # what @operation reads a body's cap from: it reads no body
 
-    def list_routes(self, app) -> None:
+    def __init__(self, playground=None):
+        self.playground = playground
+
+    def list_routes(self, *apps) -> None:
         from falcon.inspect import inspect_routes
 
-        self.routes = {route.path: sorted({m.method for m in route.methods
-                                           if m.internal is False and m.method != "OPTIONS"})
-                       for route in inspect_routes(app)}
+        self.routes = {}
+        for app in apps:
+            for route in inspect_routes(app):
+                self.routes.setdefault(route.path, set()).update(
+                    m.method for m in route.methods
+                    if m.internal is False and m.method not in ("OPTIONS", "WEBSOCKET"))
+        self.routes = {path: sorted(methods) for path, methods in self.routes.items()}
 
     @operation("What this is, where the docs are, and every route (needs no key)",
-               {200: Answer("Root", "the service and its routes")})
+               {200: Answer("Root", "the service and its routes; a browser (Accept preferring "
+                                    "text/html) gets the playground page",
+                            also={"text/html": "Page"})})
     def on_get(self, req, resp):
+        resp.vary = ["Accept"]
+        if self.playground is not None and self.playground.wanted_by(req):
+            self.playground.serve(resp)
+            return
         resp.media = {
             "name": "livecode", "version": __version__,
             "docs": "/api-docs (Swagger UI over /openapi.json)",
             "health": "/health",
+            "playground": ("GET / with Accept: text/html (a browser)"
+                           if self.playground is not None else None),
             "routes": self.routes,
         }

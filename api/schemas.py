@@ -109,7 +109,13 @@ SCHEMAS = {
                    "sandboxes": {"type": "object", "additionalProperties": SANDBOX}}),
     "OpenAPI": {"type": "object", "description": "this document"},
     "Root": obj({"name": STRING, "version": STRING, "docs": STRING, "health": STRING,
+                 "playground": {"type": ["string", "null"],
+                                "description": "how to reach the playground page; null: off"},
                  "routes": {"type": "object", "additionalProperties": array(STRING)}}),
     "Page": STRING,
+    "EventStream": {"type": "string", "description": "text/event-stream: `id:`, `event:` "
+                    "(state, stdout, stderr, result) and `data:` (JSON) lines per event"},
+    "WebSocketFrames": {"type": "object", "description": "JSON text frames; see the "
+                        "operation's description"},
     "Metrics": {"type": "string", "description": "Prometheus text exposition format"},
 }

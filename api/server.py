@@ -1,7 +1,8 @@
 """Serving the API with gunicorn, optionally with something embedded in the same process.
 
 ``livecode api`` runs several gunicorn processes, each an event loop that parses requests and a
-pool of threads for the app (see :mod:`.serving`); the API keeps no state of its own, so
+pool of threads for the app (see :mod:`.serving`), with the long-lived routes served as
+coroutines in that loop (see :mod:`.asgi`); the API keeps no state of its own, so
 any number of them may sit behind a load balancer. ``livecode serve`` runs one gunicorn process
 and has the CLI embed a worker in it (the API knows nothing of workers), which is what lets the
 in-process ``memory://`` queue connect the two: the one-command, nothing-to-install mode.
@@ -22,7 +23,8 @@ from livecode.core.errors import LivecodeError
 from livecode.core.service import Livecode
 
 from . import metrics
-from .app import create_app
+from .app import create_apps
+from .asgi import Dispatcher, live_routes_of
 from .serving import CompleteBodies, TimedH11Protocol
 from .validation import BODY_SLACK
 
@@ -93,8 +95,10 @@ class LivecodeServer(BaseApplication):
             self._embedded = self.embed(self._livecode)
         largest_body = max(self.settings.max_source_bytes, self.settings.max_files_bytes,
                            self.settings.max_stdin_bytes)
-        return CompleteBodies(WSGIMiddleware(create_app(self._livecode), workers=self.threads),
-                              largest_body * BODY_SLACK)
+        rest, live = create_apps(self._livecode)
+        return Dispatcher(live, CompleteBodies(WSGIMiddleware(rest, workers=self.threads),
+                                               largest_body * BODY_SLACK),
+                          [path for path, _, _ in live_routes_of(live)])
 
     def _when_ready(self, server):
         host, port = server.LISTENERS[0].sock.getsockname()[:2]

@@ -51,7 +51,10 @@ class TimedH11Protocol(H11Protocol):
 
 
 class LivecodeWorker(UvicornWorker):
-    CONFIG_KWARGS = {"loop": "asyncio", "http": TimedH11Protocol, "lifespan": "off"}
+    # Open event streams and long polls end this long after a stop is asked for (clients
+    # resume elsewhere: Last-Event-ID, or wait again), instead of holding the stop up.
+    CONFIG_KWARGS = {"loop": "asyncio", "http": TimedH11Protocol, "lifespan": "off",
+                     "timeout_graceful_shutdown": 3}
 
 
 class CompleteBodies:

@@ -44,7 +44,7 @@ def medians_ms(actions: dict, n: int, settle=None) -> dict:
 
 def round_trip(http: ApiClient, sid: str) -> None:
     queued = http.post(f"/code-sessions/{sid}/run")
-    done = http.wait(queued["execution_id"], interval=0.001)
+    done = http.wait(queued["execution_id"])
     assert done["stdout"] == "Hello World\n", done
 
 

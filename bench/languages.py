@@ -117,7 +117,7 @@ def bare_docker(runner, source: str, limits, workdir: str, image: str):
 def round_trip(http: ApiClient, language: str, source: str):
     def action():
         job = http.post("/submit-code", {"code": source, "language": language})
-        done = http.wait(job["jobId"], interval=0.001)
+        done = http.wait(job["jobId"])
         assert done["stdout"] == "Hello World\n", done
     return action
 

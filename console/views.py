@@ -2,18 +2,20 @@
 talks HTTP) and ``show`` (runs on the UI thread, updates widgets in place)."""
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static
 
-from livecode.client import ApiClient
+from livecode.client import FINAL_STATUSES, ApiClient, ApiError, Event, EventStream
 from livecode.core.models import worker_is_lost
 from livecode.core.timestamps import iso
 
@@ -334,7 +336,20 @@ class ExecutionsView(View):
             self.app.confirm_and_act(execution, "rerun")
 
 
+@dataclass
+class LiveEvent(Message):
+    """An event of the run the detail view follows (or why the stream stopped), from the
+    thread that reads the stream."""
+
+    event: Event | None
+    error: ApiError | None = None
+
+
 class DetailView(View):
+    """One run. While it is QUEUED or RUNNING, its output streams in live over the run's
+    event stream (``livecode.client.EventStream``) between the view's refreshes; once it has
+    ended, the stored result is what is shown."""
+
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"),
                 Binding("x", "cancel", "Cancel"), Binding("R", "rerun", "Re-run")]
 
@@ -342,6 +357,9 @@ class DetailView(View):
         super().__init__()
         self.execution_id = execution_id
         self.shown: dict | None = None  # the execution as last shown
+        self.live = {"stdout": "", "stderr": ""}  # what streamed in while it ran
+        self.received = {"stdout": 0, "stderr": 0}  # bytes of each, for resumed chunks
+        self.stream: EventStream | None = None
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ("cancel", "rerun"):
@@ -359,6 +377,10 @@ class DetailView(View):
         return client.get(f"/executions/{self.execution_id}")
 
     def show(self, execution) -> None:
+        if execution["status"] not in FINAL_STATUSES:
+            self.follow()
+            execution = {**execution, **{part: text for part, text in self.live.items()
+                                         if len(text) > len(execution[part])}}
         now = self.app.clock()
         waited = fmt.seconds_between(execution["created_at"], execution["started_at"] or now)
         ran = fmt.seconds_between(execution["started_at"], execution["finished_at"] or now)
@@ -393,6 +415,42 @@ class DetailView(View):
         self.query_one("#raw", Static).update(
             Syntax(json.dumps(execution, indent=2), "json", theme="ansi_dark", word_wrap=True))
         self.shown = execution
+
+    def follow(self) -> None:
+        if self.stream is None:
+            self.stream = self.app.client.events(self.execution_id)
+            self.read_events(self.stream)
+
+    @work(thread=True, exclusive=True, group="live-output")
+    def read_events(self, stream: EventStream) -> None:
+        try:
+            for event in stream:
+                self.post_message(LiveEvent(event))
+        except ApiError as exc:
+            self.post_message(LiveEvent(None, exc))
+
+    def on_live_event(self, message: LiveEvent) -> None:
+        if message.error is not None:  # the refreshes go on showing what is stored
+            self.notify(f"live output stopped: {message.error}", severity="warning")
+            return
+        event = message.event
+        if event.event in ("stdout", "stderr"):
+            chunk = event.data["data"].encode("utf-8", "surrogatepass")
+            skip = self.received[event.event] - event.data["offset"]  # already seen, if > 0
+            if skip >= len(chunk):
+                return
+            self.live[event.event] += chunk[max(skip, 0):].decode("utf-8", "replace")
+            self.received[event.event] = event.data["offset"] + len(chunk)
+            if self.shown is not None:
+                self.show(self.shown)
+        elif event.event == "result":
+            self.show(event.data)
+        elif event.event == "state":
+            self.app.poll(now=True)  # its times and worker come with the stored record
+
+    def on_unmount(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
 
     def action_cursor_down(self) -> None:
         self.query_one("#detail", VerticalScroll).scroll_down()

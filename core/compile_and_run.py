@@ -65,7 +65,7 @@ def compile_source(runner: LanguageRunner, sandbox: Sandbox, source: Source | st
 
 
 def run_program(runner: LanguageRunner, sandbox: Sandbox, source: Source | str, stdin: str,
-                limits: Limits, compile_limits: Limits, tests: dict | None = None,
+                limits: Limits, compile_limits: Limits, tests: dict | None = None, live=None,
                 args: Sequence[str] = (), stderr_to_stdout: bool = False
                 ) -> tuple[Status, dict]:
     """Compile (if the language does), run once (or once per test case, each in a fresh
@@ -83,7 +83,8 @@ def run_program(runner: LanguageRunner, sandbox: Sandbox, source: Source | str, 
     program = replace(program, argv=[*program.argv, *args], stderr_to_stdout=stderr_to_stdout)
     compile_output = {"compile_output": compiled.output if compiled is not None else None}
     if tests is None:
-        status, fields = _run_once(runner, sandbox, program, stdin, limits)
+        live = {"live": live} if live is not None and sandbox.live_io else {}
+        status, fields = _run_once(runner, sandbox, program, stdin, limits, **live)
         return status, {**fields, **compile_output}
     results = []
     for case in tests["cases"]:
@@ -96,8 +97,8 @@ def run_program(runner: LanguageRunner, sandbox: Sandbox, source: Source | str, 
     return Status(shown["status"]), {**fields, **compile_output, "test_results": results}
 
 
-def _run_once(runner, sandbox, program, stdin: str, limits) -> tuple[Status, dict]:
-    result = sandbox.run(program, stdin.encode("utf-8"), limits)
+def _run_once(runner, sandbox, program, stdin: str, limits, **live) -> tuple[Status, dict]:
+    result = sandbox.run(program, stdin.encode("utf-8"), limits, **live)
     status, reason = outcome(result, runner)
     return status, {
         "reason": reason,

@@ -30,6 +30,7 @@ class Settings:
     result_store: str = ""  # where run results go apart from the rest (mongodb://…): split mode
     queue: str = "memory://"
     queue_name: str = "livecode.executions"
+    events: str = ""  # the event channel's URL; default: the queue's
     sandbox: str = "subprocess"
     host: str = "127.0.0.1"
     port: int = 8000

@@ -3,6 +3,7 @@ sandboxes, stores, queues). docs/plugins.md ("The contracts") is the reference f
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from threading import Event
 
@@ -95,6 +96,14 @@ class SandboxResult:
     files: Mapping[str, bytes] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LiveIO:
+    """A run followed as it runs: output as written, stdin from a pipe if interactive."""
+
+    output: Callable[[str, bytes], None]
+    stdin_fd: int | None = None
+
+
 class SandboxError(Exception):
     """The sandbox could not run the program at all (not: the program failed)."""
 
@@ -104,6 +113,7 @@ class Sandbox(ABC):
     resources between runs. ``run`` is called from several threads at once."""
 
     name: str
+    live_io = False  # True: ``run`` also takes ``live``, a LiveIO
 
     def __init__(self, settings):
         self.settings = settings
@@ -267,6 +277,23 @@ class Queue(ABC):
 
     def depth(self) -> int | None:
         return None
+
+    def close(self) -> None:
+        pass
+
+
+class EventChannel(ABC):
+    """Runs' live states, output and stdin between processes (best effort: the store is the
+    record)."""
+
+    @abstractmethod
+    def publish(self, topic: str, event: dict) -> None: ...
+
+    @abstractmethod
+    def subscribe(self, topic: str, deliver: Callable[[dict], None]) -> Callable[[], None]: ...
+
+    def live(self, execution: Execution) -> AbstractContextManager[LiveIO | None]:
+        return nullcontext()  # this channel carries states only
 
     def close(self) -> None:
         pass

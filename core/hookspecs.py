@@ -12,12 +12,13 @@ import pluggy
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .contracts import LanguageRunner, Queue, Sandbox, Store
+    from .contracts import EventChannel, LanguageRunner, Queue, Sandbox, Store
     from .execution_states import Status
     from .models import Execution
 
     StoreFactory = Callable[[str, Settings], Store]
     QueueFactory = Callable[[str, Settings], Queue]
+    EventChannelFactory = Callable[[str, Settings], EventChannel]
 
 hookspec = pluggy.HookspecMarker("livecode")
 hookimpl = pluggy.HookimplMarker("livecode")
@@ -53,6 +54,12 @@ def livecode_register_stores(register: Callable[[str, StoreFactory], None],
 def livecode_register_queues(register: Callable[[str, QueueFactory], None]) -> None:
     """Call ``register(scheme, factory)``, ``factory(url, settings)`` making a ``Queue``; the
     operator picks it by URL, with ``LIVECODE_QUEUE=<scheme>://…``."""
+
+
+@hookspec
+def livecode_register_event_channels(register: Callable[[str, EventChannelFactory], None]) -> None:
+    """Call ``register(scheme, factory)``, ``factory(url, settings)`` making an ``EventChannel``;
+    picked by ``LIVECODE_EVENTS``, by default the queue's URL, so its broker carries events."""
 
 
 # --- Front doors ----------------------------------------------------------------------------

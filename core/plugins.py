@@ -92,6 +92,9 @@ class Plugins:
                                open_store=self.open_store)
         self.queues = _collect(pm, "livecode_register_queues", "queue scheme",
                                lambda scheme, factory: (scheme, factory))
+        self.event_channels = _collect(pm, "livecode_register_event_channels",
+                                       "event channel scheme",
+                                       lambda scheme, factory: (scheme, factory))
 
     def routes(self, api) -> dict:
         """The routes plugins add to the web API: ``{path: (resource, suffix)}``."""
@@ -103,6 +106,9 @@ class Plugins:
 
     def open_queue(self, url: str):
         return self._by_scheme(self.queues, "queue", url)(url, self.settings)
+
+    def open_events(self, url: str):
+        return self._by_scheme(self.event_channels, "event channel", url)(url, self.settings)
 
     def create_sandbox(self, name: str):
         try:

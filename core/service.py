@@ -10,7 +10,7 @@ import logging
 from dataclasses import replace
 
 from .config import Settings
-from .contracts import Queue, Store
+from .contracts import EventChannel, Queue, Store
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from .execution_filter import ExecutionFilter
 from .execution_states import Status, check_transition
@@ -30,11 +30,13 @@ MAX_PAGE = 200
 class Livecode:
     """The service: every operation on sessions and executions, over one store and one queue."""
 
-    def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue):
+    def __init__(self, settings: Settings, plugins: Plugins, store: Store, queue: Queue,
+                 events: EventChannel):
         self.settings = settings
         self.plugins = plugins
         self.store = store
         self.queue = queue
+        self.events = events
 
     @classmethod
     def open(cls, settings: Settings, plugins: Plugins | None = None) -> "Livecode":
@@ -42,12 +44,14 @@ class Livecode:
         store = plugins.open_store(settings.store)
         try:
             queue = plugins.open_queue(settings.queue)
+            events = plugins.open_events(settings.events or settings.queue)
         except Exception:
             store.close()
             raise
-        return cls(settings, plugins, store, queue)
+        return cls(settings, plugins, store, queue, events)
 
     def close(self) -> None:
+        self.events.close()
         self.queue.close()
         self.store.close()
 
@@ -105,31 +109,35 @@ class Livecode:
 
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
             tests: list | None = None, comparison: str | None = None,
-            owner: str | None = None, options: dict | None = None) -> Execution:
-        """Queue a run of the session as it is now, ``limits`` within the server's caps;
+            owner: str | None = None, interactive: bool = False,
+            options: dict | None = None) -> Execution:
+        """Queue a run of the session as it is now, ``limits`` within the server's caps; an
+        ``interactive`` run's stdin stays open for what a client sends while it runs;
         ``options``: ``args``, ``compiler_options``, ``redirect_stderr_to_stdout``."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison)
+        cases = self._check_tests(stdin, tests, comparison, interactive)
         session = self.get_session(session_id, owner)
         return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
-            tests=cases, **self._run_options(session.language, options)))
+            tests=cases, extra={"interactive": True} if interactive else {},
+            **self._run_options(session.language, options)))
 
     def submit_code(self, code: str = "", language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
                     comparison: str | None = None, owner: str = "",
-                    files: list | None = None, entry: str | None = None,
-                    options: dict | None = None) -> Execution:
+                    interactive: bool = False, files: list | None = None,
+                    entry: str | None = None, options: dict | None = None) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison)
+        cases = self._check_tests(stdin, tests, comparison, interactive)
         run_options = self._run_options(self._check_language(language or DEFAULT_LANGUAGE),
                                         options)
         session = self.create_session(language, code, owner, files, entry)
         try:
             return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
-                tests=cases, **run_options))
+                tests=cases, extra={"interactive": True} if interactive else {},
+                **run_options))
         except Unavailable:
             self.store.delete_session(session.session_id)  # the session existed only for this run
             raise
@@ -215,6 +223,11 @@ class Livecode:
 
     def _notify(self, execution: Execution, previous: Status | None) -> None:
         try:
+            self.events.publish(f"run:{execution.execution_id}",
+                                {"type": "state", "status": str(execution.status)})
+        except Exception as exc:  # the store has the change; followers read it there
+            log.warning("state of %s not published: %s", execution.execution_id, exc)
+        try:
             self.plugins.pm.hook.livecode_execution_state_changed(
                 execution=execution, previous=previous
             )
@@ -253,9 +266,11 @@ class Livecode:
                 "compiler_options": compiler_options,
                 "redirect_stderr_to_stdout": bool(options.get("redirect_stderr_to_stdout"))}
 
-    def _check_tests(self, stdin: str, tests, comparison) -> dict | None:
+    def _check_tests(self, stdin: str, tests, comparison, interactive=False) -> dict | None:
         if tests is not None and stdin:
             raise InvalidInput("send stdin inside each test, not beside tests", field="stdin")
+        if tests is not None and interactive:
+            raise InvalidInput("a run with tests is not interactive", field="interactive")
         return check_tests(tests, comparison, self.settings.max_tests,
                            self.settings.max_stdin_bytes)
 

@@ -193,10 +193,11 @@ class Worker:
         try:
             if runner is None:
                 raise SandboxError(f"this worker has no runner for {running.language!r}")
-            return run_program(runner, self.sandboxes[sandbox_name],
-                               program_source(runner, running), running.stdin, running.limits,
-                               self.settings.compile_limits, running.tests, running.args,
-                               running.redirect_stderr_to_stdout)
+            with self.livecode.events.live(running) as live:
+                return run_program(runner, self.sandboxes[sandbox_name],
+                                   program_source(runner, running), running.stdin,
+                                   running.limits, self.settings.compile_limits, running.tests,
+                                   live, running.args, running.redirect_stderr_to_stdout)
         except Exception as exc:
             log.exception("sandbox %s failed on execution %s", sandbox_name,
                           running.execution_id)

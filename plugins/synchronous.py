@@ -1,9 +1,9 @@
 """Waiting for a run to end inside a request, for the front doors whose clients expect the result
 in the response (Judge0's ``wait=true``, Piston's ``execute``).
 
-The run goes through the queue and a worker like any other; the request only polls the store,
-with a deadline that the run's own limits bound (its compile step, each test case, and a margin
-for the queue). A waiting request holds one of the API's threads, so at most half of a process's
+The run goes through the queue and a worker like any other; the request waits for its states
+on the event channel, with a deadline that the run's own limits bound (its compile step, each
+test case, and a margin for the queue). A waiting request holds one of the API's threads, so at most half of a process's
 threads (``LIVECODE_API_THREADS``) wait at once: a flood of synchronous requests is refused with
 a 503 before it queues anything, and the other half keeps answering everyone else.
 """
@@ -38,13 +38,23 @@ def waiting_slot(settings):
 
 
 def wait_for_end(livecode, execution):
-    """The execution once it has ended, or as it is when the deadline passed."""
+    """The execution once it has ended, or as it is when the deadline passed: woken by the
+    run's states on the event channel, with the store read again at least every second in
+    case an event went missing."""
     cases = len(execution.tests["cases"]) if execution.tests else 1
     budget = (livecode.settings.compile_limits.wall_time_limit
               + execution.limits.wall_time_limit * cases + QUEUE_MARGIN)
-    deadline, delay = time.monotonic() + budget, 0.01
-    while execution.status not in TERMINAL and time.monotonic() < deadline:
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.2)
+    deadline = time.monotonic() + budget
+    changed = threading.Event()
+    unsubscribe = livecode.events.subscribe(
+        f"run:{execution.execution_id}",
+        lambda event: event.get("type") == "state" and changed.set())
+    try:
         execution = livecode.get_execution(execution.execution_id)
+        while execution.status not in TERMINAL and time.monotonic() < deadline:
+            changed.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+            changed.clear()
+            execution = livecode.get_execution(execution.execution_id)
+    finally:
+        unsubscribe()
     return execution

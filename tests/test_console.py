@@ -14,7 +14,8 @@ from livecode.client import ApiClient
 from livecode.console import formatting as fmt
 from livecode.console.app import Fetched, LivecodeConsole
 from livecode.console.query import QueryError, parse
-from livecode.console.views import ConfirmView, DetailView, ExecutionsView, FailuresView
+from livecode.console.views import (ConfirmView, DetailView, ExecutionsView, FailuresView,
+                                    LiveEvent)
 
 pytestmark = pytest.mark.slow
 
@@ -322,6 +323,43 @@ def test_j_and_k_in_every_view(serve):
             await pilot.press("k", "k", "k")
             await pilot.pause(0.3)
             assert scroll.scroll_target_y == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_detail_view_follows_a_running_run_s_output_live(serve):
+    """The run prints only once the view follows its stream (it waits for a line that the test
+    sends over the run's WebSocket after the view's first live event), then sleeps: what the
+    view shows meanwhile came over the stream, since its refreshes are a minute apart."""
+    import json
+
+    from websockets.sync.client import connect
+
+    _, http = serve()
+    live = []
+
+    def hook(message):
+        if isinstance(message, LiveEvent):
+            live.append(message)
+
+    async def scenario():
+        app = LivecodeConsole(ApiClient(http.url), interval=60)
+        async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+            job = submit(http, "import time\ninput()\nprint('first', flush=True)\n"
+                               "time.sleep(4)\nprint('second')",
+                         interactive=True, wall_time_limit=30)
+            await app.push_screen(DetailView(job))
+            await until(pilot, lambda: any(m.event and m.event.event == "state" for m in live),
+                        what="the stream's first event")
+            with connect(http.url.replace("http", "ws", 1) + f"/executions/{job}/io") as io:
+                io.send(json.dumps({"stdin": "go\n"}))
+                stdout = lambda: str(app.screen.query_one("#stdout").render())  # noqa: E731
+                await until(pilot, lambda: "first" in stdout(), what="live output")
+                assert "second" not in stdout()
+                assert http.call("GET", f"/executions/{job}")[1]["status"] == "RUNNING"
+                await until(pilot, lambda: "second" in stdout() and "COMPLETED" in
+                            str(app.screen.query_one("#timeline").render()), what="the result")
+            assert app.screen.live["stdout"] == "first\nsecond\n"
 
     asyncio.run(scenario())
 

@@ -10,15 +10,21 @@ import falcon.testing
 import jsonschema_rs
 import pytest
 
-from livecode.api.app import create_app
 from livecode.api import keys
+from livecode.api.app import create_app, create_apps
+from livecode.api.asgi import live_routes_of
 
 DOCUMENTED_METHODS = {"GET", "POST", "PATCH", "PUT", "DELETE"}
 
 
 @pytest.fixture
-def app(livecode):
-    return create_app(livecode)
+def apps(livecode):
+    return create_apps(livecode)
+
+
+@pytest.fixture
+def app(apps):
+    return apps[0]
 
 
 @pytest.fixture
@@ -39,26 +45,29 @@ def operations(spec):
             yield path, method.upper(), op
 
 
-def routed(app, livecode, plugins: bool):
-    """The app's (path, method) pairs: livecode's own, or those ``livecode_register_routes``
+def routed(apps, livecode, plugins: bool):
+    """The apps' (path, method) pairs: livecode's own, or those ``livecode_register_routes``
     plugins (the Judge0 and Piston layers) added."""
     parts = SimpleNamespace(livecode=livecode, quotas=None, introspection=None, reporting=None)
     added = set(livecode.plugins.routes(parts))
-    return {(route.path, m.method) for route in falcon.inspect.inspect_app(app).routes
+    return {(route.path, m.method) for app in apps
+            for route in falcon.inspect.inspect_app(app).routes
             for m in route.methods if not m.internal and m.method in DOCUMENTED_METHODS
             and (route.path in added) == plugins}
 
 
-def test_every_route_has_an_operation_and_every_operation_a_route(app, spec, livecode):
-    own = routed(app, livecode, plugins=False)
+def test_every_route_has_an_operation_and_every_operation_a_route(apps, spec, livecode):
+    """Both apps: the WSGI app's routes, and the ASGI app's long-lived ones (its
+    ``GET /executions/{id}`` answers only ``?wait=``, declared on the WSGI app's)."""
+    own = routed(apps, livecode, plugins=False)
     documented = {(path, method) for path, method, _ in operations(spec)}
-    assert own | routed(app, livecode, plugins=True) == documented
+    assert own | routed(apps, livecode, plugins=True) == documented
     assert len(own) > 20
 
 
-def test_routes_added_by_plugins_are_documented_too(app, spec, livecode):
+def test_routes_added_by_plugins_are_documented_too(apps, spec, livecode):
     documented = {(path, method) for path, method, _ in operations(spec)}
-    added = routed(app, livecode, plugins=True)
+    added = routed(apps, livecode, plugins=True)
     assert added and added <= documented
     tags = {path: op["tags"] for path, _, op in operations(spec)}
     assert tags["/judge0/submissions"] == ["judge0"] and tags["/api/v2/execute"] == ["piston"]
@@ -128,15 +137,19 @@ def example_path(path):
 def test_documented_error_statuses_are_given(livecode, spec):
     """For each operation: 401 without a key once keys exist, 403 with too low a scope, 404 for
     an unknown id, and 400, 411, 413, 415, 422 for bad bodies, wherever the document lists them;
-    every error has the documented shape."""
+    every error has the documented shape. The long-lived routes are asked of the ASGI app that
+    serves them."""
     _, client_key = keys.issue(livecode.store, "c", "client")
     _, admin_key = keys.issue(livecode.store, "a", "admin", {"writes_per_second": 0})
-    client = falcon.testing.TestClient(create_app(livecode))  # knows at once that keys exist
+    rest, live = create_apps(livecode)  # they know at once that keys exist
+    clients = {"rest": falcon.testing.TestClient(rest), "live": falcon.testing.TestClient(live)}
+    live_paths = {path for path, _, _ in live_routes_of(live)}  # what the dispatcher sends it
     checked = set()
 
     def call(method, path, key=None, **kwargs):
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         headers.update(kwargs.pop("headers", {}))
+        client = clients["live" if path in live_paths else "rest"]
         result = client.simulate_request(method, example_path(path), headers=headers, **kwargs)
         if result.status_code >= 400:
             error = result.json["error"]

@@ -253,7 +253,7 @@ def test_strict_mode_makes_a_broken_plugin_fatal(third_party):
 
 def test_every_hook_is_documented_for_plugin_authors():
     specs = [name for name in dir(hookspecs) if name.startswith("livecode_")]
-    assert len(specs) == 6
+    assert len(specs) == 7
     for name in specs:
         doc = getattr(hookspecs, name).__doc__ or ""
         assert len(doc.split()) >= 15, f"{name} needs a docstring that tells plugin authors how"

@@ -20,9 +20,9 @@ class CountingSandbox(SubprocessSandbox):
         super().__init__(settings)
         self.commands = []
 
-    def run(self, program, stdin, limits):
+    def run(self, program, stdin, limits, live=None):
         self.commands.append(program.argv[0])
-        return super().run(program, stdin, limits)
+        return super().run(program, stdin, limits, live)
 
 
 @pytest.fixture

@@ -84,9 +84,9 @@ class CountingSandbox(SubprocessSandbox):
         super().__init__(settings)
         self.started = 0
 
-    def run(self, program, stdin, limits):
+    def run(self, program, stdin, limits, live=None):
         self.started += 1
-        return super().run(program, stdin, limits)
+        return super().run(program, stdin, limits, live)
 
 
 class CountingSandboxPlugin:

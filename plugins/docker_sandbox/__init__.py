@@ -62,6 +62,7 @@ def _owner() -> str:
 
 class DockerSandbox(Sandbox):
     name = "docker"
+    live_io = True
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -155,7 +156,7 @@ class DockerSandbox(Sandbox):
             log.info("docker sandbox: removed %d containers left by earlier workers", removed)
         return removed
 
-    def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
+    def run(self, program: Program, stdin: bytes, limits: Limits, live=None) -> SandboxResult:
         language = program.language or "python"
         image = self.images.get(language) or program.image  # the operator's, else the runner's
         if not image:
@@ -170,10 +171,10 @@ class DockerSandbox(Sandbox):
         container = self.pool.take(spec) if pooled else None
         if container is not None:
             try:
-                return _run_once(container, program, stdin, limits)
+                return _run_once(container, program, stdin, limits, live)
             except ContainerGone as exc:  # it died just as it was taken: make one
                 log.warning("docker sandbox: a ready container was gone (%s)", exc)
-        return _run_once(self.containers.make(spec, idle=False), program, stdin, limits)
+        return _run_once(self.containers.make(spec, idle=False), program, stdin, limits, live)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -182,9 +183,10 @@ class DockerSandbox(Sandbox):
         self.client.close()
 
 
-def _run_once(container, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
+def _run_once(container, program: Program, stdin: bytes, limits: Limits,
+              live=None) -> SandboxResult:
     try:
-        return container.run(program, stdin, limits)
+        return container.run(program, stdin, limits, live)
     finally:
         container.discard()
 

@@ -200,7 +200,7 @@ class ReadyContainer:
             return False
         return not readable
 
-    def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
+    def run(self, program: Program, stdin: bytes, limits: Limits, live=None) -> SandboxResult:
         # An interpreter runs from the image's PATH; a file of the box (./main) from the box.
         command = program.argv[0]
         argv = [os.path.basename(command) if os.path.isabs(command) else command,
@@ -215,7 +215,8 @@ class ReadyContainer:
         cpu_base = self._reading(ContainerCgroup.cpu_ns) or 0
         oom_base = self._reading(ContainerCgroup.oom_kills) or 0
         stream = _Demux(self.bootstrap, limits.output_limit, stdout_limit=(
-            len(outputs) * limits.max_file_size + OUTPUTS_SLACK if outputs else None))
+            len(outputs) * limits.max_file_size + OUTPUTS_SLACK if outputs else None),
+            live=live)
         try:
             self.holder.sendall(f"{int(limits.wall_time_limit) + GRACE_SECONDS}\n".encode())
             started = time.monotonic()
@@ -350,8 +351,8 @@ def _unpacked(archive: bytes, names, cap: int) -> dict[str, bytes]:
 class _Demux:
     """Docker's multiplexed attach stream, split into capped stdout and stderr as it arrives."""
 
-    def __init__(self, sock, output_limit: int, stdout_limit: int | None = None):
-        self.sock, self.output_limit = sock, output_limit
+    def __init__(self, sock, output_limit: int, stdout_limit: int | None = None, live=None):
+        self.sock, self.output_limit, self.live = sock, output_limit, live
         self.stdout_limit = output_limit if stdout_limit is None else stdout_limit
         self.stdout, self.stderr = bytearray(), bytearray()
         self.truncated = False
@@ -362,10 +363,12 @@ class _Demux:
         ("wall_time_limit"), output passes its cap ("output_limit") or ``over_cpu()`` says the
         run's CPU time is spent ("cpu_time_limit"; asked every ``POLL_SECONDS``). A program
         that never reads its input cannot block the worker: input is written only as the
-        socket takes it."""
+        socket takes it. An interactive run (``live.stdin_fd``) goes on taking input from that
+        pipe until its end of file."""
         self.sock.setblocking(False)
         pending = memoryview(stdin)
-        writing = bool(pending) or self._close_stdin()
+        source = self.live.stdin_fd if self.live is not None else None
+        writing = bool(pending) or source is not None or self._close_stdin()
         next_poll = time.monotonic() + POLL_SECONDS
         while True:
             now = time.monotonic()
@@ -376,8 +379,16 @@ class _Demux:
                     return "cpu_time_limit"
                 next_poll = now + POLL_SECONDS
             readable, writable, _ = select.select(
-                [self.sock], [self.sock] if writing else [], [],
+                [self.sock, *([source] if source is not None else [])],
+                [self.sock] if writing and pending else [], [],
                 max(0.0, min(deadline, next_poll) - now))
+            if source is not None and source in readable:
+                data = os.read(source, 65536)
+                pending = memoryview(bytes(pending) + data)
+                if not data:
+                    source = None
+                    if not pending:
+                        writing = self._close_stdin()
             if writable:
                 try:
                     pending = pending[self.sock.send(pending[:65536]):]
@@ -385,9 +396,9 @@ class _Demux:
                     pass
                 except OSError:
                     pending = pending[:0]  # the program ended without reading it all
-                if not pending:
+                if not pending and source is None:
                     writing = self._close_stdin()
-            if not readable:
+            if self.sock not in readable:
                 continue
             try:
                 chunk = self.sock.recv(65536)
@@ -421,6 +432,9 @@ class _Demux:
                 target, room = self.stderr, self.output_limit - len(self.stderr)
             else:
                 target, room = self.stdout, self.stdout_limit - len(self.stdout)
-            target += payload[:max(room, 0)]
+            kept = payload[:max(room, 0)]
+            target += kept
+            if self.live is not None and kept:
+                self.live.output("stderr" if kind == STREAM_STDERR else "stdout", bytes(kept))
             if len(payload) > room:
                 self.truncated = True

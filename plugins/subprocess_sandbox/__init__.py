@@ -96,6 +96,7 @@ def rlimits(limits: Limits, address_space: bool,
 
 class SubprocessSandbox(Sandbox):
     name = "subprocess"
+    live_io = True
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -227,10 +228,10 @@ class SubprocessSandbox(Sandbox):
             **cgroups,
         }
 
-    def run(self, program: Program, stdin: bytes, limits: Limits) -> SandboxResult:
-        return self._run(program, stdin, limits, self.mode)
+    def run(self, program: Program, stdin: bytes, limits: Limits, live=None) -> SandboxResult:
+        return self._run(program, stdin, limits, self.mode, live)
 
-    def _run(self, program, stdin, limits, mode) -> SandboxResult:
+    def _run(self, program, stdin, limits, mode, live=None) -> SandboxResult:
         with ExitStack() as stack:
             workdir, uid, namespaces, cgroup = None, -1, ISOLATION, None
             if mode == "root":
@@ -279,7 +280,7 @@ class SubprocessSandbox(Sandbox):
                                                         "w+b"))
                 spec["outputs_fd"] = outputs.fileno()
             warm = self._warm_python(program, argv, spec)
-            result = self._spawn(spec, stdin, limits, cgroup, bool(namespaces), warm)
+            result = self._spawn(spec, stdin, limits, cgroup, bool(namespaces), warm, live)
             if outputs is not None:
                 result = replace(result, files=_read_outputs(outputs))
             return result
@@ -305,7 +306,7 @@ class SubprocessSandbox(Sandbox):
         return fork_server.shared(*found, env=dict(spec["env"], HOME=BOX))
 
     def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool,
-               warm: "fork_server.ForkServer | None" = None):
+               warm: "fork_server.ForkServer | None" = None, live=None):
         started = time.monotonic()
         outputs_fd = spec["outputs_fd"]  # a compile step's, in the worker
         jail = warm and outputs_fd < 0 and warm.start_jail()
@@ -318,7 +319,7 @@ class SubprocessSandbox(Sandbox):
             try:
                 captured = pump(jail, stdin, limits.output_limit,
                                 started + limits.wall_time_limit,
-                                lambda: jail.stop(own_pid_namespace), watch)
+                                lambda: jail.stop(own_pid_namespace), watch, live)
             finally:
                 jail.stop(own_pid_namespace)
                 status, jail_cpu_seconds = jail.reap(STOP_GRACE)

@@ -23,16 +23,22 @@ class Captured:
     exited_at: float | None = None
 
 
-def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=None) -> Captured:
+def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=None,
+         live=None) -> Captured:
     """Run the I/O of ``proc`` (its ``stdin``, ``stdout``, ``stderr`` and ``pidfd``, which stays
     open) until it exits, the deadline passes (``timed_out``) or a stream
     exceeds ``output_limit`` (``truncated``). ``kill()`` kills the whole process group.
 
     ``watch()``, if given, is called at once and then when the seconds it returned have passed;
-    when it returns ``None`` the run is killed (the watch knows why)."""
+    when it returns ``None`` the run is killed (the watch knows why).
+
+    ``live`` (a ``LiveIO``) gets each piece of output as it is kept, and its ``stdin_fd`` feeds
+    the program's stdin after ``stdin``, which stays open until that pipe's end of file."""
     captured = Captured()
     buffers = {proc.stdout.fileno(): captured.stdout, proc.stderr.fileno(): captured.stderr}
+    names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
     pidfd = proc.pidfd
+    source = live.stdin_fd if live is not None else None
     sel = selectors.DefaultSelector()
     try:
         for fd in buffers:
@@ -40,10 +46,14 @@ def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=Non
             sel.register(fd, selectors.EVENT_READ)
         sel.register(pidfd, selectors.EVENT_READ)
         pending = memoryview(stdin)
-        if pending:
+        writing = bool(pending)
+        if source is not None:
+            sel.register(source, selectors.EVENT_READ)
+        if pending or source is not None:
             os.set_blocking(proc.stdin.fileno(), False)
+        if pending:
             sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
-        else:
+        elif source is None:
             proc.stdin.close()
         killed = False
         next_look = time.monotonic()
@@ -70,6 +80,9 @@ def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=Non
                 if fd == pidfd:
                     captured.exited_at = time.monotonic()
                     sel.unregister(pidfd)
+                    if source is not None:  # nobody reads what comes now
+                        sel.unregister(source)
+                        source = None
                     kill()
                     killed = True
                     deadline = min(deadline, captured.exited_at + DRAIN_AFTER_EXIT)
@@ -83,22 +96,40 @@ def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=Non
                         continue
                     buffer = buffers[fd]
                     room = output_limit - len(buffer)
-                    buffer += chunk[:max(room, 0)]
+                    kept = chunk[:max(room, 0)]
+                    buffer += kept
+                    if live is not None and kept:
+                        live.output(names[fd], kept)
                     if len(chunk) > room and not killed:
                         captured.truncated = True
                         kill()
                         killed = True
+                elif fd == source:
+                    data = os.read(source, READ_CHUNK)
+                    if data and not proc.stdin.closed:
+                        pending = memoryview(bytes(pending) + data)
+                        if not writing:
+                            sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
+                            writing = True
+                    elif not data:
+                        sel.unregister(source)
+                        source = None
+                        if not writing and not proc.stdin.closed:
+                            proc.stdin.close()
                 else:
                     try:
                         written = os.write(fd, pending[:READ_CHUNK])
                         pending = pending[written:]
                     except BrokenPipeError:
                         pending = pending[:0]
+                        proc.stdin.close()  # a reader that left: what follows is dropped
                     except BlockingIOError:
                         continue
                     if not pending:
                         sel.unregister(fd)
-                        proc.stdin.close()
+                        writing = False
+                        if source is None and not proc.stdin.closed:
+                            proc.stdin.close()
     finally:
         sel.close()
         if not proc.stdin.closed:

@@ -1,16 +1,48 @@
-"""Lua end to end through a real ``livecode serve`` on each sandbox (see conftest), tested the way
-any third-party runner can be: livecode's conformance checks (``livecode.testing``, a pytest
-plugin livecode installs) and a few of Lua's own."""
+"""Lua end to end through a real ``livecode serve`` on each sandbox, tested the way any
+third-party runner can be: livecode's conformance checks (``livecode.testing``, a pytest plugin
+livecode installs) and a few of Lua's own.
+
+livecode.testing's ``livecode_server`` starts a serve on the one ``livecode_sandbox`` names. On
+Docker the tests need an engine and the image of this package's recipe (``docker-images/lua``);
+they skip saying why when either is missing, and fail instead in CI, which builds the image.
+The fixture lives here rather than in a conftest.py: livecode's own suite collects these tests
+in the same run, and two rootdir conftest modules would shadow each other's names."""
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from livecode.testing import LanguageConformance
+from livecode_lua import IMAGE
+
+IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
 
 pytestmark = pytest.mark.slow
+
+
+
+def docker_problem() -> str | None:
+    try:
+        import docker
+
+        docker.from_env(timeout=10).images.get(IMAGE)
+    except Exception as exc:
+        return (f"no Docker engine with the image {IMAGE} ({exc}); livecode's "
+                "scripts/build-docker-image examples/livecode-lua/docker-images builds it")
+    return None
+
+
+@pytest.fixture(scope="module", params=["subprocess", "docker"])
+def livecode_sandbox(request):
+    if request.param == "docker" and (problem := docker_problem()):
+        if IN_CI:
+            pytest.fail(f"CI must run the Lua tests on Docker, but {problem}")
+        pytest.skip(problem)
+    return request.param
+
 
 ADD = "local a, b = io.read('n', 'n')\nprint(a + b)"
 
