@@ -16,6 +16,7 @@ from .auth import Authentication, is_loopback
 from .introspection import Introspection
 from .live import WaitingExecution, live_routes
 from .metrics import Metrics, MetricsResource
+from .nul_bytes import RefuseNul
 from .quotas import Quotas
 from .reporting import Reporting
 from .resources import (CodeSessions, Executions, Health, Keys, Languages, LimitsResource, Parts,
@@ -39,7 +40,7 @@ def create_apps(livecode: Livecode):
     reporting = Reporting(livecode)
     metrics = Metrics(livecode, reporting)
     router = falcon.routing.CompiledRouter()
-    app = falcon.App(middleware=[metrics, cors, auth, quotas], router=router)
+    app = falcon.App(middleware=[metrics, cors, auth, RefuseNul(), quotas], router=router)
     # JSON only: a form-encoded body (curl -d without a Content-Type) gets a clear 415.
     json_only = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     app.req_options.media_handlers = json_only

@@ -41,8 +41,9 @@ def new(name: str, scope: str, quotas: dict | None = None) -> tuple[ApiKey, str]
         if quota not in QUOTAS:
             raise InvalidInput(f"unknown quota {quota!r}; one of {', '.join(QUOTAS)}",
                                field="quotas")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidInput(f"quota {quota} must be an integer of 0 (unlimited) or more",
+        # Below 2**63: what every store's integers hold (BSON's refuse more).
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2 ** 63:
+            raise InvalidInput(f"quota {quota} must be an integer of 0 (unlimited) to 2**63 - 1",
                                field="quotas")
     key_id = secrets.token_hex(8)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"

@@ -5,9 +5,10 @@ The window functions take ``until`` so that a console can ask about a fixed mome
 tests freeze time that way); by default the window ends now.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+from livecode.core.errors import InvalidInput
 from livecode.core.execution_states import TERMINAL, Status
 from livecode.core.service import Livecode
 from livecode.core.timestamps import age_seconds, iso, now, parse_time
@@ -56,8 +57,7 @@ class Reporting:
         by state, throughput, wait and run time percentiles, failure rates, and runs per bucket
         for a sparkline. Counts are the store's aggregate; percentiles and the sparkline come
         from the times (never the texts) of the newest ``STATS_SAMPLE`` runs of the window."""
-        end = parse_time(until) if until else now()
-        start = end - timedelta(seconds=window)
+        end, start = _window(window, until)
         bounds = (iso(start), iso(end))
         counts = self.store.count_executions(*bounds)
         sample = self.store.execution_timings(*bounds, STATS_SAMPLE)
@@ -85,9 +85,19 @@ class Reporting:
         """FAILED and TIMEOUT runs of the window grouped by status, reason and signature (the
         last line of stderr, or the reason; see ``models.with_derived``), most frequent first.
         The store groups."""
-        end = parse_time(until) if until else now()
-        groups = self.store.failure_groups(iso(end - timedelta(seconds=window)), iso(end))
+        end, start = _window(window, until)
+        groups = self.store.failure_groups(iso(start), iso(end))
         return sorted(groups, key=lambda g: (-g["count"], g["signature"]))
+
+
+def _window(window: float, until: str | None) -> tuple[datetime, datetime]:
+    """The window's end and start; a window reaching before year 1 names no time at all."""
+    end = parse_time(until) if until else now()
+    try:
+        return end, end - timedelta(seconds=window)
+    except OverflowError:
+        raise InvalidInput(f"a window of {window} s before {until} starts before year 1",
+                           field="until") from None
 
 
 def percentile(ordered: list[float], p: int) -> float | None:

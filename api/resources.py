@@ -13,6 +13,7 @@ import falcon
 from livecode import __version__
 from livecode.core.errors import InvalidInput
 from . import keys
+from livecode.core.errors import InvalidInput
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.models import TEXT_FIELDS
@@ -244,6 +245,9 @@ class CodeSessions(Resource):
                                                 "(another tab saved first)"})
     def on_patch_item(self, req, resp, session_id):
         body = req.context.body
+        if not 0 < body.get("revision", 1) < 2 ** 63:  # what every store's integers hold
+            raise InvalidInput(f"revision must be from 1 to 2**63 - 1, not {body['revision']}",
+                               field="revision")
         session = self.livecode.autosave(session_id, body.get("source_code"),
                                          body.get("language"), body.get("revision"),
                                          owner=req.context.caller.owner,

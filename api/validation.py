@@ -7,6 +7,8 @@ malformed document is refused before the service is called, so a rejected reques
 nothing.
 """
 
+import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -53,7 +55,27 @@ def read_body(req: falcon.Request, fields: dict[str, type], max_bytes: int,
                        f"not {req.content_type}") from None
     if not isinstance(body, dict):
         raise InvalidInput(f"the request body must be a JSON object, not {type(body).__name__}")
+    refuse_lone_surrogates(body)
     return check_fields(body, fields, aliases)
+
+
+def refuse_lone_surrogates(body: dict) -> None:
+    """JSON's ``\\ud800`` escapes decode to half a UTF-16 pair, which no store can encode: refuse
+    them here, where nothing has been made yet, naming the field that holds one."""
+    if _encodes(body):
+        return
+    name = next(key for key, value in body.items() if not (_encodes(key) and _encodes(value)))
+    name = name if _encodes(name) else ascii(name)
+    raise InvalidInput(f"{name} holds a lone UTF-16 surrogate (such as \\ud800), which is not "
+                       "Unicode text", field=name)
+
+
+def _encodes(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_fields(body: dict, fields: dict[str, type], aliases: dict[str, str] | None = None,
@@ -182,8 +204,12 @@ class Param:
         if self.kind in ("integer", "number"):
             # A bad value raises HTTPInvalidParam: a 422 naming it (errors.py).
             getter = req.get_param_as_int if self.kind == "integer" else req.get_param_as_float
-            return getter(self.name, default=self.default, min_value=self.low,
-                          max_value=self.high)
+            value = getter(self.name, default=self.default, min_value=self.low,
+                           max_value=self.high)
+            if value is not None and not math.isfinite(value):  # "nan" passes any bound
+                raise InvalidInput(f"{self.name} must be a finite number, not {value}",
+                                   field=self.name)
+            return value
         if self.kind == "boolean":
             return req.get_param_as_bool(self.name, default=self.default)
         if self.kind == "time":
@@ -241,6 +267,9 @@ def texts_of(values: list[str]) -> tuple[str, ...]:
 
 FILTER_PARAMS = {"status": "status", "language": "language", "reason": "reason", "worker": "worker",
                  "q": "text"}
+# MongoDB searches with an escaped regular expression, and servers cap a pattern's length
+# (SecantusDB at 1,000 characters, MongoDB at 32,764): escaping at most doubles 256 characters.
+MAX_SEARCH_CHARS = 256
 
 
 def execution_filter(query: dict) -> ExecutionFilter:
@@ -251,6 +280,9 @@ def execution_filter(query: dict) -> ExecutionFilter:
         for raw in query[param]:
             negate = raw.startswith("!")
             value = raw[1:] if negate else raw
+            if len(value) > MAX_SEARCH_CHARS:
+                raise InvalidInput(f"query parameter {param} is {len(value)} characters; at "
+                                   f"most {MAX_SEARCH_CHARS}", field=param)
             if value:
                 try:
                     terms.append(Term(name, value, negate))

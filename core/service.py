@@ -128,11 +128,8 @@ class Livecode:
                     interactive: bool = False, files: list | None = None,
                     entry: str | None = None, options: dict | None = None) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
-        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
-        run_limits = self.limits(limits)
-        cases = self._check_tests(stdin, tests, comparison, interactive)
-        run_options = self._run_options(self._check_language(language or DEFAULT_LANGUAGE),
-                                        options)
+        run_limits, cases, run_options = self.check_submission(
+            code, language, stdin, limits, tests, comparison, interactive, files, entry, options)
         session = self.create_session(language, code, owner, files, entry)
         try:
             return self._enqueue(Execution.snapshot(session, stdin, run_limits).evolve(
@@ -141,6 +138,18 @@ class Livecode:
         except Unavailable:
             self.store.delete_session(session.session_id)  # the session existed only for this run
             raise
+
+    def check_submission(self, code: str = "", language: str | None = None, stdin: str = "",
+                         limits: dict | None = None, tests: list | None = None,
+                         comparison: str | None = None, interactive: bool = False,
+                         files: list | None = None, entry: str | None = None,
+                         options: dict | None = None):
+        """All ``submit_code`` refuses, making nothing: a batch checks every item first."""
+        language = self._check_language(language or DEFAULT_LANGUAGE)
+        self._program(code, files, entry)
+        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
+        return (self.limits(limits), self._check_tests(stdin, tests, comparison, interactive),
+                self._run_options(language, options))
 
     def limits(self, requested: dict | None = None) -> Limits:
         return self.settings.limits.within(self.settings.limit_caps, requested or {})

@@ -516,6 +516,15 @@ def test_serve_holds_memory_for_the_whole_run(served):
     assert done["stdout"] == "next\n" and done["max_rss_kb"] > 0 and done["cpu_time_ms"] > 0
 
 
+def test_a_memory_limit_under_the_engine_s_minimum_is_memory_limit_not_a_sandbox_error(served):
+    """Docker refuses to create a container under 6 MiB: that limit is the request's, so the run
+    is a memory_limit failure (a sandbox_error would count against the sandbox)."""
+    _, http = served
+    result = http.wait(submit(http, "print(1)", memory_limit=1024), timeout=90)
+    assert (result["status"], result["reason"]) == ("FAILED", "memory_limit"), result
+    assert "memory_limit" in result["stderr"] and "Docker" not in result["stderr"], result
+
+
 def test_serve_without_the_pool_says_so_and_runs(engine, serve):
     _, http = serve(LIVECODE_SANDBOX="docker", LIVECODE_DOCKER_POOL_SIZE="0")
     status, health = http.call("GET", "/health")

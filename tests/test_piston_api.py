@@ -167,6 +167,17 @@ def test_the_first_of_several_files_runs_with_the_others_beside_it(http, languag
     assert (result["run"]["stdout"], result["run"]["code"]) == ("42\n", 0), result
 
 
+@pytest.mark.parametrize("limit, value, cap", [
+    ("run_timeout", 10 ** 9, 30000), ("run_timeout", -5, None),
+    ("run_cpu_time", 10 ** 9, 20000), ("run_memory_limit", 10 ** 12, 1024 ** 3),
+    ("run_memory_limit", -2, None), ("run_memory_limit", 0, None),
+])
+def test_a_limit_refused_is_named_as_piston_names_it_in_its_units(http, limit, value, cap):
+    answer = execute(http, 422, language="python", files=[{"content": "print(1)"}],
+                     **{limit: value})["error"]
+    assert answer["field"] == limit and answer.get("cap") == cap, answer
+
+
 def test_without_a_key_piston_routes_are_401(server):
     assert httpx.get(f"{server}/api/v2/runtimes").status_code == 401
 

@@ -54,6 +54,10 @@ DEFAULT_IMAGES = {"python": "livecode-python:bookworm"}
 # Above the uids of host services and of container runtimes' uid ranges, below the subprocess
 # sandbox's slots (2000000000 and up): no other process on the host is either of these.
 PROGRAM_USER, HOLDER_USER = "1999999999:1999999999", "1999999998:1999999998"
+# The engine refuses to create a container held to less memory than this ("Minimum memory limit
+# allowed is 6MB"). Such a run ends as ``memory_limit`` without starting: failing it as a sandbox
+# error would blame the sandbox for a limit the request chose.
+ENGINE_MIN_MEMORY_KIB = 6 * 1024
 
 
 def _owner() -> str:
@@ -165,6 +169,11 @@ class DockerSandbox(Sandbox):
         if image not in self.checked:
             self._check_image(language, image)
             self.checked.add(image)
+        if limits.memory_limit < ENGINE_MIN_MEMORY_KIB:
+            return SandboxResult(
+                exit_code=None, stdout=b"", wall_time_ms=0.0, limit_hit="memory_limit",
+                stderr=f"livecode: a memory_limit under {ENGINE_MIN_MEMORY_KIB} KiB cannot be "
+                       f"given on the docker sandbox; the program did not start\n".encode())
         spec = ContainerSpec.of(image, limits)
         pooled = self.pool is not None and any(
             spec == ContainerSpec.of(image, limits) for limits in self.pooled_limits)

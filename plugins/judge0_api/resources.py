@@ -8,7 +8,7 @@ import falcon
 from livecode.api.operations import operation
 from livecode.api.resources import Resource
 from livecode.api.validation import check_fields
-from livecode.core.errors import InvalidInput, NotFound
+from livecode.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from livecode.plugins.synchronous import wait_for_end, waiting_slot
 
 from . import languages, statuses
@@ -80,11 +80,11 @@ class Submissions(Judge0Resource):
                 raise InvalidInput(f"submissions[{number}] must be an object", field="submissions")
             fields = check_fields(item, REQUEST_FIELDS, where=f"submissions[{number}].")
             try:
-                requests.append(run_request(fields, encoded, self.language_ids(),
-                                            self.livecode))
-            except InvalidInput as exc:
-                raise InvalidInput(f"submissions[{number}]: {exc.message}",
-                                   **exc.details) from None
+                request = run_request(fields, encoded, self.language_ids(), self.livecode)
+                self.livecode.check_submission(**request)  # sizes and caps, before any is made
+            except (InvalidInput, PayloadTooLarge) as exc:
+                raise type(exc)(f"submissions[{number}]: {exc.message}", **exc.details) from None
+            requests.append(request)
         # Every item is checked before any is queued: a rejected batch queues nothing.
         caller = req.context.caller
         with self.quotas.reserve_runs(caller, len(requests)):

@@ -69,11 +69,17 @@ class Piston(Resource):
         runner = self.livecode.plugins.languages[language]
         program, limits, caller = program_of(body["files"], runner), run_limits(body), \
             req.context.caller
+        options = {"args": body.get("args")}
+        try:
+            self.livecode.check_submission(language=language, stdin=body.get("stdin", ""),
+                                           limits=limits, options=options, **program)
+        except InvalidInput as exc:
+            raise in_piston_units(exc) from None
         with waiting_slot(self.settings):
             with self.quotas.reserve_runs(caller):
                 queued = self.livecode.submit_code(
                     language=language, stdin=body.get("stdin", ""), limits=limits,
-                    owner=caller.key_id, options={"args": body.get("args")}, **program)
+                    owner=caller.key_id, options=options, **program)
             execution = wait_for_end(self.livecode, queued)
         if execution.status not in TERMINAL:
             raise Unavailable(f"the run did not end in time; it is still {execution.status} as "
@@ -128,9 +134,21 @@ def run_limits(body: dict) -> dict:
         value = body.get(name)
         if value is None or value == -1:
             continue  # Piston's "no limit of my own": the server's default
+        if not value > 0:
+            raise InvalidInput(f"{name} must be positive, or -1", field=name)
         scaled = value * factor
         limits[limit] = math.ceil(scaled) if limit == "memory_limit" else scaled
     return limits
+
+
+def in_piston_units(exc: InvalidInput) -> InvalidInput:
+    """A limit over its cap, said with the Piston field and unit the client sent."""
+    for name, (limit, factor) in RUN_LIMITS.items():
+        if exc.details.get("field") == limit and "cap" in exc.details:
+            cap = exc.details["cap"] / factor
+            return InvalidInput(f"{name} is over this server's cap of {cap:g}", field=name,
+                                cap=cap)
+    return exc
 
 
 def signal_name(reason: str | None) -> str | None:
