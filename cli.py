@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--language", help="language (default: from the file's extension; the "
                      "server's GET /languages lists them)")
     run.add_argument("--stdin", help="a file whose content is the program's standard input")
+    run.add_argument("--with", dest="more", action="append", default=[], metavar="FILE",
+                     help="another file of the program (repeat for more), named by its path "
+                          "from the program's directory, which it must be under")
+    run.add_argument("--arg", dest="args", action="append", default=[], metavar="ARG",
+                     help="a command-line argument for the program (repeat for more)")
     run.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the result")
 
     keys = sub.add_parser("keys", help="create, list and revoke API keys (in the store)")
@@ -247,6 +252,25 @@ def _read_text(path: str, what: str) -> str:
                             f"offset {exc.start}); {what} must be UTF-8") from None
 
 
+def _program(args, source: str) -> dict:
+    """The session's code: the one file, or it and the ``--with`` files, each named by its path
+    from the program's own directory (the box mirrors that tree)."""
+    if not args.more:
+        return {"source_code": source}
+    if args.file == "-":
+        raise LivecodeError("--with needs the program as a file, not standard input")
+    home = os.path.dirname(os.path.abspath(args.file))
+    entry = os.path.basename(args.file)
+    files = [{"name": entry, "content": source}]
+    for path in args.more:
+        name = os.path.relpath(os.path.abspath(path), home)
+        if name.startswith(os.pardir + os.sep) or name == os.pardir:
+            raise LivecodeError(f"{path} is not under {home}, the program's directory")
+        files.append({"name": name.replace(os.sep, "/"),
+                      "content": _read_text(path, "a program's file")})
+    return {"files": files, "entry": entry}
+
+
 def _language(api, args) -> str:
     """The language to run the file as: ``--language``, else the one whose extension the file
     has; never a guess."""
@@ -278,8 +302,9 @@ def cmd_run(args) -> int:
     source = _read_text(args.file, "a program")
     stdin = _read_text(args.stdin, "standard input for a run") if args.stdin else ""
     language = _language(api, args)
-    session = api.post("/code-sessions", {"language": language, "source_code": source})
-    queued = api.post(f"/code-sessions/{session['session_id']}/run", {"stdin": stdin})
+    session = api.post("/code-sessions", {"language": language, **_program(args, source)})
+    queued = api.post(f"/code-sessions/{session['session_id']}/run",
+                      {"stdin": stdin, "args": args.args})
     execution = api.wait(queued["execution_id"], timeout=args.wait)
     sys.stdout.write(execution["stdout"])
     sys.stderr.write(execution["stderr"])

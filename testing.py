@@ -337,6 +337,10 @@ class LanguageConformance:
     endless_loop: str  # never ends, burning CPU
     # where the runner compiles: a program that does not compile, and a text of the messages
     compile_error: tuple[str, str] | None = None
+    # a program of several files that prints "Hello World" from a function of another file:
+    # its entry's name and its files ([{name, content}])
+    several_files: tuple[str, list[dict]] | None = None
+    print_args: str | None = None  # prints each of its command-line arguments on a line
 
     def test_hello_world(self, livecode_server):
         result = livecode_server.run(self.hello_world, language=self.language)
@@ -370,6 +374,21 @@ class LanguageConformance:
         assert (result["status"], result["reason"]) == ("FAILED", "compilation_error"), result
         assert message in result["compile_output"], result
         assert result["stdout"] == "" and result["exit_code"] is None  # nothing ran
+
+    def test_a_program_of_several_files_runs_its_entry(self, livecode_server):
+        if self.several_files is None:
+            pytest.skip("no program of several files given")
+        entry, files = self.several_files
+        result = livecode_server.run("", language=self.language, files=files, entry=entry)
+        assert (result["status"], result["stdout"]) == ("COMPLETED", "Hello World\n"), result
+
+    def test_arguments_reach_the_program(self, livecode_server):
+        if self.print_args is None:
+            pytest.skip("no program printing its arguments given")
+        result = livecode_server.run(self.print_args, language=self.language,
+                                     args=["one", "two words", ""])
+        assert (result["status"], result["stdout"]) == ("COMPLETED", "one\ntwo words\n\n"), \
+            result
 
     def test_the_language_is_listed_with_its_version(self, livecode_server):
         languages = livecode_server.http.get("/languages")["languages"]

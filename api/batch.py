@@ -20,15 +20,16 @@ def prepare(livecode, caller, request: dict):
                                  request.pop("callback_format", "livecode"))
     session_id = request.pop("session_id", None)
     if session_id is not None:
-        if "code" in request or "language" in request:
-            raise InvalidInput("send session_id, or code and language, not both",
+        if {"code", "files", "entry", "language"} & request.keys():
+            raise InvalidInput("send session_id, or code (or files) and language, not both",
                                field="session_id")
         session = livecode.get_session(session_id, caller.owner)
         return None, livecode.prepare(session, extra=extra, **request)
-    if "code" not in request:
-        raise InvalidInput("code (or session_id) is required", field="code")
-    session = livecode.new_session(request.pop("language", None), request.pop("code"),
-                                   caller.key_id)
+    if "code" not in request and "files" not in request:
+        raise InvalidInput("code, files or session_id is required", field="code")
+    session = livecode.new_session(request.pop("language", None), request.pop("code", ""),
+                                   caller.key_id, request.pop("files", None),
+                                   request.pop("entry", None))
     return session, livecode.prepare(session, extra=extra, **request)
 
 

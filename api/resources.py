@@ -42,8 +42,33 @@ LIMIT_FIELDS = {name: Field((int, float) if kind is float else int,
                 for name, kind in Limits.names().items()}
 LANGUAGE = Field(str, "a language of GET /languages",
                  lambda livecode: {"enum": sorted(livecode.plugins.languages)})
-SOURCE = Field(str, "the program's source code")
+SOURCE = Field(str, "the program's source code: one file, the language's main file")
 STDIN = Field(str, "what the program reads on its standard input")
+PROGRAM_FIELDS = {
+    "files": Field(list, "a program of several files, instead of source_code: [{name, content}]; "
+                         "a name is a relative path inside the box (no leading /, no . or .. "
+                         "parts), at most LIVECODE_MAX_FILES files of LIVECODE_MAX_FILES_BYTES "
+                         "in all",
+                   lambda livecode: {"minItems": 1, "maxItems": livecode.settings.max_files,
+                                     "items": {"type": "object", "properties": {
+                                         "name": {"type": "string", "minLength": 1},
+                                         "content": {"type": "string"}},
+                                         "required": ["name", "content"],
+                                         "additionalProperties": False}}),
+    "entry": Field(str, "which of files runs (or is compiled first); the first by default"),
+}
+# How one run is run, beside its limits.
+OPTION_FIELDS = {
+    "args": Field(list, "command-line arguments for the program, at most LIVECODE_MAX_ARGS, "
+                        "each without NUL or newline",
+                  lambda livecode: {"maxItems": livecode.settings.max_args,
+                                    "items": {"type": "string"}}),
+    "compiler_options": Field(list, "options for a compiled language's compiler (C, C++), "
+                                    "one flag each, after livecode's own",
+                              lambda _: {"items": {"type": "string"}}),
+    "redirect_stderr_to_stdout": Field(bool, "the program's stderr goes to its stdout, "
+                                             "in the order written"),
+}
 INTERACTIVE = Field(bool, "keep the program's stdin open for what a client sends on the "
                           "WebSocket /executions/{id}/io while it runs (after stdin)")
 
@@ -61,18 +86,25 @@ TEST_FIELDS = {
 }
 
 
+def program_bytes(settings) -> int:
+    """The most a program takes: one text, or several files (and their names)."""
+    return max(settings.max_source_bytes, settings.max_files_bytes + 512 * settings.max_files)
+
+
 def run_body_bytes(settings) -> int:
-    """The most a valid run request holds: source, stdin, and each test's stdin and output."""
-    return settings.max_source_bytes + settings.max_stdin_bytes * (1 + 2 * settings.max_tests)
+    """The most a valid run request holds: the program, stdin, each test's stdin and output,
+    and the arguments."""
+    return (program_bytes(settings) + settings.max_stdin_bytes * (1 + 2 * settings.max_tests)
+            + 4096 * settings.max_args)
 
 
-SESSION_BODY = Body({"language": LANGUAGE, "source_code": SOURCE}, "max_source_bytes",
-                    aliases={"sourceCode": "source_code"},
+SESSION_BODY = Body({"language": LANGUAGE, "source_code": SOURCE, **PROGRAM_FIELDS},
+                    program_bytes, aliases={"sourceCode": "source_code"},
                     example={"language": "python", "source_code": "print('hello')"})
-AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE,
+AUTOSAVE_BODY = Body({"language": LANGUAGE, "source_code": SOURCE, **PROGRAM_FIELDS,
                       "revision": Field(int, "the revision this save follows; a stale one is "
                                              "refused with 409")},
-                     "max_source_bytes", aliases={"sourceCode": "source_code"},
+                     program_bytes, aliases={"sourceCode": "source_code"},
                      example={"sourceCode": "print('Hello World')", "revision": 1})
 def batch_body_bytes(settings) -> int:
     """A batch's cap: every item's source and stdin (test cases count against it too, so large
@@ -81,14 +113,13 @@ def batch_body_bytes(settings) -> int:
     return max(run_body_bytes(settings), per_item * settings.max_batch)
 
 
-RUN_BODY = Body({"stdin": STDIN, "interactive": INTERACTIVE, **TEST_FIELDS, **LIMIT_FIELDS,
-                 "callback_url": CALLBACK_URL},
-                run_body_bytes, example={"stdin": "42\n", "wall_time_limit": 2})
-SUBMIT_FIELDS = {"code": SOURCE, "language": LANGUAGE, "stdin": STDIN, **TEST_FIELDS,
-                 **LIMIT_FIELDS, "callback_url": CALLBACK_URL}
+RUN_BODY = Body({"stdin": STDIN, "interactive": INTERACTIVE, **TEST_FIELDS, **OPTION_FIELDS,
+                 **LIMIT_FIELDS, "callback_url": CALLBACK_URL}, run_body_bytes,
+                example={"stdin": "42\n", "wall_time_limit": 2})
+SUBMIT_FIELDS = {"code": SOURCE, **PROGRAM_FIELDS, "language": LANGUAGE, "stdin": STDIN,
+                 **TEST_FIELDS, **OPTION_FIELDS, **LIMIT_FIELDS, "callback_url": CALLBACK_URL}
 # A batch's items are these fields too; an interactive run is one a client follows alone.
 SUBMIT_BODY = Body({**SUBMIT_FIELDS, "interactive": INTERACTIVE}, run_body_bytes,
-                   required=("code",),
                    example={"code": "print(6*7)", "language": "python"})
 BATCH_ITEM = {**SUBMIT_FIELDS, "session_id": Field(str, "run this saved session as it is now "
                                                         "(instead of code and language)")}
@@ -121,8 +152,8 @@ STATUS_CHOICES = tuple(f"{neg}{s.value}" for neg in ("", "!") for s in Status)
 LIST_QUERY = (
     Param("limit", "integer", "runs on a page at most", 50, 1, MAX_PAGE),
     Param("before", "string", "the next_before of the previous page"),
-    Param("fields", "list", "texts to include: source_code, stdin, stdout, stderr "
-                            "(comma-separated or repeated); none by default",
+    Param("fields", "list", "texts to include: source_code, stdin, stdout, stderr, files "
+                            "(comma-separated or repeated); none by default, but their sizes",
           example=["stdout,stderr"]),
     Param("status", "list", "only runs in these states; !STATE excludes", choices=STATUS_CHOICES,
           example=["FAILED", "TIMEOUT"]),
@@ -147,16 +178,20 @@ def split_limits(body: dict) -> dict:
     return {name: body.pop(name) for name in list(body) if name in LIMIT_FIELDS}
 
 
+def split_options(body: dict) -> dict:
+    return {name: body.pop(name) for name in list(body) if name in OPTION_FIELDS}
+
+
 def interactive_extra(body: dict) -> dict:
     """What an interactive run keeps for the worker: its stdin stays open to a client's socket."""
     return {"interactive": True} if body.get("interactive") else {}
 
 
 def batch_request(item) -> dict:
-    """A batch item as arguments of :func:`.batch.prepare`: its limits gathered."""
+    """A batch item as arguments of :func:`.batch.prepare`: its limits and options gathered."""
     item = dict(item)
-    limits = split_limits(item)
-    return {**item, "limits": limits}
+    limits, options = split_limits(item), split_options(item)
+    return {**item, "limits": limits, "options": options}
 
 
 def execution_json(execution, texts=TEXT_FIELDS) -> dict:
@@ -239,7 +274,8 @@ class CodeSessions(Resource):
     def on_post(self, req, resp):
         body = req.context.body
         session = self.livecode.create_session(body.get("language"), body.get("source_code", ""),
-                                               owner=req.context.caller.key_id)
+                                               owner=req.context.caller.key_id,
+                                               files=body.get("files"), entry=body.get("entry"))
         resp.status = falcon.HTTP_201
         resp.location = f"/code-sessions/{session.session_id}"
         resp.media = session.to_dict()
@@ -258,13 +294,14 @@ class CodeSessions(Resource):
                                field="revision")
         session = self.livecode.autosave(session_id, body.get("source_code"),
                                          body.get("language"), body.get("revision"),
-                                         owner=req.context.caller.owner)
+                                         owner=req.context.caller.owner,
+                                         files=body.get("files"), entry=body.get("entry"))
         resp.media = session.to_dict()
 
     @operation("Run what the session holds now", {202: QUEUED}, body=RUN_BODY)
     def on_post_run(self, req, resp, session_id):
         body = dict(req.context.body)
-        limits = split_limits(body)
+        limits, options = split_limits(body), split_options(body)
         caller = req.context.caller
         self.livecode.get_session(session_id, caller.owner)  # 404 before any quota is spent
         extra = {**callback_extra(self.livecode, caller, body.get("callback_url")),
@@ -272,7 +309,7 @@ class CodeSessions(Resource):
         with self.quotas.reserve_runs(caller):
             execution = self.livecode.run(session_id, body.get("stdin", ""), limits,
                                           body.get("tests"), body.get("comparison"), caller.owner,
-                                          extra)
+                                          extra, options)
         resp.status = falcon.HTTP_202
         resp.location = f"/executions/{execution.execution_id}"
         resp.media = queued_json(execution)
@@ -371,15 +408,19 @@ class SubmitCode(Resource):
                body=SUBMIT_BODY)
     def on_post(self, req, resp):
         body = dict(req.context.body)
-        limits = split_limits(body)
+        limits, options = split_limits(body), split_options(body)
+        if "code" not in body and "files" not in body:
+            raise InvalidInput("code (or files) is required", field="code")
         caller = req.context.caller
         extra = {**callback_extra(self.livecode, caller, body.get("callback_url")),
                  **interactive_extra(body)}
         with self.quotas.reserve_runs(caller):
-            execution = self.livecode.submit_code(body["code"], body.get("language"),
+            execution = self.livecode.submit_code(body.get("code", ""), body.get("language"),
                                                   body.get("stdin", ""), limits,
                                                   body.get("tests"), body.get("comparison"),
-                                                  owner=caller.key_id, extra=extra)
+                                                  owner=caller.key_id, extra=extra,
+                                                  files=body.get("files"),
+                                                  entry=body.get("entry"), options=options)
         resp.status = falcon.HTTP_202
         resp.location = f"/exec-result?jobId={execution.execution_id}"
         resp.media = {"jobId": execution.execution_id, "status": str(execution.status)}

@@ -93,7 +93,8 @@ class LivecodeServer(BaseApplication):
         self._livecode = Livecode.open(self.settings)
         if self.embed is not None:
             self._embedded = self.embed(self._livecode)
-        largest_body = max(self.settings.max_source_bytes, self.settings.max_stdin_bytes)
+        largest_body = max(self.settings.max_source_bytes, self.settings.max_files_bytes,
+                           self.settings.max_stdin_bytes)
         rest, live = create_apps(self._livecode)
         return Dispatcher(live, CompleteBodies(WSGIMiddleware(rest, workers=self.threads),
                                                largest_body * BODY_SLACK),

@@ -41,6 +41,9 @@ class Settings:
     max_stdin_bytes: int = 64 * 1024
     max_tests: int = 32  # test cases one run may carry
     max_batch: int = 20  # runs one POST /executions/batch queues; ids one GET /executions reads
+    max_files: int = 32  # files one program may have
+    max_files_bytes: int = 512 * 1024  # their texts in all
+    max_args: int = 64  # command-line arguments one run may give its program
     cors_origins: str = "*"  # comma-separated, or *
     insecure_no_auth: bool = False  # serve without keys on a non-loopback address
     # Per-key quotas (0: unlimited); a key may carry its own (livecode keys create --quota).

@@ -27,6 +27,22 @@ class Program:
     outputs: Sequence[str] = ()  # files handed back in SandboxResult.files (an artefact)
     reserved_address_space_kb: int = 0  # mapped by the toolchain without being used (V8)
     image: str = ""  # the container image holding the toolchain, for sandboxes that use one
+    stderr_to_stdout: bool = False  # the program's stderr is its stdout (one stream, in order)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A program as a runner receives it: every file, by a name already checked to stay in the
+    box, and the entry, which the language runs or compiles first."""
+
+    files: Mapping[str, bytes]
+    entry: str
+    compiler_options: tuple[str, ...] = ()
+
+    def named(self, *extensions: str) -> list[str]:
+        """The files whose names end in one of ``extensions``, the entry first."""
+        return sorted((n for n in self.files if n.endswith(extensions)),
+                      key=lambda n: (n != self.entry, n))
 
 
 class LanguageRunner(ABC):
@@ -35,13 +51,25 @@ class LanguageRunner(ABC):
     name: str  # what clients send as ``language``
     display_name: str = ""
     file_extension: str = ""
+    main_file: str = ""  # the entry's name for a one-text program; "main" + extension if unset
 
-    def compile(self, source_code: str) -> Program | None:
+    def source_of(self, source: "Source | str") -> Source:
+        """A plain text is the one-file shorthand: the language's ``main_file``."""
+        if isinstance(source, Source):
+            return source
+        name = self.main_file or "main" + self.file_extension
+        return Source({name: source.encode("utf-8", "surrogatepass")}, name)
+
+    def compile(self, source: "Source | str") -> Program | None:
         """The compile step, or ``None`` for a language that runs its source as it is."""
         return None
 
+    def check_compiler_options(self, options: Sequence[str]) -> str | None:
+        """Why a run's ``options`` cannot reach the compiler (``None``: they can)."""
+        return f"{self.name} has no compiler to take compiler_options" if options else None
+
     @abstractmethod
-    def build(self, source_code: str, artefact: Mapping[str, bytes] | None = None,
+    def build(self, source: "Source | str", artefact: Mapping[str, bytes] | None = None,
               limits: Limits | None = None) -> Program: ...
 
     def version(self) -> str | None:

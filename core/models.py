@@ -1,5 +1,6 @@
-"""The records livecode keeps: a code session (what a user edits), an execution (one run of a
-snapshot of it, so autosaves while it waits never change what runs), a worker's heartbeat."""
+"""The records livecode keeps: a code session (what a user edits, one text or several files),
+an execution (one run of a snapshot of it, so autosaves while it waits never change what runs),
+a worker's heartbeat."""
 
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -23,18 +24,29 @@ class CodeSession:
     revision: int = 1  # bumped by every autosave; a client may send it back to detect lost updates
     status: str = "ACTIVE"
     owner: str = ""  # the id of the API key that made it ("" when made without keys)
+    # A program of several files: all of them ([{name, content}]) and the one that runs, whose
+    # text is also source_code. Empty for a one-text program (source_code is the main file).
+    files: list = field(default_factory=list)
+    entry: str = ""
 
     @classmethod
-    def new(cls, language: str, source_code: str, owner: str = "") -> "CodeSession":
+    def new(cls, language: str, source_code: str, owner: str = "", files: list = (),
+            entry: str = "") -> "CodeSession":
         now = utcnow()
-        return cls(new_id(), language, source_code, now, now, owner=owner)
+        return cls(new_id(), language, source_code, now, now, owner=owner, files=list(files),
+                   entry=entry)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 # What a listing leaves out unless asked for: the texts a run holds, of any size.
-TEXT_FIELDS = ("source_code", "stdin", "stdout", "stderr")
+TEXT_FIELDS = ("source_code", "stdin", "stdout", "stderr", "files")
+
+
+def unread(name: str):
+    """What a text not read from storage is: an empty list of files, else an empty string."""
+    return [] if name == "files" else ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,11 @@ class Execution:
     stderr_bytes: int = 0
     # A failed run's group on GET /failures: the last line of stderr, else the reason.
     signature: str | None = None
+    files: list = field(default_factory=list)  # the session's files when it had several
+    entry: str = ""
+    args: list = field(default_factory=list)  # the program's command-line arguments
+    compiler_options: list = field(default_factory=list)  # given to a compiled language's compiler
+    redirect_stderr_to_stdout: bool = False
 
     @classmethod
     def snapshot(cls, session: CodeSession, stdin: str, limits: Limits) -> "Execution":
@@ -87,7 +104,9 @@ class Execution:
             created_at=utcnow(),
             session_revision=session.revision,
             owner=session.owner,
-            source_bytes=text_bytes(session.source_code),
+            files=session.files,
+            entry=session.entry,
+            source_bytes=program_bytes(session),
             stdin_bytes=text_bytes(stdin),
         )
 
@@ -105,7 +124,7 @@ class Execution:
     @classmethod
     def from_dict(cls, data: dict) -> "Execution":
         """Keys that are not fields (a store's own) are ignored; missing texts are empty."""
-        values = {**dict.fromkeys(TEXT_FIELDS, ""),  # a listing's summary has no texts
+        values = {**{name: unread(name) for name in TEXT_FIELDS},  # a summary has no texts
                   **{f.name: data[f.name] for f in fields(cls) if f.name in data}}
         values["status"] = Status(values["status"])
         values["limits"] = Limits.from_dict(values.get("limits") or {})
@@ -114,6 +133,13 @@ class Execution:
 
 def text_bytes(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
+
+
+def program_bytes(program) -> int:
+    """The size of a session's or execution's code: every file's, or its one text's."""
+    if program.files:
+        return sum(text_bytes(f["content"]) for f in program.files)
+    return text_bytes(program.source_code)
 
 
 def with_derived(changes: dict, status) -> dict:

@@ -15,8 +15,9 @@ from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailab
 from .execution_filter import ExecutionFilter
 from .execution_states import Status, check_transition
 from .limits import Limits
-from .models import CodeSession, Execution, text_bytes, with_derived
+from .models import CodeSession, Execution, with_derived
 from .plugins import Plugins
+from .sources import check_args, check_files
 from .test_cases import check_tests
 from .timestamps import utcnow
 
@@ -57,17 +58,21 @@ class Livecode:
     # --- Sessions ---------------------------------------------------------------------------
 
     def create_session(self, language: str | None = None, source_code: str = "",
-                       owner: str = "") -> CodeSession:
-        session = self.new_session(language, source_code, owner)
+                       owner: str = "", files: list | None = None,
+                       entry: str | None = None) -> CodeSession:
+        session = self.new_session(language, source_code, owner, files, entry)
         self.store.create_session(session)
         return session
 
     def new_session(self, language: str | None = None, source_code: str = "",
-                    owner: str = "") -> CodeSession:
-        """A checked session, not stored yet (a batch stores nothing until every item passes)."""
+                    owner: str = "", files: list | None = None,
+                    entry: str | None = None) -> CodeSession:
+        """A checked session, not stored yet (a batch stores nothing until every item passes):
+        of one text (``source_code``) or of several ``files`` run from ``entry``."""
         language = self._check_language(language or DEFAULT_LANGUAGE)
-        self._check_size("source_code", source_code, self.settings.max_source_bytes)
-        return CodeSession.new(language, source_code, owner)
+        program = self._program(source_code, files, entry)
+        return CodeSession.new(language, program["source_code"], owner,
+                               program.get("files", ()), program.get("entry", ""))
 
     def get_session(self, session_id: str, owner: str | None = None) -> CodeSession:
         session = self.store.get_session(session_id)
@@ -77,16 +82,23 @@ class Livecode:
 
     def autosave(self, session_id: str, source_code: str | None = None,
                  language: str | None = None, base_revision: int | None = None,
-                 owner: str | None = None) -> CodeSession:
-        """Never starts a run; ``base_revision`` refuses (409) to overwrite a newer save."""
-        if owner is not None:
-            self.get_session(session_id, owner)
+                 owner: str | None = None, files: list | None = None,
+                 entry: str | None = None) -> CodeSession:
+        """Never starts a run; ``base_revision`` refuses (409) to overwrite a newer save.
+        ``files`` replace all of a session's; in a session of several, ``source_code`` is the
+        entry's new text and ``entry`` may name another of its files."""
+        current = self.get_session(session_id, owner)
         changes = {}
         if language is not None:
             changes["language"] = self._check_language(language)
-        if source_code is not None:
-            self._check_size("source_code", source_code, self.settings.max_source_bytes)
-            changes["source_code"] = source_code
+        if files is None and current.files and (source_code is not None or entry is not None):
+            entry = current.entry if entry is None else entry
+            files = [dict(f, content=source_code) if source_code is not None
+                     and f["name"] == entry else f for f in current.files]
+            source_code = None
+        if source_code is not None or files is not None or entry is not None:
+            changes.update({"files": [], "entry": "",
+                            **self._program(source_code or "", files, entry)})
         changes["updated_at"] = utcnow()
         session = self.store.update_session(session_id, changes, base_revision)
         if session is None:
@@ -102,32 +114,36 @@ class Livecode:
 
     def run(self, session_id: str, stdin: str = "", limits: dict | None = None,
             tests: list | None = None, comparison: str | None = None,
-            owner: str | None = None, extra: dict | None = None) -> Execution:
+            owner: str | None = None, extra: dict | None = None,
+            options: dict | None = None) -> Execution:
         """Queue a run of the session as it is now, ``limits`` within the server's caps;
         ``extra`` is kept with the run for plugins (a callback, say) and the worker (an
-        ``interactive`` run's stdin stays open for what a client sends while it runs)."""
+        ``interactive`` run's stdin stays open for what a client sends while it runs);
+        ``options``: ``args``, ``compiler_options``, ``redirect_stderr_to_stdout``."""
         execution = self.prepare(self.get_session(session_id, owner), stdin, limits, tests,
-                                 comparison, extra)
+                                 comparison, extra, options)
         return self.enqueue_all([(None, execution)])[0]
 
-    def submit_code(self, code: str, language: str | None = None, stdin: str = "",
+    def submit_code(self, code: str = "", language: str | None = None, stdin: str = "",
                     limits: dict | None = None, tests: list | None = None,
                     comparison: str | None = None, owner: str = "",
-                    extra: dict | None = None) -> Execution:
+                    extra: dict | None = None, files: list | None = None,
+                    entry: str | None = None, options: dict | None = None) -> Execution:
         """The one-shot ``/submit-code`` flow: a session made for this code alone, run at once."""
-        session = self.new_session(language, code, owner)
-        execution = self.prepare(session, stdin, limits, tests, comparison, extra)
+        session = self.new_session(language, code, owner, files, entry)
+        execution = self.prepare(session, stdin, limits, tests, comparison, extra, options)
         return self.enqueue_all([(session, execution)])[0]
 
     def prepare(self, session: CodeSession, stdin: str = "", limits: dict | None = None,
                 tests: list | None = None, comparison: str | None = None,
-                extra: dict | None = None) -> Execution:
+                extra: dict | None = None, options: dict | None = None) -> Execution:
         """A checked run of ``session``, not stored or queued yet."""
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
         run_limits = self.limits(limits)
         extra = dict(extra or {})
         cases = self._check_tests(stdin, tests, comparison, bool(extra.get("interactive")))
-        return Execution.snapshot(session, stdin, run_limits).evolve(tests=cases, extra=extra)
+        return Execution.snapshot(session, stdin, run_limits).evolve(
+            tests=cases, extra=extra, **self._run_options(session.language, options))
 
     def enqueue_all(self, runs: list[tuple[CodeSession | None, Execution]]) -> list[Execution]:
         """Store and queue prepared runs (each with the session made for it alone, or None), all
@@ -154,14 +170,17 @@ class Livecode:
             self._notify(execution, None)
         return [execution for _, execution in runs]
 
-    def check_submission(self, code: str, language: str | None = None, stdin: str = "",
+    def check_submission(self, code: str = "", language: str | None = None, stdin: str = "",
                          limits: dict | None = None, tests: list | None = None,
-                         comparison: str | None = None, interactive: bool = False):
+                         comparison: str | None = None, interactive: bool = False,
+                         files: list | None = None, entry: str | None = None,
+                         options: dict | None = None):
         """All ``submit_code`` refuses, making nothing: a batch checks every item first."""
-        self._check_language(language or DEFAULT_LANGUAGE)
-        self._check_size("source_code", code, self.settings.max_source_bytes)
+        language = self._check_language(language or DEFAULT_LANGUAGE)
+        self._program(code, files, entry)
         self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
-        return self.limits(limits), self._check_tests(stdin, tests, comparison, interactive)
+        return (self.limits(limits), self._check_tests(stdin, tests, comparison, interactive),
+                self._run_options(language, options))
 
     def limits(self, requested: dict | None = None) -> Limits:
         return self.settings.limits.within(self.settings.limit_caps, requested or {})
@@ -198,8 +217,11 @@ class Livecode:
         limits = self.limits(old.limits.to_dict())
         fresh = Execution.snapshot(session, old.stdin, limits).evolve(
             language=old.language, source_code=old.source_code,
-            source_bytes=text_bytes(old.source_code), session_revision=old.session_revision,
-            tests=old.tests, extra={"rerun_of": old.execution_id})
+            files=old.files, entry=old.entry, source_bytes=old.source_bytes,
+            session_revision=old.session_revision, tests=old.tests,
+            args=old.args, compiler_options=old.compiler_options,
+            redirect_stderr_to_stdout=old.redirect_stderr_to_stdout,
+            extra={"rerun_of": old.execution_id})
         return self.enqueue_all([(None, fresh)])[0]
 
     def cancel(self, execution_id: str, owner: str | None = None) -> Execution:
@@ -247,6 +269,29 @@ class Livecode:
             raise InvalidInput(f"unknown language {language!r}; available: {known}",
                                field="language")
         return language
+
+    def _program(self, source_code: str, files: list | None, entry: str | None) -> dict:
+        """A session's code fields from one text or from several files."""
+        if files is None:
+            if entry is not None:
+                raise InvalidInput("entry names one of files; send files too", field="entry")
+            self._check_size("source_code", source_code, self.settings.max_source_bytes)
+            return {"source_code": source_code}
+        if source_code:
+            raise InvalidInput("send source_code (one file) or files, not both", field="files")
+        files, entry, text = check_files(files, entry, self.settings.max_files,
+                                         self.settings.max_files_bytes)
+        return {"source_code": text, "files": files, "entry": entry}
+
+    def _run_options(self, language: str, options: dict | None) -> dict:
+        options = dict(options or {})
+        compiler_options = list(options.get("compiler_options") or ())
+        problem = self.plugins.languages[language].check_compiler_options(compiler_options)
+        if problem:
+            raise InvalidInput(problem, field="compiler_options")
+        return {"args": check_args(options.get("args"), self.settings.max_args),
+                "compiler_options": compiler_options,
+                "redirect_stderr_to_stdout": bool(options.get("redirect_stderr_to_stdout"))}
 
     def _check_tests(self, stdin: str, tests, comparison, interactive=False) -> dict | None:
         if tests is not None and stdin:

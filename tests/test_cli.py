@@ -77,6 +77,22 @@ def test_run_passes_the_programs_exit_status_through(serve, tmp_path):
 
 
 @pytest.mark.slow
+def test_run_sends_the_other_files_of_a_program_and_its_arguments(serve, tmp_path):
+    _, http = serve()
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "greet.py").write_text("def greet(a): return 'hi ' + ' '.join(a)\n")
+    (tmp_path / "main.py").write_text("import sys\nfrom lib.greet import greet\n"
+                                      "print(greet(sys.argv[1:]))\n")
+    result = livecode("run", str(tmp_path / "main.py"), "--with",
+                      str(tmp_path / "lib" / "greet.py"), "--arg", "a", "--arg", "b c",
+                      "--url", http.url)
+    assert (result.returncode, result.stdout) == (0, "hi a b c\n"), result.stderr
+    outside = livecode("run", str(tmp_path / "main.py"), "--with", "/etc/hostname",
+                       "--url", http.url)
+    assert outside.returncode == OWN_ERROR and "is not under" in outside.stderr
+
+
+@pytest.mark.slow
 def test_a_wrong_url_says_it_is_not_a_livecode_api(serve, tmp_path):
     program = tmp_path / "p.py"
     program.write_text("print(1)\n")

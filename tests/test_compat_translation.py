@@ -45,15 +45,40 @@ def test_each_outcome_is_one_judge0_status(status, fields, expected):
         assert message
 
 
-def test_run_request_translates_units_and_expected_output():
+def test_run_request_translates_units_and_expected_output(livecode):
     request = run_request({"source_code": "x", "language_id": 50, "memory_limit": 1000.5,
                            "max_file_size": 2, "max_processes_and_or_threads": 4,
-                           "stdin": "in", "expected_output": "out"}, False, {50: "c"})
+                           "stdin": "in", "expected_output": "out"}, False, {50: "c"}, livecode)
     assert request == {"code": "x", "language": "c",
                        "limits": {"memory_limit": 1001, "max_file_size": 2048,
                                   "max_processes": 4},
                        "tests": [{"stdin": "in", "expected_output": "out"}],
-                       "comparison": "lines"}
+                       "comparison": "lines",
+                       "options": {"args": [], "compiler_options": [],
+                                   "redirect_stderr_to_stdout": False}}
+
+
+def test_run_request_splits_arguments_and_options_and_reads_additional_files(livecode):
+    import base64
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lib/a.h", "int a;")
+        archive.writestr("lib/", "")  # a directory entry holds no file
+    request = run_request({"source_code": "int main(){}", "language_id": 54,
+                           "command_line_arguments": "1 '2 3' \\$x",
+                           "compiler_options": "-O0 '-DX=1'",
+                           "redirect_stderr_to_stdout": True,
+                           "additional_files": base64.b64encode(buffer.getvalue()).decode()},
+                          False, {54: "cpp"}, livecode)
+    assert request["options"] == {"args": ["1", "2 3", "$x"],
+                                  "compiler_options": ["-O0", "-DX=1"],
+                                  "redirect_stderr_to_stdout": True}
+    assert request["files"] == [{"name": "main.cpp", "content": "int main(){}"},
+                                {"name": "lib/a.h", "content": "int a;"}]
+    assert request["entry"] == "main.cpp" and "code" not in request
 
 
 class FixedVersionRunner(LanguageRunner):

@@ -114,6 +114,27 @@ def test_a_batch_through_the_sdk(client):
     assert len({r.token for r in results}) == 3
 
 
+def test_arguments_stderr_and_additional_files_through_the_sdk(client):
+    from judge0.filesystem import File, Filesystem
+
+    files = Filesystem(content=[File(name="helper.py",
+                                     content="def twice(x):\n    return 2 * x\n")])
+    result = judge0.run(client=client, submissions=judge0.Submission(
+        source_code="import sys\nfrom helper import twice\n"
+                    "print(twice(int(sys.argv[1])), flush=True)\nprint('err', file=sys.stderr)",
+        language=LanguageAlias.PYTHON, command_line_arguments="21",
+        redirect_stderr_to_stdout=True, additional_files=files))
+    assert (result.status, result.stdout, result.stderr) == (Status.ACCEPTED, "42\nerr\n",
+                                                             None), result
+
+
+def test_compiler_options_through_the_sdk(client):
+    result = judge0.run(client=client, submissions=judge0.Submission(
+        source_code='#include <stdio.h>\nint main(void) { printf("%d\\n", N); }',
+        language=LanguageAlias.C, compiler_options="-DN=7"))
+    assert (result.status, result.stdout) == (Status.ACCEPTED, "7\n"), result
+
+
 # --- The contract, field by field -----------------------------------------------------------
 
 
@@ -232,10 +253,10 @@ def test_wrong_answer_uses_judge0s_comparison(http):
 
 
 @pytest.mark.parametrize("field,value", [
-    ("callback_url", "http://127.0.0.1/"), ("command_line_arguments", "-v"),
-    ("compiler_options", "-O3"), ("redirect_stderr_to_stdout", True),
-    ("additional_files", "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="), ("enable_network", True),
-    ("number_of_runs", 3), ("cpu_extra_time", 1), ("language_id", 9999),
+    ("callback_url", "http://127.0.0.1/"), ("command_line_arguments", "'unclosed"),
+    ("command_line_arguments", "'a\nb'"), ("compiler_options", "-O3"),
+    ("additional_files", "not base64!"), ("additional_files", "aGVsbG8="),
+    ("enable_network", True), ("number_of_runs", 3), ("cpu_extra_time", 1), ("language_id", 9999),
     ("memory_limit", 10 ** 9), ("wall_time_limit", 0), ("surprise", 1), ("stdin", 5),
 ])
 def test_what_livecode_cannot_honour_is_a_422_that_queues_nothing(server, http, field, value):
@@ -244,6 +265,93 @@ def test_what_livecode_cannot_honour_is_a_422_that_queues_nothing(server, http, 
                                                 field: value})
     assert response.status_code == 422, response.text
     assert field in response.json()["error"]["message"]
+    assert livecode_executions(http) == before
+
+
+def zipped(*entries, symlink=None) -> str:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (0o120777 << 16)
+            archive.writestr(info, "/etc/passwd")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_command_line_arguments_are_split_as_a_shell_would_and_expand_nothing(http):
+    shown = submit(http, {"source_code": "import sys\nprint(sys.argv[1:])", "language_id": 71,
+                          "command_line_arguments": "-v 'two words' \"$HOME\" a\\ b"})
+    assert shown["stdout"] == "['-v', 'two words', '$HOME', 'a b']\n", shown
+    assert shown["command_line_arguments"] == "-v 'two words' '$HOME' 'a b'"
+
+
+def test_compiler_options_reach_gcc_and_a_refused_one_queues_nothing(http):
+    shown = submit(http, {"source_code": "#include <stdio.h>\nint main(void) { "
+                                         "printf(\"%d\\n\", N); return 0; }",
+                          "language_id": 50, "compiler_options": "-DN=42 -Wall"})
+    assert (shown["status"]["id"], shown["stdout"]) == (3, "42\n"), shown
+    assert shown["compiler_options"] == "-DN=42 -Wall"
+    before = livecode_executions(http)
+    response = http.post("/submissions", json={"source_code": "int main(){}", "language_id": 50,
+                                                "compiler_options": "-fplugin=/tmp/x.so"})
+    assert response.status_code == 422 and "refused" in response.text
+    assert livecode_executions(http) == before
+
+
+def test_redirect_stderr_to_stdout(http):
+    shown = submit(http, {"source_code": "echo one; echo two >&2; echo three",
+                          "language_id": 46, "redirect_stderr_to_stdout": True})
+    assert (shown["stdout"], shown["stderr"]) == ("one\ntwo\nthree\n", ""), shown
+    assert shown["redirect_stderr_to_stdout"] is True
+
+
+def test_additional_files_sit_beside_the_source_file(http):
+    files = zipped(("helper.py", "def twice(x):\n    return 2 * x\n"),
+                   ("data/n.txt", "21\n"))
+    shown = submit(http, {"source_code": "from helper import twice\n"
+                                         "print(twice(int(open('data/n.txt').read())))",
+                          "language_id": 71, "additional_files": files})
+    assert (shown["status"]["id"], shown["stdout"]) == (3, "42\n"), shown
+    import io
+    import zipfile
+
+    back = zipfile.ZipFile(io.BytesIO(base64.b64decode(shown["additional_files"])))
+    assert sorted(back.namelist()) == ["data/n.txt", "helper.py"]
+    encoded = submit(http, {"source_code": base64.b64encode(b"print(open('data/n.txt')"
+                                                            b".read(), end='')").decode(),
+                            "language_id": 71, "additional_files": files},
+                     base64_encoded="true")
+    assert base64.b64decode(encoded["stdout"]) == b"21\n"
+
+
+def test_additional_files_in_c_are_compiled_and_linked(http):
+    files = zipped(("lib.h", "int answer(void);\n"), ("lib.c", "int answer(void) { return 42; }\n"))
+    shown = submit(http, {"source_code": '#include <stdio.h>\n#include "lib.h"\n'
+                                         'int main(void) { printf("%d\\n", answer()); }',
+                          "language_id": 50, "additional_files": files})
+    assert (shown["status"]["id"], shown["stdout"]) == (3, "42\n"), shown
+
+
+@pytest.mark.parametrize("archive, status, fragment", [
+    (zipped(("../escape.py", "")), 422, "relative path"),
+    (zipped(("/abs.py", "")), 422, "relative path"),
+    (zipped(("script.py", "")), 422, "same name"),
+    (zipped(("bin.dat", b"\xff\xfe")), 422, "UTF-8"),
+    (zipped(symlink="link"), 422, "link"),
+    (zipped(*[(f"f{n}.txt", "") for n in range(40)]), 422, "the limit is 31"),
+    (zipped(("bomb.txt", b"0" * (20 << 20))), 413, "more than"),
+])
+def test_hostile_additional_files_are_refused_and_queue_nothing(http, archive, status, fragment):
+    before = livecode_executions(http)
+    response = http.post("/submissions", json={"source_code": "print(1)", "language_id": 71,
+                                                "additional_files": archive})
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["error"]["message"]
     assert livecode_executions(http) == before
 
 

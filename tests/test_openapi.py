@@ -120,7 +120,8 @@ def test_requests_are_checked_against_the_documented_body(client, spec):
     and each documented field of the right type is taken."""
     session = spec["paths"]["/code-sessions"]["post"]["requestBody"]["content"][
         "application/json"]["schema"]
-    assert set(session["properties"]) == {"language", "source_code", "sourceCode"}
+    assert set(session["properties"]) == {"language", "source_code", "sourceCode", "files",
+                                          "entry"}
     assert session["properties"]["language"]["enum"] == sorted(
         language["name"] for language in client.simulate_get("/languages").json["languages"])
     ok = client.simulate_post("/code-sessions", json={"language": "python", "source_code": ""})

@@ -125,8 +125,13 @@ def livecode_executions(http) -> list:
 
 
 @pytest.mark.parametrize("body", [
-    {"language": "python", "files": [{"content": "print(1)"}], "args": ["-v"]},
-    {"language": "python", "files": [{"content": "a"}, {"content": "b"}]},
+    {"language": "python", "files": [{"content": "print(1)"}], "args": ["a\u0000b"]},
+    {"language": "python", "files": [{"content": "print(1)"}], "args": "-v"},
+    {"language": "python", "files": [{"content": "a"}, {"name": "../b.py", "content": "b"}]},
+    {"language": "python", "files": [{"name": "a.py", "content": "a"},
+                                     {"name": "a.py", "content": "b"}]},
+    {"language": "python", "files": [{"content": "a"}, {"content": "\xff", "encoding": "hex"}]},
+    {"language": "python", "files": [{"content": "a"}, "b"]},
     {"language": "python", "files": []},
     {"language": "python", "files": [{"content": "x", "encoding": "utf16"}]},
     {"language": "python", "files": [{"content": "!!", "encoding": "base64"}]},
@@ -140,6 +145,26 @@ def test_what_livecode_cannot_honour_is_a_422_that_queues_nothing(server, http, 
     before = livecode_executions(http)
     execute(http, 422, **body)
     assert livecode_executions(http) == before
+
+
+def test_args_reach_the_program(http):
+    result = execute(http, language="python", args=["-v", "two words", ""],
+                     files=[{"content": "import sys; print(sys.argv[1:])"}])
+    assert result["run"]["stdout"] == "['-v', 'two words', '']\n", result
+
+
+@pytest.mark.parametrize("language, files", [
+    ("python", [{"name": "app.py", "content": "from lib import twice\nprint(twice(21))"},
+                {"name": "lib.py", "content": "def twice(x):\n    return 2 * x"}]),
+    ("javascript", [{"content": "console.log(require('./lib.js').twice(21))"},
+                    {"name": "lib.js", "content": "exports.twice = (x) => 2 * x"}]),
+    ("c", [{"name": "main.c", "content": '#include <stdio.h>\nint twice(int);\n'
+                                         'int main(void) { printf("%d\\n", twice(21)); }'},
+           {"name": "lib.c", "content": "int twice(int x) { return 2 * x; }"}]),
+])
+def test_the_first_of_several_files_runs_with_the_others_beside_it(http, language, files):
+    result = execute(http, language=language, files=files)
+    assert (result["run"]["stdout"], result["run"]["code"]) == ("42\n", 0), result
 
 
 @pytest.mark.parametrize("limit, value, cap", [

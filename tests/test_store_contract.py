@@ -414,3 +414,33 @@ def test_a_finished_runs_extra_changes_in_place_and_listings_carry_it(store):
     assert changed.status is Status.CANCELLED and changed.finished_at == execution.finished_at
     [summary] = store.list_executions(limit=10, texts=())
     assert summary.extra == {"callback": callback}
+
+
+def test_programs_of_several_files_and_run_options_round_trip(store):
+    from livecode.core.execution_filter import ExecutionFilter
+
+    files = [{"name": "main.py", "content": "import lib\n"},
+             {"name": "pkg/lib.py", "content": "x = 'é\\u0000'\0"}]
+    session = CodeSession.new("python", "import lib\n", owner="bob", files=files,
+                              entry="main.py")
+    store.create_session(session)
+    assert store.get_session(session.session_id) == session
+    renamed = [files[1], {"name": "app.py", "content": "print(1)"}]
+    updated = store.update_session(session.session_id, {"files": renamed, "entry": "app.py",
+                                                        "source_code": "print(1)"}, 1)
+    assert (updated.files, updated.entry, updated.revision) == (renamed, "app.py", 2)
+    assert store.get_session(session.session_id).files == renamed
+    execution = Execution.snapshot(session, "", Limits()).evolve(
+        args=["-v", "two words", "é"], compiler_options=["-O0"],
+        redirect_stderr_to_stdout=True)
+    store.create_execution(execution)
+    assert store.get_execution(execution.execution_id) == execution
+    assert execution.source_bytes == sum(len(f["content"].encode()) for f in files)
+    summary = store.list_executions(match=ExecutionFilter(owner="bob"), texts=())[0]
+    assert (summary.files, summary.entry, summary.source_bytes) == (
+        [], "main.py", execution.source_bytes)
+    assert (summary.args, summary.redirect_stderr_to_stdout) == (["-v", "two words", "é"], True)
+    assert store.list_executions(match=ExecutionFilter(owner="bob"),
+                                 texts=("files",))[0].files == files
+    store.update_session(session.session_id, {"files": [], "entry": "", "source_code": "1"}, 2)
+    assert store.get_session(session.session_id).files == []

@@ -20,12 +20,16 @@ def test_a_stranger_s_test_file_gets_the_fixtures_and_the_suites(tmp_path):
             runtime_error = ('raise ValueError("boom")', "ValueError: boom")
             sum_stdin = "import sys; print(sum(map(int, sys.stdin.read().split())))"
             endless_loop = "while True: pass"
+            several_files = ("main.py", [
+                {"name": "main.py", "content": "from greet import hello; print(hello())"},
+                {"name": "greet.py", "content": "def hello(): return 'Hello World'"}])
+            print_args = "import sys; print(*sys.argv[1:], sep=chr(10))"
     '''))
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
                              str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 passed, 1 skipped" in result.stdout, result.stdout
+    assert "7 passed, 1 skipped" in result.stdout, result.stdout
     assert "python has no compile step" in result.stdout
 
 

@@ -9,10 +9,10 @@ a compile and the run that follows share nothing but those named files: the same
 run and, built once, many.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from livecode.core.contracts import LanguageRunner, Sandbox, SandboxResult
+from livecode.core.contracts import LanguageRunner, Sandbox, SandboxResult, Source
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
 from livecode.core.test_cases import verdict
@@ -45,10 +45,10 @@ class Compiled:
     output: str | None
 
 
-def compile_source(runner: LanguageRunner, sandbox: Sandbox, source_code: str,
+def compile_source(runner: LanguageRunner, sandbox: Sandbox, source: Source | str,
                    limits: Limits) -> Compiled | None:
     """Run the language's compile step; ``None`` for a language that has none."""
-    step = runner.compile(source_code)
+    step = runner.compile(source)
     if step is None:
         return None
     result = sandbox.run(step, b"", limits)
@@ -64,20 +64,23 @@ def compile_source(runner: LanguageRunner, sandbox: Sandbox, source_code: str,
     return Compiled(dict(result.files), output or None)
 
 
-def run_program(runner: LanguageRunner, sandbox: Sandbox, source_code: str, stdin: str,
-                limits: Limits, compile_limits: Limits,
-                tests: dict | None = None, live=None) -> tuple[Status, dict]:
+def run_program(runner: LanguageRunner, sandbox: Sandbox, source: Source | str, stdin: str,
+                limits: Limits, compile_limits: Limits, tests: dict | None = None, live=None,
+                args: Sequence[str] = (), stderr_to_stdout: bool = False
+                ) -> tuple[Status, dict]:
     """Compile (if the language does), run once (or once per test case, each in a fresh
-    sandbox), and say how the execution ends and what it stores.
+    sandbox), and say how the execution ends and what it stores. ``args`` follow the
+    language's own command line, whatever it is.
 
     With test cases, the execution's own status, output and times are those of the first case
     that did not complete, else of the last one; each case has its own in ``test_results``.
     """
-    compiled = compile_source(runner, sandbox, source_code, compile_limits)
+    compiled = compile_source(runner, sandbox, source, compile_limits)
     if compiled is not None and compiled.artefact is None:
         return Status.FAILED, {"reason": "compilation_error",
                                "compile_output": compiled.output}
-    program = runner.build(source_code, compiled and compiled.artefact, limits)
+    program = runner.build(source, compiled and compiled.artefact, limits)
+    program = replace(program, argv=[*program.argv, *args], stderr_to_stdout=stderr_to_stdout)
     compile_output = {"compile_output": compiled.output if compiled is not None else None}
     if tests is None:
         live = {"live": live} if live is not None and sandbox.live_io else {}

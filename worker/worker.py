@@ -19,6 +19,7 @@ from livecode.core.execution_states import Status
 from .housekeeping import Housekeeping
 from livecode.core.models import Execution, WorkerInfo
 from livecode.core.service import Livecode
+from livecode.core.sources import program_source
 from livecode.core.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -195,9 +196,10 @@ class Worker:
             if runner is None:
                 raise SandboxError(f"this worker has no runner for {running.language!r}")
             with self.livecode.events.live(running) as live:
-                return run_program(runner, self.sandboxes[sandbox_name], running.source_code,
-                                   running.stdin, running.limits,
-                                   self.settings.compile_limits, running.tests, live)
+                return run_program(runner, self.sandboxes[sandbox_name],
+                                   program_source(runner, running), running.stdin,
+                                   running.limits, self.settings.compile_limits, running.tests,
+                                   live, running.args, running.redirect_stderr_to_stdout)
         except Exception as exc:
             log.exception("sandbox %s failed on execution %s", sandbox_name,
                           running.execution_id)

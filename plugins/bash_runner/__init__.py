@@ -1,4 +1,5 @@
-"""The ``bash`` language: ``bash main.sh`` (non-interactive, so it reads no start-up files; the
+"""The ``bash`` language: ``bash main.sh``, or the entry of several files, which may ``source``
+each other (non-interactive, so it reads no start-up files; the
 environment is clean, so no ``BASH_ENV`` either).
 
 Bash is ``LIVECODE_BASH``, else ``bash`` on the safe PATH; the programs it starts come from the
@@ -19,9 +20,9 @@ class BashRunner(LanguageRunner):
     def __init__(self, bash: str):
         self.bash = bash
 
-    def build(self, source_code: str, artefact=None, limits=None) -> Program:
-        return Program(files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
-                       argv=[self.bash, self.main_file],
+    def build(self, source, artefact=None, limits=None) -> Program:
+        source = self.source_of(source)
+        return Program(files=dict(source.files), argv=[self.bash, source.entry],
                        language=self.name, image=POLYGLOT_IMAGE)
 
     def version(self) -> str | None:

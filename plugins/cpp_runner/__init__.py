@@ -1,4 +1,5 @@
-"""The ``cpp`` language: G++ compiles ``main.cpp``; the compile and run steps are C's (see
+"""The ``cpp`` language: G++ compiles ``main.cpp`` (and every ``.cpp``, ``.cc`` and ``.cxx`` of a
+program of several files); the compile and run steps are C's (see
 :mod:`livecode.plugins.c_runner`). The compiler is ``LIVECODE_CXX``, else ``g++``."""
 
 from livecode.core.hookspecs import hookimpl
@@ -11,4 +12,4 @@ CPP_FLAGS = ("-O2", "-std=gnu++17", "-pipe", "-fdiagnostics-color=never")
 @hookimpl
 def livecode_register_languages(register, settings):
     register(GccRunner(settings.option("CXX") or find("g++"), "cpp", "C++ (GCC)", ".cpp",
-                       CPP_FLAGS))
+                       CPP_FLAGS, compiled=(".cpp", ".cc", ".cxx")))

@@ -65,7 +65,7 @@ STREAM_STDERR = 2
 
 HOLDER = 'read -r deadline || exit 0; exec timeout -s KILL "$deadline" cat >/dev/null'
 BOOTSTRAP = (
-    'read -r size cpu fsize nofile argc outc || exit 125; set --; i=0; '
+    'read -r size cpu fsize nofile merge argc outc || exit 125; set --; i=0; '
     'while [ "$i" -lt "$argc" ]; do IFS= read -r arg || exit 125; set -- "$@" "$arg"; '
     'i=$((i+1)); done; '
     'outputs=; i=0; while [ "$i" -lt "$outc" ]; do IFS= read -r name || exit 125; '
@@ -74,6 +74,8 @@ BOOTSTRAP = (
     # The shell's own messages ("Killed") go nowhere; the program gets the real stderr, and
     # the real stdout unless the bootstrap needs it for the outputs.
     'exec 3>&2 2>/dev/null; if [ "$outc" -gt 0 ]; then exec 4>&3; else exec 4>&1; fi; '
+    # redirect_stderr_to_stdout: the program's stderr is where its stdout goes.
+    'if [ "$merge" = 1 ]; then exec 3>&4; fi; '
     '(exec prlimit --core=0 --cpu="$cpu:$((cpu+1))" --fsize="$fsize" --nofile="$nofile" '
     '-- "$@" >&4 2>&3 3>&- 4>&-); status=$?; kill -9 -1; '
     'if [ "$outc" -gt 0 ]; then set -f; IFS="\n"; set --; for name in $outputs; do '
@@ -208,7 +210,7 @@ class ReadyContainer:
             raise SandboxError("a program argument or output name holds a newline or NUL")
         archive = _archive(program.files, program.executable)
         header = (f"{len(archive)} {whole_cpu_seconds(limits)} {limits.max_file_size} "
-                  f"{limits.max_open_files} {len(argv)} {len(outputs)}\n"
+                  f"{limits.max_open_files} {int(program.stderr_to_stdout)} {len(argv)} {len(outputs)}\n"
                   + "".join(f"{line}\n" for line in argv + outputs))
         cpu_base = self._reading(ContainerCgroup.cpu_ns) or 0
         oom_base = self._reading(ContainerCgroup.oom_kills) or 0

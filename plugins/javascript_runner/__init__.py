@@ -1,4 +1,5 @@
-"""The ``javascript`` language: Node.js runs ``main.js`` as a CommonJS module.
+"""The ``javascript`` language: Node.js runs ``main.js`` as a CommonJS module, or the entry of
+several files, which ``require`` each other (or ``import``, as ``.mjs`` modules).
 
 Node is ``LIVECODE_NODE`` or ``node`` on the safe PATH (``/usr/bin/node``). V8 reserves about
 1 GiB of address space at start-up whatever the program does, so the program declares that
@@ -26,15 +27,15 @@ class JavaScriptRunner(LanguageRunner):
     def __init__(self, node: str):
         self.node = node
 
-    def build(self, source_code: str, artefact=None, limits=None) -> Program:
-        return self.node_program({self.main_file: source_code.encode("utf-8", "surrogatepass")},
-                                 limits)
+    def build(self, source, artefact=None, limits=None) -> Program:
+        source = self.source_of(source)
+        return self.node_program(dict(source.files), limits, source.entry)
 
-    def node_program(self, files: dict[str, bytes], limits) -> Program:
+    def node_program(self, files: dict[str, bytes], limits, entry: str) -> Program:
         # V8 sizes its heap from the host's memory, not from any limit: tell it the run's, so
         # a program that outgrows it fails fast with "heap out of memory" (memory_limit).
         heap = [f"--max-old-space-size={max(16, limits.memory_limit // 1024)}"] if limits else []
-        return Program(files=files, argv=[self.node, *heap, self.main_file], language=self.name,
+        return Program(files=files, argv=[self.node, *heap, entry], language=self.name,
                        reserved_address_space_kb=V8_RESERVED_KB, image=POLYGLOT_IMAGE)
 
     def failure_reason(self, result) -> str | None:

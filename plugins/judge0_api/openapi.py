@@ -23,6 +23,12 @@ MEANINGS = {
     "max_processes_and_or_threads": "processes and threads at once, within the server's cap",
     "max_file_size": "KiB a file the program writes may hold",
     "number_of_runs": "always 1",
+    "command_line_arguments": "the program's arguments, split into words as a shell would "
+                              "(nothing expanded)",
+    "compiler_options": "options for GCC/G++, split into words; each one flag livecode's rule "
+                        "accepts (README, Run options)",
+    "redirect_stderr_to_stdout": "the program's stderr goes to its stdout",
+    "additional_files": "a base64 zip of text files put beside the source file (always base64)",
 }
 
 
@@ -40,6 +46,8 @@ SUBMISSION_BODY = Body({name: Field(kind, meaning(name)) for name, kind in REQUE
 
 
 def batch_bytes(settings) -> int:
+    # Sized by one-text programs: a batch of programs of many files each would let one
+    # request hold more than any other body may.
     return (settings.max_source_bytes + 2 * settings.max_stdin_bytes) * settings.max_batch
 
 

@@ -52,7 +52,8 @@ class Submissions(Judge0Resource):
         encoded = flag(req, "base64_encoded")
         fields = requested_fields(req.get_param("fields"))
         body = req.context.body
-        request, caller = run_request(body, encoded, self.language_ids()), req.context.caller
+        request = run_request(body, encoded, self.language_ids(), self.livecode)
+        caller = req.context.caller
         resp.status = falcon.HTTP_201
         if flag(req, "wait"):
             with waiting_slot(self.settings):
@@ -85,7 +86,7 @@ class Submissions(Judge0Resource):
                 raise InvalidInput(f"submissions[{number}] must be an object", field="submissions")
             fields = check_fields(item, REQUEST_FIELDS, where=f"submissions[{number}].")
             try:
-                requests.append(run_request(fields, encoded, self.language_ids()))
+                requests.append(run_request(fields, encoded, self.language_ids(), self.livecode))
             except (InvalidInput, PayloadTooLarge) as exc:
                 raise type(exc)(f"submissions[{number}]: {exc.message}",
                                 **{**exc.details, "index": number}) from None
@@ -143,6 +144,13 @@ class About(Judge0Resource):
                       "source_code": "https://github.com/judge0/judge0",
                       "maintainer": "livecode, speaking Judge0 CE's API"}
 
+    def languages_taking_options(self) -> list[str]:
+        """Judge0's names of the languages whose compiler takes a run's options."""
+        runners = self.livecode.plugins.languages
+        return sorted(languages.describe(languages.language_id_of(name), runner)["name"]
+                      for name, runner in runners.items() if name in languages.LANGUAGES
+                      and runner.check_compiler_options(["-O2"]) is None)
+
     @operation("Judge0's /config_info", {200: CONFIG})
     def on_get_config(self, req, resp):
         """What Judge0's ``/config_info`` tells, from livecode's own limits and caps."""
@@ -151,12 +159,13 @@ class About(Judge0Resource):
         delivery = CallbackSettings.of(self.settings)
         resp.media = {
             "maintenance_mode": False, "enable_wait_result": True,
-            "enable_compiler_options": False, "allowed_languages_for_compile_options": [],
-            "enable_command_line_arguments": False, "enable_submission_delete": False,
+            "enable_compiler_options": True,
+            "allowed_languages_for_compile_options": self.languages_taking_options(),
+            "enable_command_line_arguments": True, "enable_submission_delete": False,
             "enable_callbacks": callbacks,
             "callbacks_max_tries": delivery.max_attempts if callbacks else 0,
             "callbacks_timeout": delivery.timeout if callbacks else 0,
-            "enable_additional_files": False, "max_queue_size": 0,
+            "enable_additional_files": True, "max_queue_size": 0,
             "cpu_time_limit": limits.cpu_time_limit, "max_cpu_time_limit": caps.cpu_time_limit,
             "cpu_extra_time": 0, "max_cpu_extra_time": 0,
             "wall_time_limit": limits.wall_time_limit,
@@ -172,7 +181,8 @@ class About(Judge0Resource):
             "max_file_size": limits.max_file_size // 1024,
             "max_max_file_size": caps.max_file_size // 1024,
             "number_of_runs": 1, "max_number_of_runs": 1,
-            "redirect_stderr_to_stdout": False, "max_extract_size": 0,
+            "redirect_stderr_to_stdout": False,
+            "max_extract_size": self.settings.max_files_bytes // 1024,
             "enable_batched_submissions": True,
             "max_submission_batch_size": self.settings.max_batch,
             "submission_cache_duration": 0, "use_docs_as_homepage": False,

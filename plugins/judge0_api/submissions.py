@@ -1,15 +1,24 @@
 """Judge0 submissions as livecode executions: a submission's fields become a run request (its
 limits, its ``expected_output`` a test case judged by Judge0's rule) and an execution is shown
 with Judge0's field names, units and statuses. A submission's token is the execution's id.
+
+``command_line_arguments`` and ``compiler_options`` are strings Judge0 puts on a shell's
+command line; livecode splits them into words as a shell would (quotes, backslashes) but
+expands nothing, and passes the words as ``args`` and ``compiler_options``.
+``additional_files`` (a base64 zip) become the program's other files, beside the source file
+under Judge0's name for it (``script.py``, ``main.c``), which is the entry.
 """
 
 import base64
 import binascii
 import math
+import shlex
 
 from livecode.core.errors import InvalidInput
+from livecode.core.sources import check_args, check_files
 
-from .languages import describe, language_id_of
+from .additional_files import read_additional_files, zip_files
+from .languages import LANGUAGES, describe, language_id_of
 from .statuses import exit_signal, status_json, status_of
 
 NUMBER = (int, float)
@@ -23,7 +32,7 @@ REQUEST_FIELDS = {
     "callback_url": str, "compiler_options": str, "command_line_arguments": str,
     "additional_files": str,
 }
-ENCODED = ("source_code", "stdin", "expected_output", "additional_files")
+ENCODED = ("source_code", "stdin", "expected_output")  # additional_files: base64 always
 # Judge0 field -> livecode limit, and the factor from Judge0's unit to livecode's.
 LIMITS = {"cpu_time_limit": ("cpu_time_limit", 1), "wall_time_limit": ("wall_time_limit", 1),
           "memory_limit": ("memory_limit", 1), "max_file_size": ("max_file_size", 1024),
@@ -32,10 +41,6 @@ INTEGER_LIMITS = {"memory_limit", "max_processes", "max_file_size"}
 # What livecode does not do, and what a request asking for it is told (422). A value that asks
 # for what livecode does anyway (null, false, 0, "") is accepted.
 UNSUPPORTED = {
-    "compiler_options": "livecode compiles with fixed options (see README, Languages)",
-    "command_line_arguments": "livecode runs programs without arguments",
-    "additional_files": "livecode runs one source file",
-    "redirect_stderr_to_stdout": "livecode keeps stdout and stderr apart",
     "enable_network": "livecode never gives a run a network",
     "enable_per_process_and_thread_time_limit": "livecode's limits are per run",
     "enable_per_process_and_thread_memory_limit": "livecode's limits are per run",
@@ -58,8 +63,9 @@ ALL_FIELDS = (
 ENCODED_OUT = ("source_code", "stdin", "expected_output", "stdout", "stderr", "compile_output")
 
 
-def run_request(fields: dict, encoded: bool, languages: dict[int, str]) -> dict:
-    """The arguments of ``Livecode.submit_code`` for a submission's (type-checked) fields."""
+def run_request(fields: dict, encoded: bool, languages: dict[int, str], livecode) -> dict:
+    """The arguments of ``Livecode.submit_code`` for a submission's (type-checked) fields, each
+    checked as the service will check it, so that a batch is refused before any of it runs."""
     for name, why in UNSUPPORTED.items():
         if not harmless(fields.get(name)):
             raise InvalidInput(f"{name} is not supported: {why}", field=name)
@@ -78,8 +84,17 @@ def run_request(fields: dict, encoded: bool, languages: dict[int, str]) -> dict:
         if name in fields:
             value = fields[name] * factor
             limits[limit] = math.ceil(value) if limit in INTEGER_LIMITS else value
-    request = {"code": texts["source_code"], "language": languages[fields["language_id"]],
-               "limits": limits}
+    language = languages[fields["language_id"]]
+    request = {"code": texts["source_code"], "language": language, "limits": limits,
+               "options": run_options(fields, livecode, language)}
+    if fields.get("additional_files"):
+        settings = livecode.settings
+        entry = LANGUAGES[language].source_file
+        files = [{"name": entry, "content": request.pop("code")},
+                 *read_additional_files(fields["additional_files"], settings.max_files,
+                                        settings.max_files_bytes)]
+        check_files(files, entry, settings.max_files, settings.max_files_bytes)
+        request.update(files=files, entry=entry)
     if fields.get("callback_url"):  # Judge0 PUTs the submission there (see callbacks.py)
         request.update(callback_url=fields["callback_url"], callback_format="judge0")
     if texts["expected_output"] is not None:
@@ -89,6 +104,29 @@ def run_request(fields: dict, encoded: bool, languages: dict[int, str]) -> dict:
     else:
         request["stdin"] = texts["stdin"] or ""
     return request
+
+
+def run_options(fields: dict, livecode, language: str) -> dict:
+    options = {"args": words("command_line_arguments", fields),
+               "compiler_options": words("compiler_options", fields),
+               "redirect_stderr_to_stdout": bool(fields.get("redirect_stderr_to_stdout"))}
+    try:
+        check_args(options["args"], livecode.settings.max_args)
+    except InvalidInput as exc:
+        raise InvalidInput(f"command_line_arguments: {exc.message}",
+                           field="command_line_arguments") from None
+    problem = livecode.plugins.languages[language].check_compiler_options(
+        options["compiler_options"])
+    if problem:
+        raise InvalidInput(problem, field="compiler_options")
+    return options
+
+
+def words(name: str, fields: dict) -> list[str]:
+    try:
+        return shlex.split(fields.get(name) or "")
+    except ValueError as exc:
+        raise InvalidInput(f"{name} cannot be split into words: {exc}", field=name) from None
 
 
 def harmless(value) -> bool:
@@ -133,6 +171,7 @@ def submission_json(execution, fields: tuple[str, ...], encoded: bool, runners: 
     case = (execution.tests or {}).get("cases", [{}])[0] if execution.tests else {}
     limits = execution.limits
     language_id = language_id_of(execution.language)
+    others = [f for f in execution.files if f["name"] != execution.entry]
     values = {
         "token": execution.execution_id,
         "source_code": execution.source_code,
@@ -165,11 +204,11 @@ def submission_json(execution, fields: tuple[str, ...], encoded: bool, runners: 
         "enable_per_process_and_thread_time_limit": False,
         "enable_per_process_and_thread_memory_limit": False,
         "max_file_size": limits.max_file_size // 1024,
-        "compiler_options": None,
-        "command_line_arguments": None,
-        "redirect_stderr_to_stdout": False,
+        "compiler_options": " ".join(execution.compiler_options) or None,
+        "command_line_arguments": shlex.join(execution.args) or None,
+        "redirect_stderr_to_stdout": execution.redirect_stderr_to_stdout,
         "callback_url": ((execution.extra or {}).get("callback") or {}).get("url"),
-        "additional_files": None,
+        "additional_files": zip_files(others) if others else None,
         "enable_network": False,
     }
     shown = {name: values[name] for name in fields}

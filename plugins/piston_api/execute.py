@@ -5,6 +5,12 @@ for its end (bounded by the run's limits). Piston's run limits translate to live
 within the server's caps, ``-1`` meaning the server's default); its compile limits name no
 livecode setting a request may change, so they are checked as numbers and the compile step runs
 under the operator's compile limits.
+
+Piston runs the first of ``files`` and puts the others beside it: in livecode the first is the
+entry. A file without a name is named as Piston names it (``file1.code``), but for the first,
+which takes the language's main file name (``main.c``), so that its compiler knows it. A file
+alone is the one-text shorthand whatever its name (clients name it ``main``, say, without an
+extension; Piston's compile scripts add one). ``args`` are the run's ``args``.
 """
 
 import base64
@@ -57,21 +63,23 @@ class Piston(Resource):
         body = req.context.body
         language, piston_name, version = pick(self.livecode.plugins.languages,
                                               body["language"], body["version"])
-        if body.get("args"):
-            raise InvalidInput("args is not supported: livecode runs programs without "
-                               "arguments", field="args")
         for name in ("compile_timeout", "compile_cpu_time", "compile_memory_limit"):
             if name in body and not (body[name] > 0 or body[name] == -1):
                 raise InvalidInput(f"{name} must be positive, or -1", field=name)
-        code, limits, caller = source(body["files"]), run_limits(body), req.context.caller
+        runner = self.livecode.plugins.languages[language]
+        program, limits, caller = program_of(body["files"], runner), run_limits(body), \
+            req.context.caller
+        options = {"args": body.get("args")}
         try:
-            self.livecode.check_submission(code, language, body.get("stdin", ""), limits)
+            self.livecode.check_submission(language=language, stdin=body.get("stdin", ""),
+                                           limits=limits, options=options, **program)
         except InvalidInput as exc:
             raise in_piston_units(exc) from None
         with waiting_slot(self.settings):
             with self.quotas.reserve_runs(caller):
-                queued = self.livecode.submit_code(code, language, body.get("stdin", ""),
-                                                   limits, owner=caller.key_id)
+                queued = self.livecode.submit_code(
+                    language=language, stdin=body.get("stdin", ""), limits=limits,
+                    owner=caller.key_id, options=options, **program)
             execution = wait_for_end(self.livecode, queued)
         if execution.status not in TERMINAL:
             raise Unavailable(f"the run did not end in time; it is still {execution.status} as "
@@ -87,22 +95,37 @@ def compiles(runner) -> bool:
     return runner.compile("") is not None
 
 
-def source(files: list) -> str:
-    """The one file's text. Piston runs the first file and hands the others to it; livecode
-    runs one source file, so more than one is refused."""
-    if len(files) != 1 or not isinstance(files[0], dict):
-        raise InvalidInput("files must hold exactly one {name?, content, encoding?}: livecode "
-                           "runs one source file", field="files")
-    file = check_fields(files[0], FILE_FIELDS, where="files[0].")
+def program_of(files: list, runner) -> dict:
+    """``submit_code``'s program arguments: ``code`` for one file, else ``files`` and their
+    ``entry``, the first."""
+    if not files:
+        raise InvalidInput("files must hold at least one {name?, content, encoding?}",
+                           field="files")
+    decoded = [decode_file(number, item) for number, item in enumerate(files)]
+    if len(files) == 1:
+        return {"code": decoded[0]}
+    named = [{"name": files[0].get("name") or runner.source_of("").entry,
+              "content": decoded[0]},
+             *({"name": item.get("name") or f"file{number}.code", "content": text}
+               for number, (item, text) in enumerate(zip(files, decoded)) if number)]
+    return {"files": named, "entry": named[0]["name"]}
+
+
+def decode_file(number: int, item) -> str:
+    where = f"files[{number}]"
+    if not isinstance(item, dict):
+        raise InvalidInput(f"{where} must be an object {{name?, content, encoding?}}",
+                           field="files")
+    file = check_fields(item, FILE_FIELDS, where=f"{where}.")
     encoding = file.get("encoding", "utf8")
     if "content" not in file or encoding not in DECODERS:
-        raise InvalidInput(f"files[0] needs content, and encoding one of {', '.join(DECODERS)}",
+        raise InvalidInput(f"{where} needs content, and encoding one of {', '.join(DECODERS)}",
                            field="files")
     try:
         return DECODERS[encoding](file["content"]).decode("utf-8")
     except (binascii.Error, ValueError):
-        raise InvalidInput(f"files[0].content is not {encoding} of UTF-8 text",
-                           field="files") from None
+        raise InvalidInput(f"{where}.content is not {encoding} of UTF-8 text; livecode keeps a "
+                           "program's files as text", field="files") from None
 
 
 def run_limits(body: dict) -> dict:

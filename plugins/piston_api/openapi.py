@@ -10,9 +10,10 @@ TAG = Tag("piston", "Piston v2's API under /api/v2: runtimes and synchronous exe
 MEANINGS = {
     "language": "a Piston language name or alias (GET /api/v2/runtimes)",
     "version": "a semver range of the runtime's version, or *",
-    "files": "exactly one {name?, content, encoding? (utf8, base64, hex)}: the program",
+    "files": "{name?, content, encoding? (utf8, base64, hex)}: the program's files, the first "
+             "of which runs; their texts must be UTF-8",
     "stdin": "the program's standard input",
-    "args": "only empty: livecode runs programs without arguments",
+    "args": "the program's command-line arguments (no NUL or newline)",
     "compile_timeout": "ms, positive or -1; the compile step runs under the server's limits",
     "run_timeout": "ms of wall time, within the server's cap (-1: the server's default)",
     "compile_cpu_time": "ms, positive or -1; the compile step runs under the server's limits",

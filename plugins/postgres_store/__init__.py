@@ -34,20 +34,22 @@ RECONNECT_SECONDS = 1.0
 TERMINAL_NAMES = sorted(str(s) for s in TERMINAL)
 
 SESSION_COLUMNS = ("session_id", "language", "source_code", "status", "revision", "created_at",
-                   "updated_at", "owner")
+                   "updated_at", "owner", "files", "entry")
 EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source_code", "stdin",
                      "limits", "session_revision", "created_at", "started_at", "finished_at",
                      "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                      "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
                      "extra", "owner", "source_bytes", "stdin_bytes", "stdout_bytes",
-                     "stderr_bytes", "signature", "compile_output", "tests", "test_results")
+                     "stderr_bytes", "signature", "compile_output", "tests", "test_results",
+                     "files", "entry", "args", "compiler_options", "redirect_stderr_to_stdout")
 KEY_COLUMNS = ("key_id", "name", "scope", "key_hash", "created_at", "revoked_at", "quotas")
 # bytea: text that may hold NUL (what users send, what programs print, names people choose)
 CONTENT = frozenset({"source_code", "stdin", "stdout", "stderr", "signature", "name",
                      "compile_output"})
 TIMES = frozenset({"created_at", "updated_at", "started_at", "finished_at", "revoked_at"})
 DOCUMENTS = frozenset({"limits", "extra", "quotas"})  # jsonb: livecode's own
-USER_DOCUMENTS = frozenset({"tests", "test_results"})  # json: users' text, NUL included
+# json: users' text, NUL included
+USER_DOCUMENTS = frozenset({"tests", "test_results", "files", "args", "compiler_options"})
 
 
 def _dump(column: str, value):
@@ -96,7 +98,8 @@ def _columns(texts) -> str:
     """The columns a listing reads: all but the texts it was not asked for."""
     if texts is None:
         return "*"
-    return ", ".join(c if c not in TEXT_FIELDS or c in texts else f"''::bytea AS {c}"
+    return ", ".join(c if c not in TEXT_FIELDS or c in texts else
+                     f"'[]'::json AS {c}" if c == "files" else f"''::bytea AS {c}"
                      for c in EXECUTION_COLUMNS)
 
 

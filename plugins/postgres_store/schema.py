@@ -98,6 +98,19 @@ MIGRATIONS = [
         ADD COLUMN tests json,
         ADD COLUMN test_results json NOT NULL DEFAULT '[]';
     """,
+    # 4: programs of several files; a run's arguments, compiler options and merged stderr.
+    # Files and arguments are users' text: json, as the test cases are.
+    """
+    ALTER TABLE code_sessions
+        ADD COLUMN files json NOT NULL DEFAULT '[]',
+        ADD COLUMN entry text NOT NULL DEFAULT '';
+    ALTER TABLE executions
+        ADD COLUMN files json NOT NULL DEFAULT '[]',
+        ADD COLUMN entry text NOT NULL DEFAULT '',
+        ADD COLUMN args json NOT NULL DEFAULT '[]',
+        ADD COLUMN compiler_options json NOT NULL DEFAULT '[]',
+        ADD COLUMN redirect_stderr_to_stdout boolean NOT NULL DEFAULT false;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

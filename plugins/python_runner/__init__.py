@@ -1,7 +1,10 @@
 """The ``python`` language.
 
-The program is written to ``main.py`` and run in isolated mode (``-I``: no user site-packages, no
-PYTHON* variables). By default the interpreter is the system's ``/usr/bin/python3`` where there is
+The program is written to ``main.py`` and run in isolated mode (``-I``: no user site-packages,
+no PYTHON* variables), which the subprocess sandbox can run in a warm interpreter. A program of
+several files is written as its files are named and its entry run with ``-E -s`` instead: ``-I``
+but for ``-P``, so the entry's own directory stays on ``sys.path`` and the files import each
+other. By default the interpreter is the system's ``/usr/bin/python3`` where there is
 one, since programs run as an unprivileged user who may not reach livecode's own interpreter (a
 pyenv build under /root, say), else the one livecode runs on, outside any virtualenv. Either way
 user programs cannot import livecode's dependencies. ``LIVECODE_PYTHON`` names another.
@@ -38,13 +41,17 @@ class PythonRunner(LanguageRunner):
     def __init__(self, interpreter: str, site_packages: bool = False):
         self.interpreter = interpreter
         self.flags = ["-I", "-B"] if site_packages else ["-I", "-B", "-S"]
+        self.several_files_flags = ["-E", "-s", *self.flags[1:]]
         self._version: str | None = None
         self._prefixes: tuple[str, ...] | None = None
 
-    def build(self, source_code: str, artefact=None, limits=None) -> Program:
+    def build(self, source, artefact=None, limits=None) -> Program:
+        source = self.source_of(source)
         return Program(
-            files={self.main_file: source_code.encode("utf-8", "surrogatepass")},
-            argv=[self.interpreter, *self.flags, self.main_file],
+            files=dict(source.files),
+            argv=[self.interpreter,
+                  *(self.flags if len(source.files) == 1 else self.several_files_flags),
+                  source.entry],
             language=self.name,
             toolchain_paths=self.toolchain_paths(),
             image=IMAGE,

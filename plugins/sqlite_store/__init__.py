@@ -24,14 +24,15 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
 SESSION_COLUMNS = ("session_id", "language", "source_code", "status", "revision", "created_at",
-                   "updated_at", "owner")
+                   "updated_at", "owner", "files", "entry")
 EXECUTION_COLUMNS = ("execution_id", "session_id", "language", "status", "source_code", "stdin",
                      "limits", "session_revision", "created_at", "started_at", "finished_at",
                      "stdout", "stderr", "exit_code", "execution_time_ms", "cpu_time_ms",
                      "max_rss_kb", "truncated", "reason", "sandbox", "worker_id", "attempts",
                      "extra", "owner", "source_bytes", "stdin_bytes", "stdout_bytes",
                      "stderr_bytes", "signature", "compile_output", "tests",
-                     "test_results")
+                     "test_results", "files", "entry", "args", "compiler_options",
+                     "redirect_stderr_to_stdout")
 KEY_COLUMNS = ("key_id", "name", "scope", "key_hash", "created_at", "revoked_at", "quotas")
 
 
@@ -39,8 +40,8 @@ def _columns(texts) -> str:
     """The columns a listing reads: all but the texts it was not asked for."""
     if texts is None:
         return "*"
-    return ", ".join(c if c not in TEXT_FIELDS or c in texts else f"'' AS {c}"
-                     for c in EXECUTION_COLUMNS)
+    return ", ".join(c if c not in TEXT_FIELDS or c in texts else
+                     "'[]' AS files" if c == "files" else f"'' AS {c}" for c in EXECUTION_COLUMNS)
 
 
 def path_from_url(url: str) -> str:
@@ -60,7 +61,8 @@ def _to_row(execution: Execution) -> dict:
     row["limits"] = json.dumps(row["limits"])
     for name in JSON_COLUMNS:
         row[name] = json.dumps(row[name])
-    row["truncated"] = int(row["truncated"])
+    for name in FLAGS:
+        row[name] = int(row[name])
     return row
 
 
@@ -69,11 +71,18 @@ def _from_row(row: sqlite3.Row) -> Execution:
     data["limits"] = json.loads(data["limits"])
     for name in JSON_COLUMNS:
         data[name] = json.loads(data[name])
-    data["truncated"] = bool(data["truncated"])
+    for name in FLAGS:
+        data[name] = bool(data[name])
     return Execution.from_dict(data)
 
 
-JSON_COLUMNS = ("extra", "tests", "test_results")
+def _session(row: sqlite3.Row) -> CodeSession:
+    return CodeSession(**{k: json.loads(row[k]) if k == "files" else row[k]
+                          for k in SESSION_COLUMNS})
+
+
+JSON_COLUMNS = ("extra", "tests", "test_results", "files", "args", "compiler_options")
+FLAGS = ("truncated", "redirect_stderr_to_stdout")
 # coalesce: a run without a reason must count as "not this reason" when a reason is excluded.
 COLUMN_OF = {"status": "status", "language": "language", "reason": "coalesce(reason, '')",
              "worker": "worker_id"}
@@ -157,7 +166,7 @@ class SQLiteStore(Store):
     # --- sessions ---
 
     def create_session(self, session: CodeSession) -> None:
-        row = session.to_dict()
+        row = {**session.to_dict(), "files": json.dumps(session.files)}
         self._connect().execute(
             f"INSERT INTO code_sessions ({', '.join(SESSION_COLUMNS)}) "
             f"VALUES ({', '.join(':' + c for c in SESSION_COLUMNS)})", row)
@@ -165,16 +174,18 @@ class SQLiteStore(Store):
     def get_session(self, session_id: str) -> CodeSession | None:
         row = self._connect().execute(
             "SELECT * FROM code_sessions WHERE session_id = ?", (session_id,)).fetchone()
-        return CodeSession(**{k: row[k] for k in SESSION_COLUMNS}) if row else None
+        return _session(row) if row else None
 
     def update_session(self, session_id, changes, expected_revision=None):
+        if "files" in changes:
+            changes = {**changes, "files": json.dumps(changes["files"])}
         assignments = ", ".join(f"{k} = :{k}" for k in changes)
         where = "session_id = :_id" + (" AND revision = :_rev" if expected_revision is not None else "")
         row = self._connect().execute(
             f"UPDATE code_sessions SET {assignments}, revision = revision + 1 WHERE {where} "
             "RETURNING *",
             {**changes, "_id": session_id, "_rev": expected_revision}).fetchone()
-        return CodeSession(**{k: row[k] for k in SESSION_COLUMNS}) if row else None
+        return _session(row) if row else None
 
     def delete_session(self, session_id: str) -> None:
         self._connect().execute("DELETE FROM code_sessions WHERE session_id = ?", (session_id,))
@@ -217,8 +228,9 @@ class SQLiteStore(Store):
     def transition(self, execution_id, expected, expected_attempts, changes):
         changes = dict(changes)
         changes["status"] = str(changes["status"])
-        if "truncated" in changes:
-            changes["truncated"] = int(changes["truncated"])
+        for name in FLAGS:
+            if name in changes:
+                changes[name] = int(changes[name])
         for name in JSON_COLUMNS:
             if name in changes:
                 changes[name] = json.dumps(changes[name])

@@ -93,6 +93,16 @@ MIGRATIONS = [
     ALTER TABLE executions ADD COLUMN tests TEXT NOT NULL DEFAULT 'null';
     ALTER TABLE executions ADD COLUMN test_results TEXT NOT NULL DEFAULT '[]';
     """,
+    # 6: programs of several files; a run's arguments, compiler options and merged stderr
+    """
+    ALTER TABLE code_sessions ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE code_sessions ADD COLUMN entry TEXT NOT NULL DEFAULT '';
+    ALTER TABLE executions ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE executions ADD COLUMN entry TEXT NOT NULL DEFAULT '';
+    ALTER TABLE executions ADD COLUMN args TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE executions ADD COLUMN compiler_options TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE executions ADD COLUMN redirect_stderr_to_stdout INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

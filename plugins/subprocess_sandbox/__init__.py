@@ -271,6 +271,7 @@ class SubprocessSandbox(Sandbox):
                 "outputs": list(program.outputs),
                 "output_cap": limits.max_file_size,
                 "outputs_fd": -1,
+                "stderr_to_stdout": program.stderr_to_stdout,
             }
             outputs = None
             if program.outputs:

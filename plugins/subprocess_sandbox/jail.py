@@ -266,8 +266,11 @@ def loopback_up():
 
 
 def write_files(workdir, files, executable, uid, gid):
+    """Write the program's files, making the directories their names hold (the box is new and
+    holds nothing of the program's yet, so no part of a path can be a link)."""
     for name, content in files.items():
         path = os.path.join(workdir, name)
+        make_box_directories(workdir, name, uid, gid)
         mode = 0o755 if name in executable else 0o644
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
@@ -279,6 +282,18 @@ def write_files(workdir, files, executable, uid, gid):
             os.chown(path, uid, gid, follow_symlinks=False)
     if uid >= 0:
         os.chown(workdir, uid, gid, follow_symlinks=False)
+
+
+def make_box_directories(workdir, name, uid, gid):
+    directory = workdir
+    for part in name.split("/")[:-1]:
+        directory = os.path.join(directory, part)
+        try:
+            os.mkdir(directory, 0o755)
+        except FileExistsError:
+            continue
+        if uid >= 0:
+            os.chown(directory, uid, gid, follow_symlinks=False)
 
 
 # --- program: limits, credentials, filter ---------------------------------------------------
@@ -373,6 +388,8 @@ def become_program(spec, workdir, status_fd):
         os.set_inheritable(status_fd, False)
         if spec["outputs_fd"] >= 0:
             os.close(spec["outputs_fd"])
+        if spec.get("stderr_to_stdout"):
+            os.dup2(1, 2)  # one stream, in the order the program wrote it
         if in_process:  # it reports its own start (or execs after all) and closes status_fd
             return dict(spec, status_fd=status_fd)
         # The worker times the program from here, not from the jail's own start-up.

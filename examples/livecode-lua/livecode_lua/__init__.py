@@ -1,13 +1,15 @@
 """The ``lua`` language for livecode, from a package livecode knows nothing about.
 
-``luac5.4`` compiles ``main.lua`` to bytecode in a compile step, so a syntax error ends the run
-FAILED with reason ``compilation_error`` and luac's message in ``compile_output``, before
-anything runs; ``lua5.4`` runs the bytecode in a fresh box. Both come from Debian's ``lua5.4``
-package (``scripts/ensure-lua`` installs it); ``LIVECODE_LUA`` and ``LIVECODE_LUAC`` name others.
-Debian installs them under ``/usr``, which every sandbox already shows its runs; a toolchain
-installed elsewhere would name its directories in ``Program.toolchain_paths``. On the docker
-sandbox both steps run in ``livecode-lua:bookworm``, built from this package's recipe
-(``docker-images/lua``) by livecode's ``scripts/build-docker-image``.
+``luac5.4`` compiles ``main.lua`` (the entry, in a program of several files) to bytecode in a
+compile step, so a syntax error ends the run FAILED with reason ``compilation_error`` and luac's
+message in ``compile_output``, before anything runs; ``lua5.4`` runs the bytecode in a fresh box
+beside the program's files, which it can ``require`` from there (``./?.lua``). Both come from
+Debian's ``lua5.4`` package (``scripts/ensure-lua`` installs it); ``LIVECODE_LUA`` and
+``LIVECODE_LUAC`` name others. Debian installs them under ``/usr``, which every sandbox already
+shows its runs; a toolchain installed elsewhere would name its directories in
+``Program.toolchain_paths``. On the docker sandbox both steps run in ``livecode-lua:bookworm``,
+built from this package's recipe (``docker-images/lua``) by livecode's
+``scripts/build-docker-image``.
 """
 
 import re
@@ -25,21 +27,25 @@ class LuaRunner(LanguageRunner):
     name = "lua"
     display_name = "Lua 5.4"
     file_extension = ".lua"
-    source_file = "main.lua"
+    main_file = "main.lua"
     bytecode = "main.luac"
 
     def __init__(self, lua: str, luac: str):
         self.lua, self.luac = lua, luac
         self._version: str | None = None
 
-    def compile(self, source_code: str) -> Program:
-        return Program(files={self.source_file: source_code.encode("utf-8", "surrogatepass")},
-                       argv=[self.luac, "-o", self.bytecode, self.source_file],
+    def compile(self, source) -> Program:
+        source = self.source_of(source)
+        return Program(files=dict(source.files),
+                       argv=[self.luac, "-o", self.bytecode, source.entry],
                        language=self.name, outputs=(self.bytecode,), image=IMAGE)
 
-    def build(self, source_code: str, artefact=None, limits=None) -> Program:
-        return Program(files={self.bytecode: artefact[self.bytecode]},
-                       argv=[self.lua, self.bytecode], language=self.name, image=IMAGE)
+    def build(self, source, artefact=None, limits=None) -> Program:
+        source = self.source_of(source)  # the entry is in the bytecode; modules stay as they are
+        files = {**{n: c for n, c in source.files.items() if n != source.entry},
+                 self.bytecode: artefact[self.bytecode]}
+        return Program(files=files, argv=[self.lua, self.bytecode], language=self.name,
+                       image=IMAGE)
 
     def version(self) -> str | None:
         if self._version is None:

@@ -55,6 +55,11 @@ class TestLuaConformance(LanguageConformance):
                  "print(s)")
     endless_loop = "while true do end"
     compile_error = ('print("Hello World"', "main.lua:1: ')' expected")
+    several_files = ("app.lua", [
+        {"name": "app.lua", "content": 'print(require("lib.greet").hello("World"))'},
+        {"name": "lib/greet.lua", "content": "return { hello = function(s) "
+                                             "return 'Hello ' .. s end }"}])
+    print_args = "for _, a in ipairs(arg) do print(a) end"
 
 
 def test_the_plugin_is_listed_as_this_package_s(livecode_server):
@@ -96,3 +101,4 @@ def test_a_hostile_lua_program_is_held_like_any_other(livecode_server):
     assert result["status"] == "COMPLETED" and "WROTE" not in result["stdout"], result
     assert result["stdout"].endswith("done\n"), result
     livecode_server.finish('print("Hello World")', language="lua")
+
