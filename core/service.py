@@ -250,16 +250,17 @@ class Livecode:
         return updated
 
     def _notify(self, execution: Execution, previous: Status | None) -> None:
-        try:
-            self.events.publish(f"run:{execution.execution_id}",
-                                {"type": "state", "status": str(execution.status)})
-        except Exception as exc:  # the store has the change; followers read it there
-            log.warning("state of %s not published: %s", execution.execution_id, exc)
+        # Observers first: they are this process's own, the channel is a round trip away.
         try:
             self.plugins.pm.hook.livecode_execution_state_changed(
                 execution=execution, previous=previous, livecode=self)
         except Exception:
             log.exception("a livecode_execution_state_changed observer failed")
+        try:
+            self.events.publish(f"run:{execution.execution_id}",
+                                {"type": "state", "status": str(execution.status)})
+        except Exception as exc:  # the store has the change; followers read it there
+            log.warning("state of %s not published: %s", execution.execution_id, exc)
 
     # --- Validation -------------------------------------------------------------------------
 

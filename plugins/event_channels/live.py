@@ -7,6 +7,7 @@ take it from the stored result.
 """
 
 import codecs
+import logging
 import os
 import queue
 import threading
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from livecode.core.contracts import EventChannel, LiveIO
 
 STREAMS = ("stdout", "stderr")
+
+log = logging.getLogger("livecode.events")
 
 
 class Subscribers:
@@ -172,7 +175,16 @@ class LiveChannel(EventChannel):
         (``replay``: what they missed; ``probe``: is stdin open?) and an interactive run's
         stdin."""
         topic = f"run:{execution.execution_id}"
-        output = OutputEvents(lambda event: self.publish(topic, event))
+
+        def publish(event):
+            # Followers are told, never relied on: a channel that is down (a broker restarting)
+            # costs them live events, and the run and its stored result nothing.
+            try:
+                self.publish(topic, event)
+            except Exception as exc:
+                log.warning("live event of %s not published: %s", execution.execution_id, exc)
+
+        output = OutputEvents(publish)
         stdin = StdinPipe(self.settings.max_stdin_bytes) if execution.extra.get(
             "interactive") else None
 
@@ -181,14 +193,14 @@ class LiveChannel(EventChannel):
             if kind == "replay":
                 output.replay(event)
             elif kind == "probe" and stdin is not None:
-                self.publish(topic, {"type": "stdin_open"})
+                publish({"type": "stdin_open"})
             elif stdin is not None and kind is None:
                 stdin.deliver(event)
 
         unsubscribe = self.subscribe(f"control:{execution.execution_id}", deliver)
         try:
             if stdin is not None:
-                self.publish(topic, {"type": "stdin_open"})
+                publish({"type": "stdin_open"})
             yield LiveIO(output, stdin.read_fd if stdin else None)
             output.flush()
         finally:
