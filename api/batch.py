@@ -26,7 +26,7 @@ def prepare(livecode, caller, request: dict):
         session = livecode.get_session(session_id, caller.owner)
         return None, livecode.prepare(session, extra=extra, **request)
     if "code" not in request and "files" not in request:
-        raise InvalidInput("code, files or session_id is required", field="code")
+        raise InvalidInput("code (or files, or session_id) is required", field="code")
     session = livecode.new_session(request.pop("language", None), request.pop("code", ""),
                                    caller.key_id, request.pop("files", None),
                                    request.pop("entry", None))

@@ -56,7 +56,7 @@ def test_a_batch_queues_every_run_in_order_code_and_session_runs_alike(app, live
     ({"code": "1", "wall_time_limit": 10_000}, 422, "wall_time_limit"),
     ({"code": "1", "colour": "red"}, 422, "unknown field"),
     ({"code": 5}, 422, "code must be a string"),
-    ({"stdin": "x"}, 422, "code (or session_id) is required"),
+    ({"stdin": "x"}, 422, "code (or files, or session_id) is required"),
     ({"code": "1", "session_id": "x"}, 422, "not both"),
     ({"session_id": "no-such-session"}, 404, "no code session"),
     ({"code": "1", "stdin": "x" * (64 * 1024 + 1)}, 413, "stdin"),
