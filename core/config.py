@@ -2,19 +2,12 @@
 them; with nothing set every default works on one machine."""
 
 import os
-import sys
 from dataclasses import dataclass, field, fields, replace
 
 from .errors import InvalidInput
 from .limits import DEFAULT_CAPS, DEFAULT_COMPILE_LIMITS, Limits
 
 ENV_PREFIX = "LIVECODE_"
-
-
-def base_interpreter() -> str:
-    """The interpreter behind livecode's own, outside any virtualenv or pyenv shim: for what must
-    run Python outside livecode's environment (the jail, programs on a host without Python)."""
-    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
 
 
 def default_data_dir(environ) -> str:

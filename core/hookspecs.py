@@ -1,7 +1,6 @@
 """The whole extension surface of livecode, in one file; docs/plugins.md ("The hooks") is the
 reference. Registration hooks receive a ``register`` callback rather than returning values, so
-one plugin can register several things and an error can name both plugins that claim one name.
-"""
+one plugin can register several things and an error can name both plugins that claim a name."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 run was promised), and the caps on what a request may ask. Names follow Judge0's, so clients
 moving over keep their requests."""
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import InvalidInput
@@ -41,12 +40,6 @@ class Limits:
                 raise InvalidInput(f"{name} is {value}; this server allows at most {cap}",
                                    field=name, cap=cap)
         return replace(self, **requested)
-
-
-def whole_cpu_seconds(limits: Limits) -> int:
-    """Whole seconds (RLIMIT_CPU, ulimit), rounded up so a run gets what it was promised, never
-    0 (no limit)."""
-    return max(1, math.ceil(limits.cpu_time_limit))
 
 
 # What a request may ask for at most, unless the operator sets LIVECODE_CAP_<FIELD>.

@@ -15,7 +15,7 @@ from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailab
 from .execution_filter import ExecutionFilter
 from .execution_states import Status, check_transition
 from .limits import Limits
-from .models import CodeSession, Execution, with_derived
+from .models import CodeSession, Execution, text_bytes, with_derived
 from .plugins import Plugins
 from .sources import check_args, check_files
 from .test_cases import check_tests
@@ -170,18 +170,6 @@ class Livecode:
             self._notify(execution, None)
         return [execution for _, execution in runs]
 
-    def check_submission(self, code: str = "", language: str | None = None, stdin: str = "",
-                         limits: dict | None = None, tests: list | None = None,
-                         comparison: str | None = None, interactive: bool = False,
-                         files: list | None = None, entry: str | None = None,
-                         options: dict | None = None):
-        """All ``submit_code`` refuses, making nothing: a batch checks every item first."""
-        language = self._check_language(language or DEFAULT_LANGUAGE)
-        self._program(code, files, entry)
-        self._check_size("stdin", stdin, self.settings.max_stdin_bytes)
-        return (self.limits(limits), self._check_tests(stdin, tests, comparison, interactive),
-                self._run_options(language, options))
-
     def limits(self, requested: dict | None = None) -> Limits:
         return self.settings.limits.within(self.settings.limit_caps, requested or {})
 
@@ -304,7 +292,6 @@ class Livecode:
 
     @staticmethod
     def _check_size(field: str, value: str, cap: int) -> None:
-        size = len(value.encode("utf-8", "surrogatepass"))
-        if size > cap:
+        if (size := text_bytes(value)) > cap:
             raise PayloadTooLarge(f"{field} is {size} bytes; the limit is {cap}",
                                   field=field, limit=cap)

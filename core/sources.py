@@ -2,7 +2,6 @@
 each name a relative path that stays in the box and that no toolchain reads as an option (the
 README's "Several files" has the rule), so every sandbox can write the files as named."""
 
-from .contracts import LanguageRunner, Source
 from .errors import InvalidInput, PayloadTooLarge
 from .models import text_bytes
 
@@ -66,12 +65,3 @@ def check_args(args: list | None, max_args: int) -> list[str]:
                                "bytes without NUL or newline", field="args")
     return args
 
-
-def program_source(runner: LanguageRunner, execution) -> Source:
-    """What ``runner`` builds the execution from: its files, or its one text."""
-    if not execution.files:
-        source = runner.source_of(execution.source_code)
-    else:
-        source = Source({f["name"]: f["content"].encode("utf-8", "surrogatepass")
-                         for f in execution.files}, execution.entry)
-    return Source(source.files, source.entry, tuple(getattr(execution, "compiler_options", ())))

@@ -1,16 +1,10 @@
-"""Test cases: one program, built once, run once per input in a fresh sandbox, each run judged
-against its expected output.
-
-A run request may carry ``tests: [{stdin, expected_output?}]`` (at most ``LIVECODE_MAX_TESTS``)
-and ``comparison``: ``exact`` (the default: byte for byte), ``lines`` (the same lines, ignoring
-the spaces that end each and the blank space after them all: Judge0's rule) or
-``whitespace`` (the same words in the same order, however spaced or broken into lines). The
-execution keeps the cases as asked (``tests``) and one result per case (``test_results``):
-status, reason, output, times and ``verdict``, ``accepted`` or ``wrong_answer`` for a case that
-completed and had an expected output, ``None`` otherwise (its status says why it did not).
-"""
+"""Test cases as a run request asks for them (``tests: [{stdin, expected_output?}]`` and a
+``comparison``), checked before anything is stored; README's "Test cases" has the rules, and
+the worker (``worker.compile_and_run``) judges each case's output."""
 
 from .errors import InvalidInput, PayloadTooLarge
+from .models import text_bytes
+
 
 def _lines(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
@@ -53,15 +47,8 @@ def check_tests(tests, comparison: str | None, max_tests: int, max_bytes: int) -
                 continue
             if not isinstance(value, str):
                 raise InvalidInput(f"{where}.{name} must be a string", field="tests")
-            size = len(value.encode("utf-8", "surrogatepass"))
-            if size > max_bytes:
+            if (size := text_bytes(value)) > max_bytes:
                 raise PayloadTooLarge(f"{where}.{name} is {size} bytes; the limit is "
                                       f"{max_bytes}", field="tests", limit=max_bytes)
         cases.append({"stdin": stdin, "expected_output": expected})
     return {"comparison": comparison, "cases": cases}
-
-
-def verdict(output: str, expected: str | None, comparison: str) -> str | None:
-    if expected is None:
-        return None
-    return "accepted" if COMPARISONS[comparison](output, expected) else "wrong_answer"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from livecode.core.contracts import LanguageRunner, Sandbox, SandboxResult, Source
 from livecode.core.execution_states import Status
 from livecode.core.limits import Limits
-from livecode.core.test_cases import verdict
+from livecode.core.test_cases import COMPARISONS
 
 TIMEOUT_LIMITS = frozenset({"wall_time_limit", "cpu_time_limit"})
 
@@ -110,3 +110,19 @@ def _run_once(runner, sandbox, program, stdin: str, limits, **live) -> tuple[Sta
         "cpu_time_ms": result.cpu_time_ms,
         "max_rss_kb": result.max_rss_kb,
     }
+
+
+def program_source(runner: LanguageRunner, execution) -> Source:
+    """What ``runner`` builds the execution from: its files, or its one text."""
+    if not execution.files:
+        source = runner.source_of(execution.source_code)
+    else:
+        source = Source({f["name"]: f["content"].encode("utf-8", "surrogatepass")
+                         for f in execution.files}, execution.entry)
+    return Source(source.files, source.entry, tuple(getattr(execution, "compiler_options", ())))
+
+
+def verdict(output: str, expected: str | None, comparison: str) -> str | None:
+    if expected is None:
+        return None
+    return "accepted" if COMPARISONS[comparison](output, expected) else "wrong_answer"

@@ -13,13 +13,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from .compile_and_run import run_program
+from .compile_and_run import program_source, run_program
 from livecode.core.contracts import Sandbox, SandboxError
 from livecode.core.execution_states import Status
 from .housekeeping import Housekeeping
 from livecode.core.models import Execution, WorkerInfo
 from livecode.core.service import Livecode
-from livecode.core.sources import program_source
 from livecode.core.timestamps import utcnow
 
 log = logging.getLogger(__name__)

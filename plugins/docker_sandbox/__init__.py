@@ -11,8 +11,8 @@ processes together is held to ``cpu_time_limit`` (TIMEOUT, reason ``cpu_time_lim
 container shows to be in effect (``probe``), nothing more.
 
 Containers run with livecode's seccomp profile (``seccomp_profile``) instead of Docker's
-default: the subprocess sandbox's deny list from ``core/syscall_policy.py`` (user namespaces,
-io_uring, bpf, keyrings, mounts, kexec and modules, ptrace, clock setting, ``AF_NETLINK`` and
+default: the subprocess sandbox's deny list from ``plugins/sandboxing/syscall_policy.py``
+(user namespaces, io_uring, bpf, keyrings, mounts, kexec and modules, ptrace, clock setting, ``AF_NETLINK`` and
 ``AF_PACKET`` sockets…, which also covers what Docker's default denies a container without
 capabilities), so both sandboxes refuse the same calls.
 

@@ -44,7 +44,8 @@ import uuid
 from dataclasses import dataclass
 
 from livecode.core.contracts import Program, SandboxError, SandboxResult
-from livecode.core.limits import Limits, whole_cpu_seconds
+from livecode.core.limits import Limits
+from livecode.plugins.sandboxing.cpu import whole_cpu_seconds
 
 from .cgroup import ContainerCgroup
 

@@ -12,7 +12,8 @@ the protection false instead of leaving it claimed.
 import os
 
 from livecode.core.contracts import Program, SandboxError
-from livecode.core.limits import Limits, whole_cpu_seconds
+from livecode.core.limits import Limits
+from livecode.plugins.sandboxing.cpu import whole_cpu_seconds
 
 from .container import BOX, ENVIRONMENT, Containers, ContainerSpec
 

@@ -1,4 +1,5 @@
-"""The Docker seccomp profile every container gets, built from ``core/syscall_policy.py``.
+"""The Docker seccomp profile every container gets, built from the shared policy
+(``plugins/sandboxing/syscall_policy.py``).
 
 Docker's builtin profile is an allow-list that still lets io_uring and ``AF_NETLINK`` sockets
 through; this one is the subprocess sandbox's deny-list instead (the same names, errnos and

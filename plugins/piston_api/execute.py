@@ -70,16 +70,17 @@ class Piston(Resource):
         program, limits, caller = program_of(body["files"], runner), run_limits(body), \
             req.context.caller
         options = {"args": body.get("args")}
-        try:
-            self.livecode.check_submission(language=language, stdin=body.get("stdin", ""),
-                                           limits=limits, options=options, **program)
+        try:  # everything checked before a waiting slot or a quota is taken
+            session = self.livecode.new_session(language, program.get("code", ""),
+                                                caller.key_id, program.get("files"),
+                                                program.get("entry"))
+            prepared = self.livecode.prepare(session, body.get("stdin", ""), limits,
+                                             options=options)
         except InvalidInput as exc:
             raise in_piston_units(exc) from None
         with waiting_slot(self.settings):
             with self.quotas.reserve_runs(caller):
-                queued = self.livecode.submit_code(
-                    language=language, stdin=body.get("stdin", ""), limits=limits,
-                    owner=caller.key_id, options=options, **program)
+                queued = self.livecode.enqueue_all([(session, prepared)])[0]
             execution = wait_for_end(self.livecode, queued)
         if execution.status not in TERMINAL:
             raise Unavailable(f"the run did not end in time; it is still {execution.status} as "

@@ -19,7 +19,7 @@ site-packages on.
 import os
 import subprocess
 
-from livecode.core.config import base_interpreter
+from livecode.plugins.sandboxing.interpreter import base_interpreter
 from livecode.core.contracts import LanguageRunner, Program
 from livecode.core.hookspecs import hookimpl
 

@@ -51,10 +51,11 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-from livecode.core.config import base_interpreter
+from livecode.plugins.sandboxing.interpreter import base_interpreter
 from livecode.core.contracts import Program, Sandbox, SandboxError, SandboxResult
 from livecode.core.hookspecs import hookimpl
-from livecode.core.limits import Limits, whole_cpu_seconds
+from livecode.core.limits import Limits
+from livecode.plugins.sandboxing.cpu import whole_cpu_seconds
 
 from . import fork_server, toolchain
 from .cgroups import CgroupError, find_tree

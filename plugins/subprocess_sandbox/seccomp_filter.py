@@ -3,9 +3,9 @@
 Written with libseccomp (through ``pyseccomp``, a ctypes binding with libseccomp's own Python
 API), never as hand-written BPF; the worker exports the compiled program as bytes and the jail
 only loads them, so the jail itself stays free of the binding. What it refuses, and with which
-errno, is ``core/syscall_policy.py``, shared with the docker sandbox's profile. Only this
-machine's native architecture is allowed; a 32-bit system call (``int 0x80``) kills the process,
-so no second syscall table slips past.
+errno, is ``plugins/sandboxing/syscall_policy.py``, shared with the docker sandbox's profile.
+Only this machine's native architecture is allowed; a 32-bit system call (``int 0x80``) kills
+the process, so no second syscall table slips past.
 """
 
 import tempfile
