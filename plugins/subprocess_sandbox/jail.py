@@ -58,6 +58,10 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 ETC_COPIED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime")
 
 libc = ctypes.CDLL(None, use_errno=True)
+# Array types made once, when the fork-server imports this file, not in each run (see
+# warm_python.THREAD_STATE_INTS).
+IFREQ = ctypes.c_char * 40
+CAP_DATA = ctypes.c_uint32 * 6  # effective, permitted, inheritable; two 32-bit halves
 
 
 class JailError(Exception):
@@ -256,7 +260,7 @@ def loopback_up():
     fd = libc.socket(2, 2, 0)  # AF_INET, SOCK_DGRAM
     if fd < 0:
         raise JailError("socket for loopback")
-    ifreq = ctypes.create_string_buffer(b"lo", 40)
+    ifreq = IFREQ(*b"lo")
     check(libc.ioctl(fd, SIOCGIFFLAGS, ifreq), "read loopback flags")
     flags = int.from_bytes(ifreq.raw[16:18], "little") | IFF_UP
     ctypes.memmove(ctypes.addressof(ifreq) + 16, flags.to_bytes(2, "little"), 2)
@@ -327,7 +331,7 @@ def drop_capabilities():
     """No capability left, now rather than at the exec: in a user namespace the run's uid was
     never 0, so ``setuid`` kept the namespace's full set (CAP_NET_RAW on its own network, say),
     and a program run in this interpreter (:mod:`.warm_python`) has no exec to lose it at."""
-    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable; two 32-bit halves
+    data = CAP_DATA()
     check(libc.capset(ctypes.byref(CapHeader(0x20080522, 0)), data), "capset")
     check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient caps")
 

@@ -17,8 +17,10 @@ in the program's process, :func:`run` then:
   is ``_PyRun_SimpleFileObject``'s (flush, print the error, drop ``__file__``), with the
   traceback starting at the program's first frame;
 - ends through the interpreter's own exit (``SystemExit`` raised at the zygote's top level, or
-  its end), so threads are joined, ``atexit`` runs, objects are finalised, buffers flushed and the
-  exit status chosen by the same code as in a fresh interpreter;
+  its end), so threads are joined, ``atexit`` runs, buffers are flushed and the exit status
+  chosen by the same code as in a fresh interpreter; then, where no object left could run code
+  when freed, the process ends without the teardown (:mod:`.warm_exit`), else objects are
+  finalised as there;
 - makes the recursion depth the program's first line sees the one a fresh interpreter's first
   line sees, where this interpreter's thread state can be read and checked (CPython 3.11+).
 
@@ -39,10 +41,13 @@ Any step here that cannot be done exactly ends in an exec of the program after a
 run that differs.
 """
 
+import atexit
 import ctypes
 import os
 import sys
 import time
+
+from warm_exit import QuickExit, exit_status
 
 PY_FILE_INPUT = 257
 HIDDEN = []  # the zygote's own modules, kept alive out of sys.modules
@@ -60,6 +65,9 @@ api.PyRun_StringFlags.argtypes = (ctypes.c_char_p, ctypes.c_int, ctypes.py_objec
 api.PyErr_Display.argtypes = (ctypes.py_object,) * 3
 api.PyErr_Display.restype = None
 libc = ctypes.CDLL(None, use_errno=True)
+# ctypes types made here, in the zygote, not in a run: each one made is a weak proxy in ctypes'
+# cache, which :mod:`.warm_exit` would take for a finaliser the program left.
+THREAD_STATE_INTS = ctypes.c_int * 32
 libc.fopen.restype = ctypes.c_void_p
 libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
 
@@ -85,16 +93,22 @@ def run(spec, fresh):
         os.execve(spec["argv"][0], spec["argv"], dict(os.environ))
     started(spec, b" in-process")
     sys.modules["__main__"] = main
+    quick_exit = QuickExit()
+    atexit.register(quick_exit)  # the first registered, so the last to run
     error = execute(fp, path, globals_)
     flush(sys.stderr)
     flush(sys.stdout)
     if error is not None:
         if isinstance(error, SystemExit):
+            quick_exit.status = exit_status(error.code)
             raise error  # exits as a fresh interpreter does (__file__ is then kept, as there)
         report(error)
     globals_.pop("__file__", None)
     globals_.pop("__cached__", None)
-    if error is not None and not isinstance(error, KeyboardInterrupt):
+    if error is None:
+        quick_exit.status = 0
+    elif not isinstance(error, KeyboardInterrupt):
+        quick_exit.status = 1
         raise SystemExit(1)
     # Else the interpreter ends as after a script: status 0, or SIGINT after an uncaught
     # KeyboardInterrupt (the C run noted it, as for a fresh interpreter's script).
@@ -181,7 +195,7 @@ def recursion_counter():
     """The thread state's count of calls left before RecursionError (``recursion_remaining``,
     3.12's ``py_recursion_remaining``), found next to the limit and checked to move by one per
     frame: the program's first line must see the depth a fresh interpreter's sees."""
-    ints = (ctypes.c_int * 32).from_address(api.PyThreadState_Get())
+    ints = THREAD_STATE_INTS.from_address(api.PyThreadState_Get())
     limit = sys.getrecursionlimit()
     here, deeper = read_ints(ints), one_frame_deeper(ints)
     found = [i for i in range(31)
