@@ -88,7 +88,7 @@ WAITING = re.compile(r"^/executions/[^/]+$")
 
 class Dispatcher:
     """ASGI: WebSockets and the long-lived routes to ``live``, every other request to ``rest``
-    (the WSGI app, behind :class:`~.serving.CompleteBodies`)."""
+    (the WSGI app, behind :class:`~.serving.WholeRequests`)."""
 
     def __init__(self, live, rest, live_paths):
         self.live, self.rest = live, rest

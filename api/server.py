@@ -15,7 +15,6 @@ import socket
 import sys
 from collections.abc import Callable
 
-from a2wsgi import WSGIMiddleware
 from gunicorn.app.base import BaseApplication
 
 from livecode.core.config import Settings
@@ -25,7 +24,7 @@ from livecode.core.service import Livecode
 from . import metrics
 from .app import create_apps
 from .asgi import Dispatcher, live_routes_of
-from .serving import CompleteBodies, TimedH11Protocol
+from .serving import TimedH11Protocol, WholeRequests
 from .validation import BODY_SLACK
 
 
@@ -96,8 +95,7 @@ class LivecodeServer(BaseApplication):
         largest_body = max(self.settings.max_source_bytes, self.settings.max_files_bytes,
                            self.settings.max_stdin_bytes)
         rest, live = create_apps(self._livecode)
-        return Dispatcher(live, CompleteBodies(WSGIMiddleware(rest, workers=self.threads),
-                                               largest_body * BODY_SLACK),
+        return Dispatcher(live, WholeRequests(rest, largest_body * BODY_SLACK, self.threads),
                           [path for path, _, _ in live_routes_of(live)])
 
     def _when_ready(self, server):

@@ -4,9 +4,13 @@ gunicorn runs uvicorn's worker (``uvicorn-worker``): an event loop parses reques
 ``a2wsgi`` hands each one to the Falcon app in a thread pool. Two small pieces make that hold
 for the whole request, not only its headers:
 
-- :class:`CompleteBodies` waits (in the event loop) for a request's body before the app is
-  called, up to the largest body the API accepts; a bigger one streams on, and the app answers
-  413 after reading and discarding a bounded amount of it, so the client sees the JSON error.
+- :class:`WholeRequests` waits (in the event loop) for a request's body before the app is
+  called, up to the largest body the API accepts, then calls the app once in a thread of its
+  pool and sends the whole answer: one hand-off between the loop and a thread per request
+  (``a2wsgi``'s responder takes one per message, each a wake-up of the loop, which came to
+  about half the API's CPU per request). A bigger body streams on through ``a2wsgi``, and the
+  app answers 413 after reading and discarding a bounded amount of it, so the client sees the
+  JSON error.
 - :class:`TimedH11Protocol` closes a connection whose request (headers or body) has not fully
   arrived ``request_timeout`` seconds after the connection opened or its previous answer ended,
   and answers a request it cannot parse with the API's JSON error shape.
@@ -14,9 +18,15 @@ for the whole request, not only its headers:
 For the Internet, put a reverse proxy in front anyway (TLS, connection limits per address).
 """
 
+import asyncio
+import io
 import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import h11
+from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import build_environ
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn_worker import UvicornWorker
 
@@ -57,15 +67,19 @@ class LivecodeWorker(UvicornWorker):
                      "timeout_graceful_shutdown": 3}
 
 
-class CompleteBodies:
-    """ASGI middleware: call the app once the body has arrived (up to ``limit`` bytes)."""
+class WholeRequests:
+    """ASGI app for a WSGI ``app``: a request's whole body first (up to ``limit`` bytes), then
+    the app in one of ``threads`` threads, then its whole answer (the API's answers are all
+    complete bodies, none a stream)."""
 
-    def __init__(self, app, limit: int):
+    def __init__(self, app, limit: int, threads: int):
         self.app, self.limit = app, limit
+        self.threads = ThreadPoolExecutor(threads, thread_name_prefix="livecode-api")
+        self.streaming = WSGIMiddleware(app, workers=threads)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            return await self.streaming(scope, receive, send)
         if scope["http_version"] not in ("1.0", "1.1"):  # h11 parses any HTTP/d.d
             return await send_error(send, 400, f"HTTP/{scope['http_version']} is not spoken "
                                                "here; send HTTP/1.1")
@@ -77,7 +91,37 @@ class CompleteBodies:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-        first = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
+        body = b"".join(chunks)
+        if more:
+            return await self._stream_on(scope, body, receive, send)
+        environ = build_environ(scope, io.BytesIO(body))
+        status, headers, answer = await asyncio.get_running_loop().run_in_executor(
+            self.threads, self._answer, environ)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    def _answer(self, environ) -> tuple[int, list, bytes]:
+        started = []
+
+        def start_response(status, headers, exc_info=None):
+            if exc_info and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [int(status.split(" ", 1)[0]),
+                          [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                           for name, value in headers]]
+            return sys.stderr.buffer.write  # WSGI's write(): Falcon never calls it
+
+        result = self.app(environ, start_response)
+        try:
+            answer = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return started[0], started[1], answer
+
+    async def _stream_on(self, scope, first_body, receive, send):
+        """A body over the limit: ``a2wsgi`` feeds the app the rest as it reads it."""
+        first = {"type": "http.request", "body": first_body, "more_body": True}
 
         async def replay():
             nonlocal first
@@ -86,7 +130,7 @@ class CompleteBodies:
                 return message
             return await receive()
 
-        await self.app(scope, replay, send)
+        await self.streaming(scope, replay, send)
 
 
 async def send_error(send, status: int, message: str) -> None:
