@@ -75,6 +75,7 @@ class Pool:
         self._stalled: set[Key] = set()  # its last start failed: none before its next take
         self._changed = threading.Condition()
         self._closed = False
+        self.taken = 0  # runs that had a pooled jail
         self._pid = os.getpid()  # a forked child has no refill thread, nor these jails' zygote
         threading.Thread(target=self._refill, name="livecode-prefork", daemon=True).start()
 
@@ -95,6 +96,7 @@ class Pool:
                 jail = jails.pop(0)
                 if jail.alive():
                     found = jail
+                    self.taken += 1
                 else:
                     dropped.append(jail)
             self._changed.notify()
@@ -113,10 +115,10 @@ class Pool:
         if found:
             found[1].discard()
 
-    def ready(self) -> int:
-        """How many jails wait now."""
+    def waiting(self) -> list[Pooled]:
+        """The jails that wait now, of every key."""
         with self._changed:
-            return sum(len(jails) for jails in self._ready.values())
+            return [jail for jails in self._ready.values() for jail in jails]
 
     def close(self) -> None:
         with self._changed:
