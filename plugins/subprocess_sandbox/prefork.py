@@ -73,6 +73,7 @@ class Pool:
         self.size, self._prepare = size, prepare
         self._ready: OrderedDict[Key, list[Pooled]] = OrderedDict()  # least recently used first
         self._stalled: set[Key] = set()  # its last start failed: none before its next take
+        self._doomed: list[Pooled] = []  # evicted or dead: discarded by the pool's thread
         self._changed = threading.Condition()
         self._closed = False
         self.taken = 0  # runs that had a pooled jail
@@ -99,9 +100,8 @@ class Pool:
                     self.taken += 1
                 else:
                     dropped.append(jail)
+            self._doomed.extend(dropped)  # not in the run's time
             self._changed.notify()
-        for jail in dropped:
-            jail.discard()
         return found
 
     def give_back(self) -> None:
@@ -123,8 +123,9 @@ class Pool:
     def close(self) -> None:
         with self._changed:
             self._closed = True
-            dropped = [jail for jails in self._ready.values() for jail in jails]
+            dropped = [jail for jails in self._ready.values() for jail in jails] + self._doomed
             self._ready.clear()
+            self._doomed = []
             self._changed.notify()
         for jail in dropped:
             jail.discard()
@@ -148,11 +149,20 @@ class Pool:
     def _refill(self) -> None:
         while True:
             with self._changed:
-                while not self._closed and (key := self._short()) is None:
+                while not (self._closed or self._doomed) and (key := self._short()) is None:
                     self._changed.wait()
                 if self._closed:
                     return
-            jail = self._prepare(key)
+                doomed, self._doomed = self._doomed, []
+            if doomed:
+                for jail in doomed:
+                    jail.discard()
+                continue
+            try:
+                jail = self._prepare(key)
+            except Exception:  # this thread must live on: the next take tries the key again
+                log.exception("subprocess sandbox: a jail could not be started ahead of its run")
+                jail = None
             with self._changed:
                 if jail is None:
                     self._stalled.add(key)
