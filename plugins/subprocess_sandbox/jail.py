@@ -24,14 +24,14 @@ second (:mod:`.prefork`): the same steps either way. Three processes follow, eac
 
 Each step below is one function, named for what it guarantees, applied in this order:
 ``enter_namespaces`` → (fork: init) ``join_cgroup`` → ``build_minimal_root`` → ``loopback_up`` →
-(the run's part of the spec) ``size_tmp`` → ``write_files`` → (fork: program) ``apply_rlimits`` → ``drop_privileges`` → ``no_new_privs`` →
-``load_seccomp`` → exec (or, for a Python program the zygote's interpreter runs itself, a
-return to it: :mod:`.warm_python`); once the program has ended, the init copies out the ``outputs`` it was
-asked for (``collect_outputs``: a compile step's artefact). Any step that fails writes why to
-STATUS_FD and ends the run before the program starts; just before the exec the program writes
-``exec <monotonic ns>`` there, and the descriptor closes on a successful exec. The worker so
-tells "the sandbox could not start" from "the program failed" without parsing output, and times
-the program alone.
+(the run's part of the spec) ``size_tmp`` → ``write_files`` → (fork: program) ``apply_rlimits``
+→ ``drop_privileges`` → ``no_new_privs`` → ``load_seccomp`` → exec (or, for a Python program
+the zygote's interpreter runs itself, a return to it: :mod:`.warm_python`); once the program has
+ended, the init copies out the ``outputs`` it was asked for (``collect_outputs``: a compile
+step's artefact). Any step that fails writes why to STATUS_FD and ends the run before the
+program starts; just before the exec the program writes ``exec <monotonic ns>`` there, and the
+descriptor closes on a successful exec. The worker so tells "the sandbox could not start" from
+"the program failed" without parsing output, and times the program alone.
 
 It imports only what a bare interpreter has (``-S``), because its start-up is part of every run.
 """
