@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -128,20 +129,24 @@ def unprivileged_python() -> str:
 
 def run_processes_of(uid: int) -> list[int]:
     """Pids of live processes of ``uid`` inside another PID namespace than ours: what runs of a
-    livecode that is not root (each run in a user and PID namespace of its own) left behind."""
+    livecode that is not root (each run in a user and PID namespace of its own) left behind. Not
+    counted: the init of a jail forked ahead of demand, waiting for its run, which is alone in its
+    namespace (as root, such an init is root's, so never counted either)."""
     ours = os.readlink("/proc/self/ns/pid")
-    found = []
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            if (entry.stat().st_uid == uid and state != "Z"
-                    and os.readlink(entry / "ns" / "pid") != ours):
-                found.append(int(entry.name))
+            namespace = os.readlink(entry / "ns" / "pid")
+            if entry.stat().st_uid == uid and state != "Z" and namespace != ours:
+                init = (entry / "status").read_text().split("NSpid:")[1].split("\n")[0]
+                found[int(entry.name)] = (namespace, init.split()[-1] == "1")
         except (OSError, IndexError):
             continue
-    return found
+    shared = Counter(namespace for namespace, _ in found.values())
+    return [pid for pid, (namespace, init) in found.items() if not init or shared[namespace] > 1]
 
 
 @pytest.fixture

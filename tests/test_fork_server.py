@@ -66,6 +66,18 @@ def zygotes(server_pid: int) -> list[int]:
             if is_zygote(pid) and not is_zygote(parent(pid))]
 
 
+def descriptors_and_jails(zygote: int) -> tuple[dict[str, str], int]:
+    """A zygote's descriptors and how many jails it has, read while that number held still (the
+    pool may be forking one)."""
+    while True:
+        jails = {pid for pid in descendants(zygote) if parent(pid) == zygote}
+        fds = {fd: os.readlink(f"/proc/{zygote}/fd/{fd}")
+               for fd in os.listdir(f"/proc/{zygote}/fd")}
+        if jails == {pid for pid in descendants(zygote) if parent(pid) == zygote}:
+            return fds, len(jails)
+        time.sleep(0.05)
+
+
 def start_of(deployment) -> str:
     status, health = deployment.http.call("GET", "/health")
     assert status == 200, health
@@ -151,13 +163,14 @@ def test_the_fork_servers_hold_nothing_of_the_worker(deployment):
         # the jail's starts from nothing, the Python one from what every program gets
         environments.append(Path(f"/proc/{zygote}/environ").read_bytes())
         assert os.readlink(f"/proc/{zygote}/cwd") == "/"
-        fds = {fd: os.readlink(f"/proc/{zygote}/fd/{fd}")
-               for fd in os.listdir(f"/proc/{zygote}/fd")}
+        fds, jails = descriptors_and_jails(zygote)
         # its standard streams are pipes with nothing at their other end; beyond them only its
-        # control socket
+        # control socket, and a pidfd and a reply socket for each jail it forked that lives (those
+        # forked ahead of demand wait)
         assert all(fds[fd].startswith("pipe:") for fd in ("0", "1", "2")), fds
         others = [target for fd, target in fds.items() if fd not in ("0", "1", "2")]
-        assert [target.split(":")[0] for target in others] == ["socket"], fds
+        assert sorted(target.split(":")[0] for target in others) == sorted(
+            ["socket"] + ["socket", "anon_inode"] * jails), fds
     assert sorted(environments) == [b"", PROGRAM_ENVIRONMENT][:len(found)]
 
 

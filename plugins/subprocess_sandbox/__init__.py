@@ -32,7 +32,10 @@ A Python program that cannot tell the difference (:mod:`.warm_python`, checked b
 conformance corpus) runs in the warm interpreter of a fork-server of its own instead of an
 exec'd one, behind the same jail; ``LIVECODE_SANDBOX_IN_PROCESS=0`` execs every program.
 Without a fork-server (``LIVECODE_SANDBOX_FORK_SERVER=0``, or while it is down),
-each jail is spawned; ``start_path()`` (in ``/health``) says which.
+each jail is spawned; ``start_path()`` (in ``/health``) says which. With one, each kind of run
+seen lately has a few jails forked ahead of demand (:mod:`.prefork`, as many as the worker runs
+at once), which have done all a jail does before it knows its run; ``LIVECODE_SANDBOX_PREFORK=0``
+starts every jail for its run.
 
 Options (environment): ``LIVECODE_SANDBOX_UID_BASE`` and ``LIVECODE_SANDBOX_UID_COUNT``, the range
 of uids runs take one each of (default 2000000000 and 1024); ``LIVECODE_JAIL_PYTHON``, the
@@ -57,9 +60,9 @@ from livecode.core.hookspecs import hookimpl
 from livecode.core.limits import Limits
 from livecode.plugins.sandboxing.cpu import whole_cpu_seconds
 
-from . import fork_server, toolchain
+from . import fork_server, prefork, toolchain
 from .cgroups import CgroupError, find_tree
-from .jail import BOX
+from .jail import BOX, frame
 from .jail_process import SpawnedJail
 from .process_io import pump
 from .seccomp_filter import compile_filter
@@ -70,6 +73,7 @@ log = logging.getLogger(__name__)
 
 JAIL = str(Path(__file__).with_name("jail.py"))
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+ENVIRONMENT = {"PATH": SAFE_PATH, "LANG": "C.UTF-8"}  # a program's, with its HOME
 CLONE_NEWUSER = 0x10000000
 ISOLATION = 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000  # mnt pid net ipc uts
 RUN_ID_IN_USER_NAMESPACE = 1000  # the run's uid and gid inside its user namespace
@@ -93,6 +97,20 @@ def rlimits(limits: Limits, address_space: bool,
         (resource.RLIMIT_NOFILE, limits.max_open_files, limits.max_open_files),
         (resource.RLIMIT_CORE, 0, 0),
     ]
+
+
+def cgroup_limits(limits: Limits) -> tuple[int, int]:
+    """A run cgroup's memory (bytes) and process limits: one more process than the program may
+    have, for its init, PID 1 of the run."""
+    return limits.memory_limit * 1024, limits.max_processes + 1
+
+
+class SlotsFull(Exception):
+    """Every uid slot is taken: a jail started ahead of demand does not wait for one."""
+
+
+def _slots_full():
+    raise SlotsFull
 
 
 class SubprocessSandbox(Sandbox):
@@ -125,7 +143,8 @@ class SubprocessSandbox(Sandbox):
             self.seccomp, seccomp_problem = compile_filter(), None
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
             self.seccomp, seccomp_problem = b"", f"no seccomp filter: {exc}"
-        self.fork_server, self.in_process = None, False  # the probes below spawn their jails
+        # The probes below spawn their jails, and use no pool.
+        self.fork_server, self.in_process, self.pool = None, False, None
         self.runs_in_process = 0  # Python programs run in a warm interpreter, in this process
         self.mode, problem = self._probe(allow_none=strict in ("0", "false"))
         self.fork_server = (fork_server.shared(self.jail_python)
@@ -133,6 +152,9 @@ class SubprocessSandbox(Sandbox):
                             else None)
         self.in_process = bool(self.fork_server) and settings.option(
             "SANDBOX_IN_PROCESS", "1") not in ("0", "false")
+        if self.fork_server and self.mode != "none" and settings.option(
+                "SANDBOX_PREFORK", "1") not in ("0", "false"):
+            self.pool = prefork.Pool(settings.concurrency, self._prepare)
         missing = [name for name, on in self.protections().items()
                    if not on and name != "user_namespace"]  # root mode has no need of one
         if missing:
@@ -171,6 +193,11 @@ class SubprocessSandbox(Sandbox):
         if self.in_process and fork_server.warm_python_up():
             return "in-process"
         return "fork-server" if self.fork_server and self.fork_server.up else "spawn"
+
+    def close(self) -> None:
+        """Kill the jails started ahead of demand, and free their slots and cgroups."""
+        if self.pool:
+            self.pool.close()
 
     def _sweep_cgroups(self) -> None:
         """Kill and remove the run cgroups that workers now gone left behind: those of slots no
@@ -233,58 +260,119 @@ class SubprocessSandbox(Sandbox):
         return self._run(program, stdin, limits, self.mode, live)
 
     def _run(self, program, stdin, limits, mode, live=None) -> SandboxResult:
+        argv = self._argv(program)
+        layout = tuple(toolchain.layout([argv[0], *program.toolchain_paths]))
         with ExitStack() as stack:
-            workdir, uid, namespaces, cgroup = None, -1, ISOLATION, None
-            if mode == "root":
-                uid = stack.enter_context(self.uids.acquire(self._clear_slot))
-                if self.cgroups:  # one cgroup per uid slot
-                    cgroup = self.cgroups.cgroup(str(uid))
-                    stack.callback(self._clear_cgroup, cgroup)
-                    try:
-                        # One more process than the program may have: its init, PID 1 of the run.
-                        cgroup.create(limits.memory_limit * 1024, limits.max_processes + 1)
-                    except OSError as exc:
-                        raise SandboxError(f"cannot make the run's cgroup: {exc}") from exc
-            elif mode == "user_namespace":
-                uid, namespaces = RUN_ID_IN_USER_NAMESPACE, ISOLATION | CLONE_NEWUSER
-            else:
-                namespaces = 0
-                workdir = stack.enter_context(private_workdir(self.work_root))
-            argv = self._argv(program)
-            spec = {
-                "worker_pid": os.getpid(),
-                "argv": argv,
-                "env": {"PATH": SAFE_PATH, "LANG": "C.UTF-8"},
-                "files": dict(program.files),
-                "workdir": workdir,
-                "namespaces": namespaces,
-                "minimal_root": bool(namespaces),
-                "toolchain": toolchain.layout([argv[0], *program.toolchain_paths]),
-                "loopback": bool(namespaces),
-                "disk_limit": limits.disk_limit,
-                "uid": uid,
-                "gid": uid,
-                "rlimits": rlimits(limits, not (cgroup and self.cgroups.protections()[
-                    "cgroup_memory"]), program.reserved_address_space_kb),
-                "seccomp": self.seccomp,
-                "cgroup_procs": cgroup.procs_files if cgroup else [],
-                "executable": sorted(program.executable),
-                "outputs": list(program.outputs),
-                "output_cap": limits.max_file_size,
-                "outputs_fd": -1,
-                "stderr_to_stdout": program.stderr_to_stdout,
-            }
+            workdir = (stack.enter_context(private_workdir(self.work_root)) if mode == "none"
+                       else None)
             outputs = None
             if program.outputs:
                 # The jail's init writes the files the program left here once it has ended.
                 outputs = stack.enter_context(os.fdopen(os.memfd_create("livecode-outputs"),
                                                         "w+b"))
-                spec["outputs_fd"] = outputs.fileno()
-            warm = self._warm_python(program, argv, spec)
-            result = self._spawn(spec, stdin, limits, cgroup, bool(namespaces), warm, live)
+            started = time.monotonic()
+            jail, cgroup, in_process = self._jail_for(
+                stack, program, argv, limits, mode, layout, workdir,
+                outputs.fileno() if outputs else -1)
+            run_part = {
+                "argv": argv,
+                "env": ENVIRONMENT,
+                "files": dict(program.files),
+                "disk_limit": limits.disk_limit,
+                "rlimits": rlimits(limits, not (cgroup and self.cgroups.protections()[
+                    "cgroup_memory"]), program.reserved_address_space_kb),
+                "seccomp": self.seccomp,
+                "executable": sorted(program.executable),
+                "outputs": list(program.outputs),
+                "output_cap": limits.max_file_size,
+                "outputs_fd": jail.outputs_fd,  # the number the jail has it at
+                "stderr_to_stdout": program.stderr_to_stdout,
+                "in_process": in_process,  # the jail checks it may, else it execs as always
+            }
+            result = self._supervise(jail, run_part, stdin, limits, cgroup, mode != "none",
+                                     started, live)
             if outputs is not None:
                 result = replace(result, files=_read_outputs(outputs))
             return result
+
+    def _jail_for(self, stack, program, argv, limits, mode, layout, workdir, outputs_fd):
+        """A jail waiting for the run's part of the spec, the run's cgroup (``None`` without
+        one) with the run's limits, and whether the program may run in the jail's fork-server's
+        interpreter: a pooled jail if one fits (:mod:`.prefork`), else one started now, forked
+        by the warm Python fork-server, the jail's, or spawned, the first that serves."""
+        warm = outputs_fd < 0 and self._warm_python(program, argv)
+        server = warm or self.fork_server
+        pooled = self.pool and outputs_fd < 0 and self.pool.take((server, mode, layout))
+        if pooled:
+            stack.enter_context(pooled.resources)
+            if pooled.cgroup:
+                try:
+                    pooled.cgroup.limit(*cgroup_limits(limits))
+                except OSError as exc:
+                    raise SandboxError(f"cannot set the run's cgroup limits: {exc}") from exc
+            return pooled.jail, pooled.cgroup, server is warm
+        uid, cgroup = self._claim(stack, mode, limits,
+                                  self.pool.give_back if self.pool else lambda: None)
+        jail = warm and warm.start_jail()
+        in_process = bool(jail)
+        jail = jail or self.fork_server and self.fork_server.start_jail(outputs_fd)
+        jail = stack.enter_context(jail or SpawnedJail(self.jail_python, JAIL, outputs_fd))
+        jail.send_spec(frame(self._fixed_part(mode, layout, workdir, uid, cgroup)), last=False)
+        return jail, cgroup, in_process
+
+    def _prepare(self, key) -> "prefork.Pooled | None":
+        """A jail for the pool: forked by ``key``'s fork-server, with the default limits until a
+        run takes it. ``None`` if that fork-server is not up, or every uid slot is taken (a
+        pooled jail never waits for one)."""
+        server, mode, layout = key
+        with ExitStack() as stack:
+            try:
+                uid, cgroup = self._claim(stack, mode, Limits(), _slots_full)
+            except SlotsFull:
+                return None
+            except (OSError, SandboxError) as exc:
+                log.warning("subprocess sandbox: cannot start a jail ahead of its run: %s", exc)
+                return None
+            jail = server.start_jail()
+            if jail is None:
+                return None
+            stack.enter_context(jail)
+            jail.send_spec(frame(self._fixed_part(mode, layout, None, uid, cgroup)), last=False)
+            return prefork.Pooled(jail, cgroup, stack.pop_all())
+
+    def _claim(self, stack, mode, limits, when_full) -> tuple[int, object]:
+        """The run's uid (-1: none of its own) and, in root mode where the host has them, its
+        cgroup, both unwound by ``stack``; ``when_full`` is called while every uid slot is
+        taken."""
+        if mode != "root":
+            return (RUN_ID_IN_USER_NAMESPACE if mode == "user_namespace" else -1), None
+        uid = stack.enter_context(self.uids.acquire(self._clear_slot, when_full))
+        if not self.cgroups:
+            return uid, None
+        cgroup = self.cgroups.cgroup(str(uid))  # one cgroup per uid slot
+        stack.callback(self._clear_cgroup, cgroup)
+        try:
+            cgroup.create(*cgroup_limits(limits))
+        except OSError as exc:
+            raise SandboxError(f"cannot make the run's cgroup: {exc}") from exc
+        return uid, cgroup
+
+    @staticmethod
+    def _fixed_part(mode, layout, workdir, uid, cgroup) -> dict:
+        """The part of the spec that does not depend on the run itself: what a jail can do
+        before its run is known."""
+        namespaces = {"root": ISOLATION, "user_namespace": ISOLATION | CLONE_NEWUSER}.get(mode, 0)
+        return {
+            "worker_pid": os.getpid(),
+            "workdir": workdir,
+            "namespaces": namespaces,
+            "minimal_root": bool(namespaces),
+            "toolchain": list(layout),
+            "loopback": bool(namespaces),
+            "uid": uid,
+            "gid": uid,
+            "cgroup_procs": cgroup.procs_files if cgroup else [],
+        }
 
     @staticmethod
     def _argv(program: Program) -> list[str]:
@@ -297,39 +385,34 @@ class SubprocessSandbox(Sandbox):
                     break
         return argv
 
-    def _warm_python(self, program: Program, argv: list[str], spec: dict):
+    def _warm_python(self, program: Program, argv: list[str]):
         """The zygote that can run this program in its own interpreter (:mod:`.warm_python`):
         that interpreter with the program's flags and environment. ``None`` if it is not such a
         program, or one that could tell, or if running in-process is off."""
         found = self.in_process and fork_server.python_program(argv, program.files)
         if not found:
             return None
-        return fork_server.shared(*found, env=dict(spec["env"], HOME=BOX))
+        return fork_server.shared(*found, env=dict(ENVIRONMENT, HOME=BOX))
 
-    def _spawn(self, spec: dict, stdin: bytes, limits: Limits, cgroup, own_pid_namespace: bool,
-               warm: "fork_server.ForkServer | None" = None, live=None):
-        started = time.monotonic()
-        outputs_fd = spec["outputs_fd"]  # a compile step's, in the worker
-        jail = warm and outputs_fd < 0 and warm.start_jail()
-        spec["in_process"] = bool(jail)  # the jail checks it may, else it execs as always
-        jail = jail or self.fork_server and self.fork_server.start_jail(outputs_fd)
-        with jail or SpawnedJail(self.jail_python, JAIL, outputs_fd) as jail:
-            spec["outputs_fd"] = jail.outputs_fd  # the number the jail has it at
-            jail.send_spec(marshal.dumps(spec))
-            watch = RunWatch(cgroup, limits) if cgroup else None
-            try:
-                captured = pump(jail, stdin, limits.output_limit,
-                                started + limits.wall_time_limit,
-                                lambda: jail.stop(own_pid_namespace), watch, live)
-            finally:
-                jail.stop(own_pid_namespace)
-                status, jail_cpu_seconds = jail.reap(STOP_GRACE)
-                if cgroup:
-                    try:
-                        cgroup.kill()  # what outlived the jail, so the figures below are final
-                    except CgroupError as exc:
-                        log.error("subprocess sandbox: %s", exc)
-            report = jail.report()
+    def _supervise(self, jail, run_part: dict, stdin: bytes, limits: Limits, cgroup,
+                   own_pid_namespace: bool, started: float, live=None) -> SandboxResult:
+        """Send the run's part of the spec, pump the run's streams until it ends or a limit
+        ends it, reap the jail and read what it reports."""
+        jail.send_spec(frame(run_part))
+        watch = RunWatch(cgroup, limits) if cgroup else None
+        try:
+            captured = pump(jail, stdin, limits.output_limit,
+                            started + limits.wall_time_limit,
+                            lambda: jail.stop(own_pid_namespace), watch, live)
+        finally:
+            jail.stop(own_pid_namespace)
+            status, jail_cpu_seconds = jail.reap(STOP_GRACE)
+            if cgroup:
+                try:
+                    cgroup.kill()  # what outlived the jail, so the figures below are final
+                except CgroupError as exc:
+                    log.error("subprocess sandbox: %s", exc)
+        report = jail.report()
         exec_line, _, failure = report.partition("\n")
         if not exec_line.startswith("exec "):
             raise SandboxError(f"the jail could not start the program: {report or 'no report'}")

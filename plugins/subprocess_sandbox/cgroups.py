@@ -91,7 +91,7 @@ class Cgroup:
     def create(self, memory_bytes: int, max_processes: int) -> None:
         for path in self.paths:
             os.mkdir(path, 0o755)
-        self._limit(memory_bytes, max_processes)
+        self.limit(memory_bytes, max_processes)
 
     def pids(self) -> set[int]:
         found = set()
@@ -151,7 +151,9 @@ class Cgroup:
 
     # --- what differs between the versions ---
 
-    def _limit(self, memory_bytes: int, max_processes: int) -> None:
+    def limit(self, memory_bytes: int, max_processes: int) -> None:
+        """Set the run's memory (bytes) and process limits, on a new cgroup or on one made ahead
+        of its run with other limits (a pooled jail's, :mod:`.prefork`)."""
         raise NotImplementedError
 
     def _cpu_file(self) -> str:
@@ -171,12 +173,18 @@ class Cgroup:
 class CgroupV1(Cgroup):
     FREEZE = ("freezer", "freezer.state", "FROZEN", "THAWED")
 
-    def _limit(self, memory_bytes, max_processes):
-        _write(self.file("memory", "memory.limit_in_bytes"), str(memory_bytes))
+    def limit(self, memory_bytes, max_processes):
+        memory = self.file("memory", "memory.limit_in_bytes")
         memsw = self.file("memory", "memory.memsw.limit_in_bytes")
         if os.path.exists(memsw):  # memory+swap: the same bound, so swap is no way out
-            _write(memsw, str(memory_bytes))
+            # The kernel keeps memory <= memory+swap at every write: a raise starts with memsw.
+            order = [memory, memsw]
+            if memory_bytes > int(_read(memory)):
+                order.reverse()
+            for path in order:
+                _write(path, str(memory_bytes))
         else:  # no swap accounting: a cgroup with swappiness 0 does not swap
+            _write(memory, str(memory_bytes))
             _write(self.file("memory", "memory.swappiness"), "0")
         _write(self.file("pids", "pids.max"), str(max_processes))
 
@@ -201,7 +209,7 @@ class CgroupV2(Cgroup):
         super().__init__(dirs)
         self.controllers = controllers
 
-    def _limit(self, memory_bytes, max_processes):
+    def limit(self, memory_bytes, max_processes):
         if "memory" in self.controllers:
             _write(self.file("", "memory.max"), str(memory_bytes))
             if os.path.exists(self.file("", "memory.swap.max")):

@@ -2,8 +2,12 @@
 
 The worker starts it as ``python -I -S jail.py SPEC_FD STATUS_FD`` with the run's stdin, stdout
 and stderr already connected, or has its fork-server (:mod:`.zygote`) fork a process that calls
-:func:`main` the same way; either way it sends a marshalled spec on SPEC_FD. Three processes follow,
-each with one job (the shape of bubblewrap's ``--unshare-pid --die-with-parent``):
+:func:`main` the same way; either way it sends the spec on SPEC_FD in two frames (:func:`frame`):
+what does not depend on the run (namespaces, uid, cgroup, toolchain), which the jail reads at
+once, and the run's own part (files, argv, limits, filter), which the init reads once its root
+is built. A run sends both at once, or takes a jail started ahead of it that waits for the
+second (:mod:`.prefork`): the same steps either way. Three processes follow, each with one job
+(the shape of bubblewrap's ``--unshare-pid --die-with-parent``):
 
 - the **jail** itself stays outside the run's PID namespace, ``unshare``s the namespaces (a new
   user namespace first when livecode is not root) and forks the init; it relays the program's
@@ -20,14 +24,14 @@ each with one job (the shape of bubblewrap's ``--unshare-pid --die-with-parent``
 
 Each step below is one function, named for what it guarantees, applied in this order:
 ``enter_namespaces`` → (fork: init) ``join_cgroup`` → ``build_minimal_root`` → ``loopback_up`` →
-``write_files`` → (fork: program) ``apply_rlimits`` → ``drop_privileges`` → ``no_new_privs`` →
-``load_seccomp`` → exec (or, for a Python program the zygote's interpreter runs itself, a
-return to it: :mod:`.warm_python`); once the program has ended, the init copies out the ``outputs`` it was
-asked for (``collect_outputs``: a compile step's artefact). Any step that fails writes why to
-STATUS_FD and ends the run before the program starts; just before the exec the program writes
-``exec <monotonic ns>`` there, and the descriptor closes on a successful exec. The worker so
-tells "the sandbox could not start" from "the program failed" without parsing output, and times
-the program alone.
+(the run's part of the spec) ``size_tmp`` → ``write_files`` → (fork: program) ``apply_rlimits``
+→ ``drop_privileges`` → ``no_new_privs`` → ``load_seccomp`` → exec (or, for a Python program
+the zygote's interpreter runs itself, a return to it: :mod:`.warm_python`); once the program has
+ended, the init copies out the ``outputs`` it was asked for (``collect_outputs``: a compile
+step's artefact). Any step that fails writes why to STATUS_FD and ends the run before the
+program starts; just before the exec the program writes ``exec <monotonic ns>`` there, and the
+descriptor closes on a successful exec. The worker so tells "the sandbox could not start" from
+"the program failed" without parsing output, and times the program alone.
 
 It imports only what a bare interpreter has (``-S``), because its start-up is part of every run.
 """
@@ -81,6 +85,28 @@ def mount(source, target, fstype, flags, data=None):
 
 def prctl(option, value, arg=0):
     check(libc.prctl(option, ctypes.c_ulong(value), arg, 0, 0), f"prctl {option}")
+
+
+def frame(part):
+    """One part of the spec as sent on SPEC_FD: its length (8 bytes), then it, marshalled."""
+    data = marshal.dumps(part)
+    return len(data).to_bytes(8, "little") + data
+
+
+def read_frame(fd):
+    """The next part of the spec, read to its exact end (the next one belongs to the init)."""
+    size = int.from_bytes(read_exactly(fd, 8), "little")
+    return marshal.loads(read_exactly(fd, size))
+
+
+def read_exactly(fd, size):
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            raise JailError("the worker is gone (the spec ended early)")
+        data += chunk
+    return data
 
 
 def report_and_exit(status_fd, exc):
@@ -151,8 +177,8 @@ def build_minimal_root(spec):
     # The run's /tmp first: a toolchain that lives under the host's /tmp (a checkout's venv
     # there) is then bound inside it, read-only, rather than hidden by it.
     os.mkdir(new + "/tmp", 0o1777)
-    mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={spec['disk_limit']},mode=1777")
+    # Its size is the run's, set by size_tmp: a jail started ahead does not know it yet.
+    mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=1777")
     os.mkdir(new + BOX, 0o755)
     for kind, path, target in spec["toolchain"]:
         place = new + path
@@ -267,6 +293,11 @@ def loopback_up():
     check(libc.ioctl(fd, SIOCSIFFLAGS, ifreq), "bring loopback up")
     os.close(fd)
     check(libc.sethostname(HOSTNAME.encode(), len(HOSTNAME)), "sethostname")
+
+
+def size_tmp(spec):
+    """The run's /tmp holds at most ``disk_limit`` bytes (empty until now, so any size fits)."""
+    mount(None, "/tmp", None, MS_REMOUNT | MS_NOSUID | MS_NODEV, f"size={spec['disk_limit']}")
 
 
 def write_files(workdir, files, executable, uid, gid):
@@ -449,9 +480,10 @@ def collect_outputs(spec, workdir):
 # --- the three processes --------------------------------------------------------------------
 
 
-def init(spec, status_fd, jail_alive, exit_w):
+def init(spec, spec_fd, status_fd, jail_alive, exit_w):
     """PID 1 of the run. Never returns (but in the program's process, see
-    :func:`become_program`)."""
+    :func:`become_program`). Everything before the run's part of the spec is read depends only
+    on the first part, so a jail may have done it before its run was known."""
     try:
         prctl(PR_SET_PDEATHSIG, SIGKILL)
         os.set_blocking(jail_alive, False)
@@ -468,6 +500,10 @@ def init(spec, status_fd, jail_alive, exit_w):
             workdir = spec["workdir"]
         if spec["loopback"]:
             loopback_up()
+        spec = dict(spec, **read_frame(spec_fd))  # waits here for the run
+        os.close(spec_fd)  # nothing the program may hold
+        if spec["minimal_root"]:
+            size_tmp(spec)
         write_files(workdir, spec["files"], spec["executable"], spec["uid"], spec["gid"])
         program = os.fork()
     except BaseException as exc:
@@ -514,9 +550,8 @@ def main(spec_fd, status_fd, parent_pid=None):
     worker (its parent, ``spec["worker_pid"]``), or forked by the fork-server (``parent_pid``,
     itself tied to the worker; see :mod:`.zygote`). Never returns, but in the process of a
     program that runs in this interpreter (:func:`become_program`): the spec, to run it."""
-    with os.fdopen(spec_fd, "rb") as spec_file:
-        spec = marshal.load(spec_file)
     try:
+        spec = read_frame(spec_fd)
         prctl(PR_SET_PDEATHSIG, SIGKILL)
         if os.getppid() != (parent_pid or spec["worker_pid"]):
             raise JailError("the worker is gone")
@@ -529,7 +564,8 @@ def main(spec_fd, status_fd, parent_pid=None):
     if child == 0:
         os.close(alive_w)
         os.close(exit_r)
-        return init(spec, status_fd, alive_r, exit_w)
+        return init(spec, spec_fd, status_fd, alive_r, exit_w)
+    os.close(spec_fd)
     os.close(status_fd)
     os.close(alive_r)
     os.close(exit_w)

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import suppress
 
 
 class JailPipes:
@@ -48,12 +49,16 @@ class Jail:
         self.pid, self.pidfd, self.pipes, self.outputs_fd = pid, pidfd, pipes, outputs_fd
         self.stdin, self.stdout, self.stderr = pipes.stdin, pipes.stdout, pipes.stderr
 
-    def send_spec(self, data: bytes) -> None:
+    def send_spec(self, data: bytes, last: bool = True) -> None:
+        """Send (a part of) the spec; the ``last`` closes the pipe, which holds nothing more."""
         try:
-            with self.pipes.spec as spec:
-                spec.write(data)
-        except BrokenPipeError:
-            pass  # the jail died first; its status says why
+            self.pipes.spec.write(data)
+            self.pipes.spec.flush()
+            if last:
+                self.pipes.spec.close()
+        except BrokenPipeError:  # the jail died first; its status says why
+            with suppress(BrokenPipeError):  # what was not sent is dropped, the pipe closed
+                self.pipes.spec.close()
 
     def stop(self, own_pid_namespace: bool) -> None:
         """With a PID namespace, the jail has its init end the run and exits once the namespace

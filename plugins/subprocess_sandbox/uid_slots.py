@@ -8,6 +8,10 @@ worker processes and is released by the kernel if a worker dies.
 A slot is handed out only once nothing of its previous run is alive: whoever claims it first calls
 ``ready(uid)``, which clears what a dead worker's run may have left (its cgroup, its processes)
 and says whether the slot is clean; a slot that is not is skipped.
+
+While every slot is taken, a claimer waits, after each look calling its ``when_full``: a run has
+jails started ahead of demand (:mod:`.prefork`) give one slot back, and such a jail's own claim
+gives up rather than wait (it raises).
 """
 
 import fcntl
@@ -52,8 +56,8 @@ class UidSlots:
         self._mutex = threading.Lock()
 
     @contextmanager
-    def acquire(self, ready=lambda uid: True):
-        fd, uid = self._claim(ready)
+    def acquire(self, ready=lambda uid: True, when_full=lambda: None):
+        fd, uid = self._claim(ready, when_full)
         try:
             yield uid
         finally:
@@ -69,7 +73,7 @@ class UidSlots:
             if fd is not None:
                 self._release(fd)
 
-    def _claim(self, ready) -> tuple[int, int]:
+    def _claim(self, ready, when_full) -> tuple[int, int]:
         while True:
             with self._mutex:
                 start = self._next
@@ -82,6 +86,7 @@ class UidSlots:
                 if ready(uid):
                     return fd, uid
                 self._release(fd)
+            when_full()
             time.sleep(WAIT_STEP)  # every uid is running a program; wait for one to end
 
     def _try(self, uid: int) -> int | None:
