@@ -21,7 +21,6 @@ For the Internet, put a reverse proxy in front anyway (TLS, connection limits pe
 import asyncio
 import io
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import h11
@@ -101,7 +100,7 @@ class WholeRequests:
         await send({"type": "http.response.body", "body": answer})
 
     def _answer(self, environ) -> tuple[int, list, bytes]:
-        started = []
+        started, written = [], []
 
         def start_response(status, headers, exc_info=None):
             if exc_info and started:
@@ -109,11 +108,11 @@ class WholeRequests:
             started[:] = [int(status.split(" ", 1)[0]),
                           [(name.lower().encode("latin-1"), value.encode("latin-1"))
                            for name, value in headers]]
-            return sys.stderr.buffer.write  # WSGI's write(): Falcon never calls it
+            return written.append  # WSGI's write(): what it is given comes first
 
         result = self.app(environ, start_response)
         try:
-            answer = b"".join(result)
+            answer = b"".join(written) + b"".join(result)
         finally:
             if hasattr(result, "close"):
                 result.close()
