@@ -107,6 +107,8 @@ def test_runs_forked_from_one_zygote_share_its_hash_seed_as_documented(ways):
     "import gc\nprint(len(gc.get_objects()) > 0)\n",
     "print(open('/proc/self/maps').read().count('_ctypes'))\n",
     "import warnings\nwarnings.warn('up', stacklevel=3)\n",
+    # an audit hook sees the events of the exit (gc.get_objects, the teardown's own)
+    "import sys\nsys.addaudithook(lambda event, args: print(event))\nprint('hooked')\n",
 ])
 def test_a_program_that_could_tell_is_exec_d_and_still_sees_a_fresh_interpreter(ways, source):
     exec_way, warm_way = ways

@@ -214,7 +214,8 @@ PLAIN_FLAGS = frozenset(("-I", "-B", "-S", "-E", "-s", "-P", "-O", "-OO", "-b", 
 # objects or memory; see :mod:`.warm_python`): such programs are exec'd.
 TELLING = re.compile(rb"\b(gc|ctypes|inspect|traceback|tracemalloc|faulthandler|pdb|doctest)\b|"
                      rb"_getframe|_current_frames|stacklevel|f_back|tb_frame|settrace|setprofile|"
-                     rb"getrefcount|getallocatedblocks|_debugmallocstats|_ncallbacks|/proc/|\bps\b")
+                     rb"getrefcount|getallocatedblocks|_debugmallocstats|_ncallbacks|addaudithook|"
+                     rb"/proc/|\bps\b")
 
 
 def python_program(argv, files) -> tuple[str, tuple[str, ...]] | None:

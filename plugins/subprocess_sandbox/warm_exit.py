@@ -16,7 +16,9 @@ after every callback the program registers, at the point of a fresh exit where t
 It acts only when called by the interpreter's own exit (from no Python frame, in the main
 thread, once the program's outcome is known): a program calling ``atexit._run_exitfuncs()``
 itself gets the callbacks it registered and nothing else. A program that asks how many
-callbacks there are (``atexit._ncallbacks``) is exec'd instead (``fork_server.TELLING``).
+callbacks there are (``atexit._ncallbacks``), or that adds an audit hook (which would see the
+scan's ``gc.get_objects`` event, and miss the teardown's own), is exec'd instead
+(``fork_server.TELLING``).
 """
 
 import _thread
