@@ -61,6 +61,7 @@ from livecode.core.limits import Limits
 from livecode.plugins.sandboxing.cpu import whole_cpu_seconds
 
 from . import fork_server, prefork, toolchain
+from .aftercare import Aftercare
 from .cgroups import CgroupError, find_tree
 from .jail import BOX, frame
 from .jail_process import SpawnedJail
@@ -78,6 +79,7 @@ CLONE_NEWUSER = 0x10000000
 ISOLATION = 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000  # mnt pid net ipc uts
 RUN_ID_IN_USER_NAMESPACE = 1000  # the run's uid and gid inside its user namespace
 STOP_GRACE = 2.0  # seconds the jail gets to take its namespace down before it is killed
+AFTERCARE_GRACE = 10.0  # seconds close() waits for ended runs' cgroups to be removed
 # Seconds between two looks at a run's total CPU time: the less CPU is left, the sooner.
 WATCH_MIN, WATCH_MAX = 0.005, 0.025
 MODES = ("root", "user_namespace", "none")
@@ -122,6 +124,7 @@ class SubprocessSandbox(Sandbox):
         self.jail_python = settings.option("JAIL_PYTHON") or base_interpreter()
         self.work_root = settings.option("WORK_ROOT") or tempfile.gettempdir()
         self.uids = None
+        self.aftercare = Aftercare()
         if os.geteuid() == 0:
             try:
                 self.uids = UidSlots("/run/livecode-sandbox",
@@ -195,9 +198,11 @@ class SubprocessSandbox(Sandbox):
         return "fork-server" if self.fork_server and self.fork_server.up else "spawn"
 
     def close(self) -> None:
-        """Kill the jails started ahead of demand, and free their slots and cgroups."""
+        """Kill the jails started ahead of demand, and free their slots and cgroups and those
+        of ended runs (:mod:`.aftercare`)."""
         if self.pool:
             self.pool.close()
+        self.aftercare.wait(AFTERCARE_GRACE)
 
     def _sweep_cgroups(self) -> None:
         """Kill and remove the run cgroups that workers now gone left behind: those of slots no
@@ -346,15 +351,17 @@ class SubprocessSandbox(Sandbox):
         taken."""
         if mode != "root":
             return (RUN_ID_IN_USER_NAMESPACE if mode == "user_namespace" else -1), None
-        uid = stack.enter_context(self.uids.acquire(self._clear_slot, when_full))
-        if not self.cgroups:
-            return uid, None
-        cgroup = self.cgroups.cgroup(str(uid))  # one cgroup per uid slot
-        stack.callback(self._clear_cgroup, cgroup)
-        try:
-            cgroup.create(*cgroup_limits(limits))
-        except OSError as exc:
-            raise SandboxError(f"cannot make the run's cgroup: {exc}") from exc
+        with ExitStack() as tail:  # released after the run's result, by the aftercare
+            uid = tail.enter_context(self.uids.acquire(self._clear_slot, when_full))
+            cgroup = None
+            if self.cgroups:
+                cgroup = self.cgroups.cgroup(str(uid))  # one cgroup per uid slot
+                tail.callback(self._clear_cgroup, cgroup)
+                try:
+                    cgroup.create(*cgroup_limits(limits))
+                except OSError as exc:
+                    raise SandboxError(f"cannot make the run's cgroup: {exc}") from exc
+            stack.callback(self.aftercare.later, tail.pop_all())
         return uid, cgroup
 
     @staticmethod
