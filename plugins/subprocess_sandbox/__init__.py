@@ -266,7 +266,7 @@ class SubprocessSandbox(Sandbox):
 
     def _run(self, program, stdin, limits, mode, live=None) -> SandboxResult:
         argv = self._argv(program)
-        layout = tuple(toolchain.layout([argv[0], *program.toolchain_paths]))
+        layout = toolchain.recent_layout([argv[0], *program.toolchain_paths])
         with ExitStack() as stack:
             workdir = (stack.enter_context(private_workdir(self.work_root)) if mode == "none"
                        else None)
