@@ -113,7 +113,8 @@ def test_a_run_in_a_pooled_jail_sees_nothing_of_the_run_before(pooled):
 @pytest.mark.parametrize("memory_kb, processes, disk", [
     (48 * 1024, 4, 1 << 20),  # below the pool's defaults (Limits())
     (768 * 1024, 200, 160 << 20),  # above them
-], ids=["lower", "higher"])
+    (256 * 1024, 64, 64 << 20),  # the same: the pooled cgroup's are left as they are
+], ids=["lower", "higher", "same"])
 def test_the_taking_run_s_limits_hold_not_the_pool_s(pooled, memory_kb, processes, disk):
     sandbox, runner = pooled
     limits = Limits(wall_time_limit=10.0, cpu_time_limit=5.0, memory_limit=memory_kb,

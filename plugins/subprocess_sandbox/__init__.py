@@ -310,9 +310,10 @@ class SubprocessSandbox(Sandbox):
         pooled = self.pool and outputs_fd < 0 and self.pool.take((server, mode, layout))
         if pooled:
             stack.enter_context(pooled.resources)
-            if pooled.cgroup:
+            wanted = cgroup_limits(limits)
+            if pooled.cgroup and pooled.cgroup_limits != wanted:  # most runs keep the defaults
                 try:
-                    pooled.cgroup.limit(*cgroup_limits(limits))
+                    pooled.cgroup.limit(*wanted)
                 except OSError as exc:
                     raise SandboxError(f"cannot set the run's cgroup limits: {exc}") from exc
             return pooled.jail, pooled.cgroup, server is warm
@@ -343,7 +344,7 @@ class SubprocessSandbox(Sandbox):
                 return None
             stack.enter_context(jail)
             jail.send_spec(frame(self._fixed_part(mode, layout, None, uid, cgroup)), last=False)
-            return prefork.Pooled(jail, cgroup, stack.pop_all())
+            return prefork.Pooled(jail, cgroup, stack.pop_all(), cgroup_limits(Limits()))
 
     def _claim(self, stack, mode, limits, when_full) -> tuple[int, object]:
         """The run's uid (-1: none of its own) and, in root mode where the host has them, its

@@ -37,12 +37,13 @@ Key = tuple  # (fork-server, mode, toolchain layout): what a jail did before its
 
 
 class Pooled:
-    """A jail waiting for its run, its cgroup (or ``None``), and ``resources``: what the run
-    unwinds once it has ended, as a run of its own would (the jail's pipes closed, its cgroup
-    removed, its slot released)."""
+    """A jail waiting for its run, its cgroup (or ``None``) and the limits that cgroup has now,
+    and ``resources``: what the run unwinds once it has ended, as a run of its own would (the
+    jail's pipes closed, its cgroup removed, its slot released)."""
 
-    def __init__(self, jail, cgroup, resources: ExitStack):
+    def __init__(self, jail, cgroup, resources: ExitStack, cgroup_limits: tuple = ()):
         self.jail, self.cgroup, self.resources = jail, cgroup, resources
+        self.cgroup_limits = cgroup_limits
 
     def alive(self) -> bool:
         """Neither the jail nor its fork-server has ended: the reply socket closes with the
