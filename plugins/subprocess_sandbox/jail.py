@@ -24,14 +24,15 @@ second (:mod:`.prefork`): the same steps either way. Three processes follow, eac
 
 Each step below is one function, named for what it guarantees, applied in this order:
 ``enter_namespaces`` → (fork: init) ``join_cgroup`` → ``build_minimal_root`` → ``loopback_up`` →
-(the run's part of the spec) ``size_tmp`` → ``write_files`` → (fork: program) ``apply_rlimits``
-→ ``drop_privileges`` → ``no_new_privs`` → ``load_seccomp`` → exec (or, for a Python program
-the zygote's interpreter runs itself, a return to it: :mod:`.warm_python`); once the program has
-ended, the init copies out the ``outputs`` it was asked for (``collect_outputs``: a compile
-step's artefact). Any step that fails writes why to STATUS_FD and ends the run before the
-program starts; just before the exec the program writes ``exec <monotonic ns>`` there, and the
-descriptor closes on a successful exec. The worker so tells "the sandbox could not start" from
-"the program failed" without parsing output, and times the program alone.
+``empty_bounding_set`` → (the run's part of the spec) ``size_tmp`` → ``write_files`` → (fork:
+program) ``apply_rlimits`` → ``drop_privileges`` → ``no_new_privs`` → ``load_seccomp`` → exec
+(or, for a Python program the zygote's interpreter runs itself, a return to it:
+:mod:`.warm_python`); once the program has ended, the init copies out the ``outputs`` it was
+asked for (``collect_outputs``: a compile step's artefact). Any step that fails writes why to
+STATUS_FD and ends the run before the program starts; just before the exec the program writes
+``exec <monotonic ns>`` there, and the descriptor closes on a successful exec. The worker so
+tells "the sandbox could not start" from "the program failed" without parsing output, and
+times the program alone.
 
 It imports only what a bare interpreter has (``-S``), because its start-up is part of every run.
 """
@@ -339,14 +340,20 @@ def apply_rlimits(spec):
         resource.setrlimit(limit, (soft, hard))
 
 
-def drop_privileges(spec):
-    """The run's uid and gid, no supplementary groups, an empty capability bounding set. A uid
-    that is not 0 loses every capability at ``exec`` (no file capabilities can return them)."""
-    if spec["uid"] < 0:
-        return
+def empty_bounding_set():
+    """No capability can be gained by an ``exec`` from here on, in this process and all it
+    forks. The init does it before its run is known (it never execs, and keeps what it holds)."""
     for cap in range(64):
         if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) != 0:
             break  # past the last capability this kernel knows
+
+
+def drop_privileges(spec):
+    """The run's uid and gid, no supplementary groups (the init emptied the capability bounding
+    set). A uid that is not 0 loses every capability at ``exec`` (no file capabilities can
+    return them)."""
+    if spec["uid"] < 0:
+        return
     if not spec["namespaces"] & CLONE_NEWUSER:  # a user namespace has setgroups denied
         os.setgroups([])
     os.setgid(spec["gid"])
@@ -500,6 +507,8 @@ def init(spec, spec_fd, status_fd, jail_alive, exit_w):
             workdir = spec["workdir"]
         if spec["loopback"]:
             loopback_up()
+        if spec["uid"] >= 0:
+            empty_bounding_set()
         spec = dict(spec, **read_frame(spec_fd))  # waits here for the run
         os.close(spec_fd)  # nothing the program may hold
         if spec["minimal_root"]:
