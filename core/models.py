@@ -16,13 +16,18 @@ def new_id() -> str:
 
 def record_dict(record) -> dict:
     """What ``dataclasses.asdict`` gives for these records (fresh copies of their lists and
-    dicts, a nested record as its own dict) in a quarter of its time (22 µs against 86 µs for an
+    dicts, a nested record as its own dict) in a sixth of its time (14 µs against 86 µs for an
     execution): ``asdict`` deep-copies every value through generic code, and an execution
     becomes a dict for every answer, event and store write of a run."""
     return {name: _plain(getattr(record, name)) for name in _field_names(type(record))}
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def _plain(value):
+    if type(value) in _SCALARS:  # most fields: no copy, and no isinstance chain to get there
+        return value
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -153,7 +158,7 @@ class Execution:
     def from_dict(cls, data: dict) -> "Execution":
         """Keys that are not fields (a store's own) are ignored; missing texts are empty."""
         values = {**{name: unread(name) for name in TEXT_FIELDS},  # a summary has no texts
-                  **{f.name: data[f.name] for f in fields(cls) if f.name in data}}
+                  **{name: data[name] for name in _field_names(cls) if name in data}}
         values["status"] = Status(values["status"])
         values["limits"] = Limits.from_dict(values.get("limits") or {})
         return cls(**values)
