@@ -5,7 +5,11 @@ interpreter spawns measured in the same run, as ratios (issue 12's targets).
                                   [--driver ../shared/tools/e2e_load.py]
 
 For each round: the load driver's ``baseline`` (bare ``python3 -I -c`` and ``-I -S -c`` spawns of
-the interpreter Python programs run on, one at a time and two at a time), then for each start
+the interpreter Python programs run on, one at a time and two at a time; the ratios are against
+it), and the same baseline run as issue 12's table was, by the ``python3`` on PATH
+(``baseline_python3_on_path``: on these machines a pyenv build whose site imports certifi
+through a ``.pth`` file, 25 ms of its 35 ms ``-I`` start, so its ``spawn_per_s_2way`` is a
+quarter of the other's; ``*_vs_python3_on_path`` are the ratios against it), then for each start
 path a fresh ``livecode serve`` (SQLite store, in-process queue, subprocess sandbox with every
 protection, ``LIVECODE_SANDBOX_STRICT=1``) warmed up until ``/health`` names that path, and the
 driver's ``latency`` (``--latency`` runs one after another) and ``throughput`` (``--runs`` from
@@ -34,10 +38,16 @@ PATHS = {"in-process": {}, "fork-server": {"LIVECODE_SANDBOX_IN_PROCESS": "0"},
          "spawn": {"LIVECODE_SANDBOX_FORK_SERVER": "0"}}
 
 
-def drive(driver: Path, *args: str) -> dict:
-    out = subprocess.run([default_interpreter(), str(driver), *args], capture_output=True,
-                         text=True, check=True, timeout=900)
+def drive(driver: Path, *args: str, interpreter: str | None = None) -> dict:
+    out = subprocess.run([interpreter or default_interpreter(), str(driver), *args],
+                         capture_output=True, text=True, check=True, timeout=900)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def python3_on_path() -> str:
+    """The interpreter ``python3`` starts, past any pyenv shim (a shell script)."""
+    return subprocess.run(["python3", "-c", "import sys; print(sys.executable)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def serve(tmp: Path, path: str, concurrency: int) -> LivecodeProcess:
@@ -89,7 +99,10 @@ def main() -> None:
         sys.exit(f"no load driver at {args.driver} (--driver PATH)")
     rounds = []
     for _ in range(args.rounds):
-        found = {"baseline": drive(args.driver, "baseline", "--n", str(args.latency))}
+        found = {"baseline": drive(args.driver, "baseline", "--n", str(args.latency)),
+                 "baseline_python3_on_path": drive(args.driver, "baseline", "--n",
+                                                   str(args.latency),
+                                                   interpreter=python3_on_path())}
         for path in PATHS:
             found[path] = measure(args.driver, path, args)
         print(json.dumps(found), flush=True)
@@ -104,14 +117,20 @@ def main() -> None:
             values.append(value)
         return round(statistics.median(values), 2)
 
-    summary = {"baseline": {key: median("baseline", key) for key in (
-        "spawn_p50_ms", "spawn_nosite_p50_ms", "spawn_per_s_2way")}}
+    summary = {name: {key: median(name, key) for key in (
+        "spawn_p50_ms", "spawn_nosite_p50_ms", "spawn_per_s_2way")}
+        for name in ("baseline", "baseline_python3_on_path")}
+    on_path = summary["baseline_python3_on_path"]
     for path in PATHS:
         figures = {key: median(path, key) for key in ("p50_ms", "p95_ms", "runs_per_s")}
         figures["p50_vs_spawn_nosite"] = round(
             figures["p50_ms"] / summary["baseline"]["spawn_nosite_p50_ms"], 3)
         figures["runs_per_s_vs_spawn_2way"] = round(
             figures["runs_per_s"] / summary["baseline"]["spawn_per_s_2way"], 3)
+        figures["p50_vs_python3_on_path"] = round(
+            figures["p50_ms"] / on_path["spawn_nosite_p50_ms"], 3)
+        figures["runs_per_s_vs_python3_on_path"] = round(
+            figures["runs_per_s"] / on_path["spawn_per_s_2way"], 3)
         figures["wrong"] = sum(found[path]["wrong"] for found in rounds)
         summary[path] = figures
     print(json.dumps({"summary": summary}))
