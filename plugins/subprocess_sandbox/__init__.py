@@ -150,6 +150,9 @@ class SubprocessSandbox(Sandbox):
         self.fork_server, self.in_process, self.pool = None, False, None
         self.runs_in_process = 0  # Python programs run in a warm interpreter, in this process
         self.mode, problem = self._probe(allow_none=strict in ("0", "false"))
+        # The probe's cgroup and slot are gone before the first run: a new sandbox leaves
+        # the host as it found it, and its sweep's result is what the host shows.
+        self.aftercare.wait(AFTERCARE_GRACE)
         self.fork_server = (fork_server.shared(self.jail_python)
                             if settings.option("SANDBOX_FORK_SERVER", "1") not in ("0", "false")
                             else None)
