@@ -174,9 +174,10 @@ def test_stdin_events_reach_the_pipe_until_eof_and_no_more_than_the_limit():
 class Process:
     """A plain child as ``pump`` drives it (its pipes and a pidfd)."""
 
-    def __init__(self, argv):
+    def __init__(self, argv, pass_fds=()):
         self.popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, start_new_session=True)
+                                      stderr=subprocess.PIPE, start_new_session=True,
+                                      pass_fds=pass_fds)
         self.stdin, self.stdout, self.stderr = (self.popen.stdin, self.popen.stdout,
                                                 self.popen.stderr)
         self.pidfd = os.pidfd_open(self.popen.pid)
@@ -218,3 +219,38 @@ def test_pump_reports_no_more_output_than_the_limit():
                     live=LiveIO(lambda stream, chunk: chunks.append(chunk)))
     process.popen.wait()
     assert captured.truncated and len(b"".join(chunks)) == len(captured.stdout) == 1000
+
+
+STATUS_WRITER = """
+import os, sys, time
+status = int(sys.argv[1])
+print("out", flush=True)
+os.close(1), os.close(2)  # as the jail and its init leave the streams to the program
+os.write(status, b"exec 1\\n")
+if sys.argv[2] == "told":
+    os.write(status, b"exit 256\\n")  # the init's word: the program exited with 1
+    time.sleep(30)  # the process itself lingers
+"""
+
+
+@pytest.mark.parametrize("told", [True, False])
+def test_pump_ends_the_run_on_the_status_pipe_s_exit_line_before_the_process_exits(told):
+    status_r, status_w = os.pipe()
+    process = Process(["python3", "-c", STATUS_WRITER, str(status_w), "told" if told else "-"],
+                      pass_fds=(status_w,))
+    os.close(status_w)
+    killed = []
+    started = time.monotonic()
+    try:
+        captured = pump(process, b"", 1 << 20, started + 20, lambda: killed.append(1),
+                        status=status_r)
+    finally:
+        process.kill()
+        process.popen.wait()
+        os.close(status_r)
+    assert bytes(captured.stdout) == b"out\n" and captured.exited_at is not None
+    if told:
+        assert captured.exit_status == 256 and bytes(captured.report) == b"exec 1\nexit 256\n"
+        assert killed and time.monotonic() - started < 10  # not the 30 s the process lingers
+    else:
+        assert captured.exit_status is None and bytes(captured.report) == b"exec 1\n"

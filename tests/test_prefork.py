@@ -82,7 +82,8 @@ def test_a_pooled_jail_serves_one_run_and_is_gone_after_it(pooled):
         gone = before - {jail.jail.pid for jail in sandbox.pool.waiting()}
         assert len(gone) == 1, (before, gone)
         used.extend(gone)
-        assert not alive(used[-1])  # reaped once its run ended, never handed out again
+        # reaped once its run ended (by the aftercare, after the result), never handed out again
+        assert sandbox.aftercare.wait(5) and not alive(used[-1])
     assert len(set(used)) == 4
 
 

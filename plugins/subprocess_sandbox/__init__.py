@@ -65,7 +65,7 @@ from .aftercare import Aftercare
 from .cgroups import CgroupError, find_tree
 from .jail import BOX, frame
 from .jail_process import SpawnedJail
-from .process_io import pump
+from .process_io import EXIT_LINE, pump
 from .seccomp_filter import compile_filter
 from .uid_slots import UidSlots
 from .workdir import private_workdir
@@ -411,19 +411,32 @@ class SubprocessSandbox(Sandbox):
         ends it, reap the jail and read what it reports."""
         jail.send_spec(frame(run_part))
         watch = RunWatch(cgroup, limits) if cgroup else None
+        captured = None
         try:
+            # With a cgroup, the init's word that the program ended is the run's end: the
+            # cgroup is emptied below all the same, and the jail reaped after the result. (The
+            # jail's rusage, all a run without one has for its CPU time, needs the jail reaped.)
             captured = pump(jail, stdin, limits.output_limit,
                             started + limits.wall_time_limit,
-                            lambda: jail.stop(own_pid_namespace), watch, live)
+                            lambda: jail.stop(own_pid_namespace), watch, live,
+                            jail.pipes.status.fileno() if cgroup else None)
         finally:
-            jail.stop(own_pid_namespace)
-            status, jail_cpu_seconds = jail.reap(STOP_GRACE)
-            if cgroup:
+            told = captured is not None and captured.exit_status is not None
+            if told:
+                jail.reap_later(self.aftercare)
+            else:
+                jail.stop(own_pid_namespace)
+                status, jail_cpu_seconds = jail.reap(STOP_GRACE)
+            if cgroup and not (told and not _run_processes(cgroup.pids())):
                 try:
-                    cgroup.kill()  # what outlived the jail, so the figures below are final
+                    cgroup.kill()  # what outlived the program, so the figures below are final
                 except CgroupError as exc:
                     log.error("subprocess sandbox: %s", exc)
-        report = jail.report()
+        if told:
+            status, report = captured.exit_status, bytes(captured.report)
+        else:
+            report = bytes(captured.report) + jail.report()
+        report = EXIT_LINE.sub(b"", report).decode("utf-8", "replace")
         exec_line, _, failure = report.partition("\n")
         if not exec_line.startswith("exec "):
             raise SandboxError(f"the jail could not start the program: {report or 'no report'}")
@@ -469,6 +482,22 @@ class SubprocessSandbox(Sandbox):
             truncated=captured.truncated,
             limit_hit=limit_hit,
         )
+
+
+def _run_processes(pids) -> list[int]:
+    """Those of ``pids`` (a run's cgroup) that are not its init, which alone is root there: the
+    program's and what it started run under the slot's uid, which none of them can leave. Once
+    the init has said the program ended, it is exiting by itself; the aftercare waits for it."""
+    found = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as status:
+                uids = next(line for line in status if line.startswith(b"Uid:"))
+        except (OSError, StopIteration):
+            continue  # gone
+        if uids.split()[1] != b"0":
+            found.append(pid)
+    return found
 
 
 class RunWatch:

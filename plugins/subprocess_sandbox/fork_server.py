@@ -70,9 +70,9 @@ class ForkedJail(Jail):
         except OSError:
             return b""
 
-    def __exit__(self, *exc):
+    def close(self) -> None:
         self.reply.close()
-        super().__exit__(*exc)
+        super().close()
 
 
 class ForkServer:

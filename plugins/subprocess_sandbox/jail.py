@@ -32,7 +32,8 @@ asked for (``collect_outputs``: a compile step's artefact). Any step that fails 
 STATUS_FD and ends the run before the program starts; just before the exec the program writes
 ``exec <monotonic ns>`` there, and the descriptor closes on a successful exec. The worker so
 tells "the sandbox could not start" from "the program failed" without parsing output, and
-times the program alone.
+times the program alone. Once the init has reaped the program it writes ``exit <wait status>``
+there too: the run's result is known before the init, its namespace and the jail have exited.
 
 It imports only what a bare interpreter has (``-S``), because its start-up is part of every run.
 """
@@ -111,7 +112,7 @@ def read_exactly(fd, size):
 
 
 def report_and_exit(status_fd, exc):
-    os.write(status_fd, f"{type(exc).__name__}: {exc}".encode())
+    os.write(status_fd, f"{type(exc).__name__}: {exc}\n".encode())
     os._exit(127)
 
 
@@ -519,7 +520,7 @@ def init(spec, spec_fd, status_fd, jail_alive, exit_w):
         report_and_exit(status_fd, exc)
     if program == 0:
         return become_program(spec, workdir, status_fd)
-    os.close(status_fd)
+    close_streams()
     if spec["namespaces"] & CLONE_NEWPID:
         # Asked to end the run: kill everything else in the namespace, then reap the program
         # as usual, so its CPU time still reaches the worker.
@@ -530,8 +531,18 @@ def init(spec, spec_fd, status_fd, jail_alive, exit_w):
             break
     if spec["outputs_fd"] >= 0:
         collect_outputs(spec, workdir)
+    # The worker learns the program's end here, without waiting for this process's exit, the
+    # namespace's and the jail's; the jail exits as the program did for those who look there.
+    os.write(status_fd, b"exit %d\n" % status)
     os.write(exit_w, b"%d" % status)
     os._exit(0)
+
+
+def close_streams():
+    """The run's stdin, stdout and stderr are the program's alone once it is forked: the worker
+    reads their end of file as soon as the program and what it started are gone."""
+    for fd in (0, 1, 2):
+        os.close(fd)
 
 
 def relay(child, exit_r):
@@ -578,6 +589,7 @@ def main(spec_fd, status_fd, parent_pid=None):
     os.close(status_fd)
     os.close(alive_r)
     os.close(exit_w)
+    close_streams()
     relay(child, exit_r)
 
 

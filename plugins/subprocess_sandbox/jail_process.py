@@ -10,7 +10,9 @@ import os
 import signal
 import subprocess
 import time
-from contextlib import suppress
+from contextlib import ExitStack, suppress
+
+REAP_LATER_GRACE = 5.0  # seconds a jail left to the aftercare has to exit before it is killed
 
 
 class JailPipes:
@@ -48,6 +50,7 @@ class Jail:
     def __init__(self, pid: int, pidfd: int, pipes: JailPipes, outputs_fd: int = -1):
         self.pid, self.pidfd, self.pipes, self.outputs_fd = pid, pidfd, pipes, outputs_fd
         self.stdin, self.stdout, self.stderr = pipes.stdin, pipes.stdout, pipes.stderr
+        self._reaper = None
 
     def send_spec(self, data: bytes, last: bool = True) -> None:
         """Send (a part of) the spec; the ``last`` closes the pipe, which holds nothing more."""
@@ -82,16 +85,36 @@ class Jail:
         wait status and CPU seconds (its own and its reaped descendants')."""
         raise NotImplementedError
 
-    def report(self) -> str:
-        """What the jail wrote on its status pipe (all its writers are gone once it is reaped)."""
-        return self.pipes.status.read().decode("utf-8", "replace")
+    def report(self) -> bytes:
+        """What the jail wrote on its status pipe and was not read yet (all its writers are gone
+        once it is reaped)."""
+        return self.pipes.status.read()
+
+    def reap_later(self, aftercare) -> None:
+        """Leave this jail to ``aftercare`` (a :class:`.aftercare.Aftercare`) to reap and close,
+        once the run's result is out: its run has ended, but the jail is still exiting."""
+        self._reaper = aftercare
+
+    def close(self) -> None:
+        os.close(self.pidfd)
+        self.pipes.close()
+
+    def _reap_and_close(self, grace: float) -> None:
+        try:
+            self.reap(grace)
+        finally:
+            self.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        os.close(self.pidfd)
-        self.pipes.close()
+        if self._reaper is None:
+            self.close()
+        else:
+            later = ExitStack()
+            later.callback(self._reap_and_close, REAP_LATER_GRACE)
+            self._reaper.later(later)
 
 
 class SpawnedJail(Jail):

@@ -2,16 +2,20 @@
 
 One loop over a selector watches the pipes and a pidfd of the process. The program's exit (not
 the pipes' end of file) ends the run: whatever it left behind holding the pipes is killed with its
-process group, so a background child cannot keep the run, or the worker thread, waiting.
+process group, so a background child cannot keep the run, or the worker thread, waiting. A jail
+also says on its status pipe when its program has ended (``exit <wait status>``), before the
+process the pidfd is of has exited: that ends the run the same way, sooner.
 """
 
 import os
+import re
 import selectors
 import time
 from dataclasses import dataclass, field
 
 READ_CHUNK = 64 * 1024
 DRAIN_AFTER_EXIT = 0.5  # seconds to collect output still in the pipes once the program exited
+EXIT_LINE = re.compile(rb"^exit (\d+)\n\Z", re.MULTILINE)  # the status pipe's last line
 
 
 @dataclass
@@ -21,13 +25,18 @@ class Captured:
     truncated: bool = False
     timed_out: bool = False
     exited_at: float | None = None
+    report: bytearray = field(default_factory=bytearray)  # what came on the status pipe
+    exit_status: int | None = None  # the wait status it gave, if it gave one
 
 
 def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=None,
-         live=None) -> Captured:
+         live=None, status=None) -> Captured:
     """Run the I/O of ``proc`` (its ``stdin``, ``stdout``, ``stderr`` and ``pidfd``, which stays
     open) until it exits, the deadline passes (``timed_out``) or a stream
     exceeds ``output_limit`` (``truncated``). ``kill()`` kills the whole process group.
+
+    ``status``, if given, is a descriptor read into ``report``; an ``exit N`` line at its end
+    gives ``exit_status`` and ends the run as the process's exit would.
 
     ``watch()``, if given, is called at once and then when the seconds it returned have passed;
     when it returns ``None`` the run is killed (the watch knows why).
@@ -45,6 +54,9 @@ def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=Non
             os.set_blocking(fd, False)
             sel.register(fd, selectors.EVENT_READ)
         sel.register(pidfd, selectors.EVENT_READ)
+        if status is not None:
+            os.set_blocking(status, False)
+            sel.register(status, selectors.EVENT_READ)
         pending = memoryview(stdin)
         writing = bool(pending)
         if source is not None:
@@ -77,9 +89,29 @@ def pump(proc, stdin: bytes, output_limit: int, deadline: float, kill, watch=Non
                 timeout = min(timeout, max(0.0, next_look - now))
             for key, _ in sel.select(timeout):
                 fd = key.fd
+                if fd == status:
+                    if fd not in sel.get_map():  # its run ended earlier in this batch
+                        continue
+                    try:
+                        chunk = os.read(fd, READ_CHUNK)
+                    except BlockingIOError:
+                        continue
+                    captured.report += chunk
+                    told = EXIT_LINE.search(captured.report)
+                    if chunk and not told:
+                        continue
+                    sel.unregister(fd)
+                    if told is None:
+                        continue
+                    captured.exit_status = int(told[1])
+                    fd = pidfd  # the program has ended, as if the process had
                 if fd == pidfd:
+                    if captured.exited_at is not None:
+                        continue
                     captured.exited_at = time.monotonic()
-                    sel.unregister(pidfd)
+                    for ended in (pidfd, status):
+                        if ended is not None and ended in sel.get_map():
+                            sel.unregister(ended)
                     if source is not None:  # nobody reads what comes now
                         sel.unregister(source)
                         source = None
