@@ -24,7 +24,7 @@ from livecode.core.service import Livecode
 from . import metrics
 from .app import create_apps
 from .asgi import Dispatcher, live_routes_of
-from .serving import TimedH11Protocol, WholeRequests
+from .serving import TimedHttpToolsProtocol, WholeRequests
 from .validation import BODY_SLACK
 
 
@@ -74,7 +74,7 @@ class LivecodeServer(BaseApplication):
         }
         self.threads = threads
         self.metrics_dir = metrics.private_dir()  # before any process imports prometheus-client
-        TimedH11Protocol.request_timeout = settings.request_timeout
+        TimedHttpToolsProtocol.request_timeout = settings.request_timeout
         self._embedded = None
         self._livecode = None
         super().__init__()

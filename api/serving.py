@@ -1,8 +1,8 @@
 """How the WSGI app meets the network: slow or stalled clients cost a coroutine, never a thread.
 
-gunicorn runs uvicorn's worker (``uvicorn-worker``): an event loop parses requests with h11, and
-``a2wsgi`` hands each one to the Falcon app in a thread pool. Two small pieces make that hold
-for the whole request, not only its headers:
+gunicorn runs uvicorn's worker (``uvicorn-worker``): an event loop parses requests with
+httptools, and ``a2wsgi`` hands each one to the Falcon app in a thread pool. Two small pieces
+make that hold for the whole request, not only its headers:
 
 - :class:`WholeRequests` waits (in the event loop) for a request's body before the app is
   called, up to the largest body the API accepts, then calls the app once in a thread of its
@@ -11,9 +11,9 @@ for the whole request, not only its headers:
   about half the API's CPU per request). A bigger body streams on through ``a2wsgi``, and the
   app answers 413 after reading and discarding a bounded amount of it, so the client sees the
   JSON error.
-- :class:`TimedH11Protocol` closes a connection whose request (headers or body) has not fully
-  arrived ``request_timeout`` seconds after the connection opened or its previous answer ended,
-  and answers a request it cannot parse with the API's JSON error shape.
+- :class:`TimedHttpToolsProtocol` closes a connection whose request (headers or body) has not
+  fully arrived ``request_timeout`` seconds after the connection opened or its previous answer
+  ended, and answers a request it cannot parse with the API's JSON error shape.
 
 For the Internet, put a reverse proxy in front anyway (TLS, connection limits per address).
 """
@@ -23,23 +23,31 @@ import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-import h11
 from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi import build_environ
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
 
 from .errors import error_body, http_error_response
 
 
-class TimedH11Protocol(H11Protocol):
+class TimedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (llhttp, in C: about a quarter of the server's CPU per
+    request less than h11's pure-Python parser), with a request deadline and JSON errors."""
+
     request_timeout = 10.0  # set from LIVECODE_REQUEST_TIMEOUT before the workers fork
 
     def connection_made(self, transport):
         super().connection_made(transport)
+        self._unanswered = 0  # requests fully arrived, less answers sent: >0, one is being served
         self._deadline = self.loop.call_later(self.request_timeout, self._request_too_slow)
 
+    def on_message_complete(self):
+        self._unanswered += 1
+        super().on_message_complete()
+
     def on_response_complete(self):
+        self._unanswered -= 1  # an answer sent before its body arrived counts first
         super().on_response_complete()
         self._deadline.cancel()
         self._deadline = self.loop.call_later(self.request_timeout, self._request_too_slow)
@@ -54,15 +62,15 @@ class TimedH11Protocol(H11Protocol):
         self.transport.close()
 
     def _request_too_slow(self):
-        # IDLE: its headers are not all there (or it sends nothing); SEND_BODY: nor its body.
-        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
+        # Nothing is being answered: the connection waits for a request's headers or body.
+        if self._unanswered <= 0:
             self.transport.close()
 
 
 class LivecodeWorker(UvicornWorker):
     # Open event streams and long polls end this long after a stop is asked for (clients
     # resume elsewhere: Last-Event-ID, or wait again), instead of holding the stop up.
-    CONFIG_KWARGS = {"loop": "asyncio", "http": TimedH11Protocol, "lifespan": "off",
+    CONFIG_KWARGS = {"loop": "asyncio", "http": TimedHttpToolsProtocol, "lifespan": "off",
                      "timeout_graceful_shutdown": 3}
 
 
@@ -79,7 +87,7 @@ class WholeRequests:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.streaming(scope, receive, send)
-        if scope["http_version"] not in ("1.0", "1.1"):  # h11 parses any HTTP/d.d
+        if scope["http_version"] not in ("1.0", "1.1"):
             return await send_error(send, 400, f"HTTP/{scope['http_version']} is not spoken "
                                                "here; send HTTP/1.1")
         chunks, size, more = [], 0, True
