@@ -427,7 +427,7 @@ class SubprocessSandbox(Sandbox):
             else:
                 jail.stop(own_pid_namespace)
                 status, jail_cpu_seconds = jail.reap(STOP_GRACE)
-            if cgroup and not (told and not _run_processes(cgroup.pids())):
+            if cgroup and (not told or _run_processes(cgroup.pids())):
                 try:
                     cgroup.kill()  # what outlived the program, so the figures below are final
                 except CgroupError as exc:

@@ -99,12 +99,6 @@ class Jail:
         os.close(self.pidfd)
         self.pipes.close()
 
-    def _reap_and_close(self, grace: float) -> None:
-        try:
-            self.reap(grace)
-        finally:
-            self.close()
-
     def __enter__(self):
         return self
 
@@ -112,8 +106,9 @@ class Jail:
         if self._reaper is None:
             self.close()
         else:
-            later = ExitStack()
-            later.callback(self._reap_and_close, REAP_LATER_GRACE)
+            later = ExitStack()  # its callbacks run last first: the reap, then the close
+            later.callback(self.close)
+            later.callback(self.reap, REAP_LATER_GRACE)
             self._reaper.later(later)
 
 
